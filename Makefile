@@ -1,0 +1,41 @@
+# The two commands of the quick start, and the sanitizer runs of CI.
+#   make demo   a publisher and four hubs on loopback
+#   make test   install missing Debian packages, build, run every test
+BUILD ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build test demo test-asan test-tsan bench format clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+demo: build
+	scripts/demo.sh $(BUILD)/hashspace
+
+# AddressSanitizer + UndefinedBehaviorSanitizer over the whole suite.
+test-asan:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DHS_SANITIZE=address,undefined -DHS_BUILD_BENCH=OFF"
+
+# ThreadSanitizer over the threaded parts.
+test-tsan:
+	$(MAKE) build BUILD=build-tsan CMAKE_FLAGS="-DHS_SANITIZE=thread -DHS_BUILD_BENCH=OFF"
+	ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -L threaded
+
+bench: build
+	$(BUILD)/hashspace bench all
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-tsan

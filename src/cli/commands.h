@@ -1,0 +1,15 @@
+/* commands.h - the subcommands of `hashspace`. One line each in the table;
+ * each lives in cmd_<name>.c as `int hs_cmd_<name>(int argc, char **argv)`,
+ * argv[0] being the subcommand's name. Returns the process exit status. */
+#ifndef HS_CLI_COMMANDS_H
+#define HS_CLI_COMMANDS_H
+
+/* X(name, summary) */
+#define HS_COMMAND_MAP(X)                                                                          \
+    X(route, "print the owner of each key (KEY<TAB>OWNER[<TAB>yes|no])")
+
+#define HS__CMD_DECL(name, summary) int hs_cmd_##name(int argc, char **argv);
+HS_COMMAND_MAP(HS__CMD_DECL)
+#undef HS__CMD_DECL
+
+#endif

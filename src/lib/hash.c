@@ -1,0 +1,213 @@
+/* hash.c - the hash registry: each hash function is a thin wrapper over the
+ * Debian library that implements it (OpenSSL, zlib, libxxhash, libmurmurhash,
+ * libsodium); FNV-1a and `int` are a few lines and have no library. */
+#include "hashspace/hash.h"
+#include "hashspace/error.h"
+
+#include <murmurhash.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <string.h>
+#include <xxhash.h>
+#include <zlib.h>
+
+static uint64_t load_le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static int hash_md5(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
+{
+    (void)secret;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    if (!EVP_Digest(key, len, digest, &dlen, EVP_md5(), NULL))
+        return HS_ESYSTEM;
+    *out = load_le64(digest);
+    return HS_OK;
+}
+
+/* zlib takes uInt lengths; feed large keys in slices. */
+static int hash_crc32(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
+{
+    (void)secret;
+    const unsigned char *p = key;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    while (len > 0) {
+        uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
+        crc = crc32(crc, p, n);
+        p += n;
+        len -= n;
+    }
+    *out = (uint64_t)crc;
+    return HS_OK;
+}
+
+static int hash_adler32(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
+{
+    (void)secret;
+    const unsigned char *p = key;
+    uLong a = adler32(0L, Z_NULL, 0);
+    while (len > 0) {
+        uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
+        a = adler32(a, p, n);
+        p += n;
+        len -= n;
+    }
+    *out = (uint64_t)a;
+    return HS_OK;
+}
+
+static int hash_xxh3(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
+{
+    (void)secret;
+    *out = XXH3_64bits(key, len);
+    return HS_OK;
+}
+
+static int hash_xxh64(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
+{
+    (void)secret;
+    *out = XXH64(key, len, 0);
+    return HS_OK;
+}
+
+static int hash_fnv1a32(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
+{
+    (void)secret;
+    const unsigned char *p = key;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 16777619u;
+    }
+    *out = h;
+    return HS_OK;
+}
+
+static int hash_fnv1a64(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
+{
+    (void)secret;
+    const unsigned char *p = key;
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    *out = h;
+    return HS_OK;
+}
+
+static int hash_murmur3(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
+{
+    (void)secret;
+    uint64_t h[2];
+    if (len > 0x7fffffffu)
+        return HS_ERANGE;
+    lmmh_x64_128(key, (unsigned int)len, 0, h);
+    *out = h[0];
+    return HS_OK;
+}
+
+static int hash_siphash(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
+{
+    unsigned char tag[crypto_shorthash_siphash24_BYTES];
+    crypto_shorthash_siphash24(tag, key, len, secret);
+    *out = load_le64(tag);
+    return HS_OK;
+}
+
+static int hash_int(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
+{
+    (void)secret;
+    const unsigned char *p = key;
+    uint64_t v = 0;
+    if (len == 0 || len > 20)
+        return HS_EKEY;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return HS_EKEY;
+        uint64_t d = (uint64_t)(p[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return HS_EKEY;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return HS_OK;
+}
+
+static const struct {
+    const char *name;
+    const char *summary;
+    hs_hash_fn fn;
+} registry[] = {
+#define HS__HASH_ROW(name, ENUM, summary) {#name, summary, hash_##name},
+    HS_HASH_MAP(HS__HASH_ROW)
+#undef HS__HASH_ROW
+};
+
+size_t hs_hash_count(void)
+{
+    return HS_HASH__COUNT;
+}
+
+const char *hs_hash_name(hs_hash_id id)
+{
+    return (unsigned)id < HS_HASH__COUNT ? registry[id].name : NULL;
+}
+
+const char *hs_hash_summary(hs_hash_id id)
+{
+    return (unsigned)id < HS_HASH__COUNT ? registry[id].summary : NULL;
+}
+
+int hs_hash_find(const char *name, hs_hash_id *out)
+{
+    if (name == NULL)
+        return HS_EUNKNOWN_HASH;
+    for (size_t i = 0; i < HS_HASH__COUNT; i++) {
+        if (strcmp(registry[i].name, name) == 0) {
+            *out = (hs_hash_id)i;
+            return HS_OK;
+        }
+    }
+    return HS_EUNKNOWN_HASH;
+}
+
+const char *hs_hash_names(void)
+{
+    /* Each name is preceded by ", "; skip the first separator. */
+    static const char names[] =
+#define HS__HASH_NAME(name, ENUM, summary) ", " #name
+        HS_HASH_MAP(HS__HASH_NAME)
+#undef HS__HASH_NAME
+        ;
+    return names + 2;
+}
+
+int hs_hasher_init(hs_hasher *h, hs_hash_id id)
+{
+    if ((unsigned)id >= HS_HASH__COUNT)
+        return HS_EUNKNOWN_HASH;
+    memset(h, 0, sizeof *h);
+    h->id = id;
+    h->fn = registry[id].fn;
+    return HS_OK;
+}
+
+void hs_hasher_set_secret(hs_hasher *h, const uint8_t secret[HS_SIPHASH_KEYBYTES])
+{
+    memcpy(h->secret, secret, HS_SIPHASH_KEYBYTES);
+}
+
+int hs_hash(hs_hash_id id, const void *key, size_t len, uint64_t *out)
+{
+    hs_hasher h;
+    int rc = hs_hasher_init(&h, id);
+    if (rc != HS_OK)
+        return rc;
+    return hs_hasher_hash(&h, key, len, out);
+}
