@@ -1,0 +1,52 @@
+/* sink.h - consumer kinds: what a consumer worker does with a claimed message.
+ *
+ * A consumer spec on the command line is [GLOB=]KIND:ARG; KIND names one of
+ * the sinks below (exec, plugin, file, push). Each consumer worker thread
+ * opens its own instance with open(), calls consume() for every message it
+ * takes from its queue, and close() at shutdown. An instance is used by one
+ * thread only. Retries and dead-lettering are the worker's job: consume just
+ * says whether this attempt succeeded.
+ */
+#ifndef HS_HUB_SINK_H
+#define HS_HUB_SINK_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hashspace/consumer.h"
+#include "hashspace/error.h"
+
+typedef struct hs__sink_env {
+    const char *consumer;            /* the consumer's name, for log lines */
+    double timeout_s;                /* per-message timeout (exec); 0 = none */
+    atomic_uint_fast64_t *restarts;  /* bumped when a child process is restarted */
+    unsigned worker;                 /* worker index within the consumer */
+} hs__sink_env;
+
+typedef struct hs__sink_ops {
+    const char *kind;
+    /* Open one instance. arg is the text after "KIND:". On failure return an
+     * hs_err and write a sentence for a person into err. */
+    int (*open)(void **state, const char *arg, const hs__sink_env *env, char *err, size_t errlen);
+    /* One attempt at one message: HS_OK, or an hs_err with err filled in. */
+    int (*consume)(void *state, const hs_message *msg, char *err, size_t errlen);
+    /* Accepts NULL. Waits for in-flight work (a child's last answer) briefly. */
+    void (*close)(void *state);
+} hs__sink_ops;
+
+/* X(kind): one line per sink; sink_<kind>.c defines hs__sink_<kind>. */
+#define HS_SINK_MAP(X)                                                                             \
+    X(exec)                                                                                        \
+    X(plugin)                                                                                      \
+    X(file)                                                                                        \
+    X(push)
+
+#define HS__SINK_DECL(kind) extern const hs__sink_ops hs__sink_##kind;
+HS_SINK_MAP(HS__SINK_DECL)
+#undef HS__SINK_DECL
+
+/* The sink for a kind name; NULL if unknown. */
+const hs__sink_ops *hs__sink_find(const char *kind);
+
+#endif
