@@ -44,7 +44,12 @@ typedef struct hs__place_ops {
  * `const hs__place_ops hs__place_<symbol>`. Order is the order of --help. */
 #define HS_PLACE_METHOD_MAP(X)                                                                     \
     X(modulo)                                                                                      \
-    X(jump)
+    X(jump)                                                                                        \
+    X(jumpback)                                                                                    \
+    X(memento)                                                                                     \
+    X(ketama)                                                                                      \
+    X(libketama)                                                                                   \
+    X(continuum)
 
 #define HS__PLACE_DECL(sym) extern const hs__place_ops hs__place_##sym;
 HS_PLACE_METHOD_MAP(HS__PLACE_DECL)

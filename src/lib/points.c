@@ -1,0 +1,234 @@
+/* points.c - the sorted continuum of 32-bit points behind the ketama-family
+ * methods: building (MD5 point generation, a stable radix sort, the
+ * first-level index) and the clockwise replica walk. See points.h. */
+#include "points.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+int hs__points_builder_init(hs__points_builder *b)
+{
+    memset(b, 0, sizeof *b);
+    b->md5 = EVP_MD_CTX_new();
+    return b->md5 ? HS_OK : HS_ENOMEM;
+}
+
+void hs__points_builder_free(hs__points_builder *b)
+{
+    free(b->value);
+    free(b->owner);
+    EVP_MD_CTX_free(b->md5);
+    memset(b, 0, sizeof *b);
+}
+
+static int reserve(hs__points_builder *b, size_t extra)
+{
+    if (b->n + extra <= b->cap)
+        return HS_OK;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->n + extra) {
+        if (cap > SIZE_MAX / 2 / sizeof(uint32_t))
+            return HS_ENOMEM;
+        cap *= 2;
+    }
+    uint32_t *v = realloc(b->value, cap * sizeof *v);
+    if (v == NULL)
+        return HS_ENOMEM;
+    b->value = v;
+    hs_member_id *o = realloc(b->owner, cap * sizeof *o);
+    if (o == NULL)
+        return HS_ENOMEM;
+    b->owner = o;
+    b->cap = cap;
+    return HS_OK;
+}
+
+int hs__points_push(hs__points_builder *b, uint32_t value, hs_member_id owner)
+{
+    int rc = reserve(b, 1);
+    if (rc != HS_OK)
+        return rc;
+    b->value[b->n] = value;
+    b->owner[b->n] = owner;
+    b->n++;
+    return HS_OK;
+}
+
+int hs__points_push_md5x4(hs__points_builder *b, const char *text, size_t len, hs_member_id owner)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    int rc = reserve(b, 4);
+    if (rc != HS_OK)
+        return rc;
+    if (!EVP_DigestInit_ex(b->md5, EVP_md5(), NULL) || !EVP_DigestUpdate(b->md5, text, len) ||
+        !EVP_DigestFinal_ex(b->md5, d, &dlen) || dlen != 16)
+        return HS_ESYSTEM;
+    for (int k = 0; k < 4; k++) {
+        const unsigned char *q = d + 4 * k;
+        b->value[b->n] =
+            (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+        b->owner[b->n] = owner;
+        b->n++;
+    }
+    return HS_OK;
+}
+
+typedef struct point {
+    uint32_t value;
+    hs_member_id owner;
+} point;
+
+/* Stable LSD radix sort by value, 8 bits per pass: equal values keep the
+ * order in which they were generated. */
+static int sort_points(point **items, size_t n)
+{
+    point *src = *items;
+    point *dst = malloc((n ? n : 1) * sizeof *dst);
+    if (dst == NULL)
+        return HS_ENOMEM;
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((src[i].value >> shift) & 0xff) + 1]++;
+        if (count[((src[0].value >> shift) & 0xff) + 1] == n)
+            continue; /* every point has the same byte here */
+        for (size_t k = 1; k < 257; k++)
+            count[k] += count[k - 1];
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i].value >> shift) & 0xff]++] = src[i];
+        point *t = src;
+        src = dst;
+        dst = t;
+    }
+    free(dst);
+    *items = src;
+    return HS_OK;
+}
+
+int hs__points_finish(hs__points_builder *b, const hs__member *members, const hs_member_id *order,
+                      size_t n, hs__points *out)
+{
+    (void)members;
+    size_t np = b->n;
+    hs__points p = {0};
+    unsigned bits = 1;
+    while (bits < 16 && ((size_t)1 << bits) < np)
+        bits++;
+    p.shift = 32 - bits;
+    size_t buckets = (size_t)1 << bits;
+
+    point *items = malloc((np ? np : 1) * sizeof *items);
+    p.value = malloc((np ? np : 1) * sizeof *p.value);
+    p.owner = malloc((np ? np : 1) * sizeof *p.owner);
+    p.index = malloc((buckets + 1) * sizeof *p.index);
+    p.members = malloc((n ? n : 1) * sizeof *p.members);
+    if (items == NULL || p.value == NULL || p.owner == NULL || p.index == NULL ||
+        p.members == NULL || np > UINT32_MAX)
+        goto nomem;
+    for (size_t i = 0; i < np; i++)
+        items[i] = (point){b->value[i], b->owner[i]};
+    if (np > 0 && sort_points(&items, np) != HS_OK)
+        goto nomem;
+    for (size_t i = 0; i < np; i++) {
+        p.value[i] = items[i].value;
+        p.owner[i] = items[i].owner;
+    }
+    free(items);
+    items = NULL;
+    p.n = np;
+
+    size_t i = 0;
+    for (size_t bucket = 0; bucket < buckets; bucket++) {
+        while (i < np && (p.value[i] >> p.shift) < bucket)
+            i++;
+        p.index[bucket] = (uint32_t)i;
+    }
+    p.index[buckets] = (uint32_t)np;
+
+    if (n > 0)
+        memcpy(p.members, order, n * sizeof *order);
+    p.n_members = n;
+    for (size_t k = 0; k < n; k++)
+        if (order[k] + 1 > p.slots)
+            p.slots = order[k] + 1;
+
+    b->n = 0;
+    *out = p;
+    return HS_OK;
+nomem:
+    free(items);
+    hs__points_clear(&p);
+    return HS_ENOMEM;
+}
+
+void hs__points_clear(hs__points *p)
+{
+    free(p->value);
+    free(p->owner);
+    free(p->index);
+    free(p->members);
+    memset(p, 0, sizeof *p);
+}
+
+/* Record id in the seen set: a linear list for few replicas, a bitmap of
+ * member slots for many. Returns true if it was new. */
+static bool mark(hs_member_id id, const hs_member_id *out, size_t k, unsigned char *bitmap)
+{
+    if (bitmap == NULL)
+        return !hs__ids_contain(out, k, id);
+    unsigned char bit = (unsigned char)(1u << (id & 7));
+    if (bitmap[id >> 3] & bit)
+        return false;
+    bitmap[id >> 3] |= bit;
+    return true;
+}
+
+int hs__points_walk(const hs__points *p, size_t start, hs_member_id *out, size_t r, size_t *got)
+{
+    unsigned char *bitmap = NULL;
+    if (r > 8) {
+        bitmap = calloc((p->slots + 7) / 8 + 1, 1);
+        if (bitmap == NULL)
+            return HS_ENOMEM;
+    }
+    size_t k = 0;
+    for (size_t step = 0; step < p->n && k < r; step++) {
+        size_t i = start + step;
+        if (i >= p->n)
+            i -= p->n;
+        if (mark(p->owner[i], out, k, bitmap))
+            out[k++] = p->owner[i];
+    }
+    for (size_t m = 0; m < p->n_members && k < r; m++)
+        if (mark(p->members[m], out, k, bitmap))
+            out[k++] = p->members[m];
+    free(bitmap);
+    *got = k;
+    return HS_OK;
+}
+
+void hs__split_host_port(const char *name, size_t len, const char **host, size_t *host_len,
+                         long *port)
+{
+    *host = name;
+    *host_len = len;
+    *port = -1;
+    size_t colon = len;
+    while (colon > 0 && name[colon - 1] != ':')
+        colon--;
+    if (colon > 0) {
+        size_t digits = len - colon;
+        long v = 0;
+        bool ok = digits >= 1 && digits <= 5;
+        for (size_t i = colon; ok && i < len; i++) {
+            ok = name[i] >= '0' && name[i] <= '9';
+            v = v * 10 + (name[i] - '0');
+        }
+        if (ok && v <= 65535) {
+            *port = v;
+            *host_len = colon - 1;
+        }
+    }
+}
