@@ -45,8 +45,6 @@ typedef struct hs__place_ops {
 #define HS_PLACE_METHOD_MAP(X)                                                                     \
     X(modulo)                                                                                      \
     X(jump)                                                                                        \
-    X(jumpback)                                                                                    \
-    X(memento)                                                                                     \
     X(ketama)                                                                                      \
     X(libketama)                                                                                   \
     X(continuum)
