@@ -59,6 +59,15 @@ int hs_view_owner_hash(const hs_view *v, uint64_t hash, size_t *index);
 int hs_view_owner(const hs_view *v, const void *key, size_t len, size_t *index);
 /* The claim: is member `self` (a position) the owner of key? Sets *mine. */
 int hs_view_owns(const hs_view *v, size_t self, const void *key, size_t len, bool *mine);
+/* Owners of n keys in one call, for callers (the Python binding) to whom a
+ * call costs more than a hash. The keys lie end to end in `keys`: key i is the
+ * lens[i] bytes after keys 0 .. i-1. owners[i] receives key i's position.
+ * Stops at the first key that fails (HS_EKEY: the `int` hash and a key that is
+ * not a decimal uint64) and returns its error; when done is not NULL it
+ * receives the number of keys placed (n on success, the failing key's number
+ * on error). */
+int hs_view_owner_many(const hs_view *v, const void *keys, const size_t *lens, size_t n,
+                       size_t *owners, size_t *done);
 
 /* Parse "a,b=2,c" (name[=weight], comma-separated) into members. On success
  * *out is an array of *n members whose names point into *storage; free both

@@ -158,6 +158,23 @@ int hs_view_owns(const hs_view *v, size_t self, const void *key, size_t len, boo
     return rc;
 }
 
+int hs_view_owner_many(const hs_view *v, const void *keys, const size_t *lens, size_t n,
+                       size_t *owners, size_t *done)
+{
+    const unsigned char *key = keys;
+    size_t i;
+    int rc = HS_OK;
+    for (i = 0; i < n; i++) {
+        rc = hs_view_owner(v, key, lens[i], &owners[i]);
+        if (rc != HS_OK)
+            break;
+        key += lens[i];
+    }
+    if (done != NULL)
+        *done = i;
+    return rc;
+}
+
 /* ---- member lists ---- */
 
 static int parse_weight(const char *s, double *out)
