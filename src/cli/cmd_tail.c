@@ -1,0 +1,362 @@
+/* cmd_tail.c - `hashspace tail`: subscribe to a bus and print what it
+ * carries, one line per message, for people (topic and body) or programs
+ * (--json). Bodies that are not JSON and messages that are not two frames
+ * are shown escaped, never as raw bytes that could garble a terminal. */
+#include "cli_util.h"
+#include "commands.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define TAIL_DEFAULT_ENDPOINT "tcp://127.0.0.1:9940"
+#define TAIL_MAX_ENDPOINTS 32
+#define TAIL_MAX_FRAMES 64
+
+static void tail_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: hashspace tail [--connect EP]... [--bind EP] [--subscribe PREFIX]...\n"
+            "                      [--count N] [--idle-timeout S] [--json]\n\n"
+            "Subscribe to a ZeroMQ bus and print one line per message: the topic, a space\n"
+            "and the body (compact JSON when it parses). A body that is not JSON is\n"
+            "printed with non-printable bytes escaped (\\n, \\xNN); a message that is not\n"
+            "two frames is printed as [N frames] followed by every frame, escaped.\n\n"
+            "  --connect EP       connect to a publisher (repeatable; default %s)\n"
+            "  --bind EP          bind instead, for publishers that connect\n"
+            "  --subscribe PREFIX topic prefix to receive (repeatable; default: everything)\n"
+            "  --count N          exit after N messages\n"
+            "  --idle-timeout S   exit when no message arrives for S seconds\n"
+            "  --json             one JSON object per line: {\"topic\": ..., \"body\": ...};\n"
+            "                     a body that is not JSON is given as \"raw\" (a string)\n"
+            "                     and body is null; other frame counts add \"frames\"\n"
+            "  -h, --help         this text\n\n"
+            "Exit status: 0 at --count, on an idle timeout, or on SIGINT/SIGTERM; 1 on\n"
+            "error; 2 on bad usage.\n\n"
+            "Example:\n"
+            "  hashspace tail --connect tcp://127.0.0.1:9940 --subscribe org.fedoraproject. "
+            "--count 10\n",
+            TAIL_DEFAULT_ENDPOINT);
+}
+
+static volatile sig_atomic_t tail_stop;
+
+static void tail_on_signal(int sig)
+{
+    (void)sig;
+    tail_stop = 1;
+}
+
+/* Print bytes with anything that is not printable ASCII or valid UTF-8
+ * escaped, so one message stays one line. */
+static void put_escaped(FILE *out, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c == '\\') {
+            fputs("\\\\", out);
+        } else if (c == '\n') {
+            fputs("\\n", out);
+        } else if (c == '\r') {
+            fputs("\\r", out);
+        } else if (c == '\t') {
+            fputs("\\t", out);
+        } else if (c >= 0x20 && c < 0x7f) {
+            putc(c, out);
+        } else if (c >= 0xc2 && c <= 0xf4) {
+            /* A well-formed UTF-8 sequence passes through as is. */
+            size_t len = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4, k = 1;
+            while (k < len && i + k < n && (p[i + k] & 0xc0) == 0x80)
+                k++;
+            if (k == len) {
+                fwrite(p + i, 1, len, out);
+                i += len - 1;
+            } else {
+                fprintf(out, "\\x%02x", c);
+            }
+        } else {
+            fprintf(out, "\\x%02x", c);
+        }
+    }
+}
+
+typedef struct frames {
+    zmq_msg_t part[TAIL_MAX_FRAMES];
+    size_t n;     /* frames kept */
+    size_t total; /* frames received, including any beyond the cap */
+} frames;
+
+static const unsigned char *frame_data(frames *f, size_t i)
+{
+    return zmq_msg_data(&f->part[i]);
+}
+
+static size_t frame_size(frames *f, size_t i)
+{
+    return zmq_msg_size(&f->part[i]);
+}
+
+/* Parse a frame as a JSON document; NULL if it is not one. */
+static json_t *frame_json(frames *f, size_t i)
+{
+    return json_loadb((const char *)frame_data(f, i), frame_size(f, i), JSON_DECODE_ANY, NULL);
+}
+
+static json_t *escaped_string(const unsigned char *p, size_t n)
+{
+    char *text;
+    size_t len;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem == NULL)
+        return NULL;
+    put_escaped(mem, p, n);
+    fclose(mem);
+    json_t *s = json_stringn(text, len);
+    free(text);
+    return s;
+}
+
+static int print_json(frames *f)
+{
+    json_t *o = json_object();
+    if (o == NULL)
+        return -1;
+    int rc = 0;
+    if (f->n >= 1) {
+        json_t *topic =
+            json_stringn((const char *)frame_data(f, 0), frame_size(f, 0)); /* NULL: not UTF-8 */
+        if (topic == NULL)
+            topic = escaped_string(frame_data(f, 0), frame_size(f, 0));
+        rc |= json_object_set_new(o, "topic", topic);
+    }
+    if (f->n >= 2) {
+        json_t *body = frame_json(f, 1);
+        if (body != NULL) {
+            rc |= json_object_set_new(o, "body", body);
+        } else {
+            rc |= json_object_set_new(o, "body", json_null());
+            rc |= json_object_set_new(o, "raw", escaped_string(frame_data(f, 1), frame_size(f, 1)));
+        }
+    } else {
+        rc |= json_object_set_new(o, "body", json_null());
+    }
+    if (f->total != 2) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < f->n; i++)
+            json_array_append_new(list, escaped_string(frame_data(f, i), frame_size(f, i)));
+        rc |= json_object_set_new(o, "frames", list);
+        rc |= json_object_set_new(o, "frame_count", json_integer((json_int_t)f->total));
+    }
+    if (rc == 0) {
+        rc = json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+        putchar('\n');
+    }
+    json_decref(o);
+    return rc;
+}
+
+static void print_text(frames *f)
+{
+    if (f->total == 2) {
+        put_escaped(stdout, frame_data(f, 0), frame_size(f, 0));
+        putchar(' ');
+        json_t *body = frame_json(f, 1);
+        if (body != NULL) {
+            json_dumpf(body, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
+            json_decref(body);
+        } else {
+            put_escaped(stdout, frame_data(f, 1), frame_size(f, 1));
+        }
+    } else {
+        printf("[%zu frame%s]", f->total, f->total == 1 ? "" : "s");
+        for (size_t i = 0; i < f->n; i++) {
+            putchar(' ');
+            put_escaped(stdout, frame_data(f, i), frame_size(f, i));
+        }
+        if (f->total > f->n)
+            printf(" ...");
+    }
+    putchar('\n');
+}
+
+/* Receive one whole multipart message; 0, or -1 with errno set. */
+static int recv_message(void *sock, frames *f)
+{
+    f->n = f->total = 0;
+    int more = 1;
+    while (more) {
+        zmq_msg_t scratch, *m = f->n < TAIL_MAX_FRAMES ? &f->part[f->n] : &scratch;
+        zmq_msg_init(m);
+        if (zmq_msg_recv(m, sock, 0) < 0) {
+            int e = errno;
+            zmq_msg_close(m);
+            if (f->total == 0) {
+                errno = e;
+                return -1;
+            }
+            /* Mid-message (only on a signal): the rest arrives atomically,
+             * so retry. */
+            if (e == EINTR)
+                continue;
+            errno = e;
+            return -1;
+        }
+        more = zmq_msg_more(m);
+        f->total++;
+        if (m == &scratch)
+            zmq_msg_close(m);
+        else
+            f->n++;
+    }
+    return 0;
+}
+
+static void frames_close(frames *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        zmq_msg_close(&f->part[i]);
+    f->n = 0;
+}
+
+int hs_cmd_tail(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"connect", required_argument, NULL, 'c'},
+        {"bind", required_argument, NULL, 'b'},
+        {"subscribe", required_argument, NULL, 's'},
+        {"count", required_argument, NULL, 'n'},
+        {"idle-timeout", required_argument, NULL, 'i'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *connect[TAIL_MAX_ENDPOINTS], *subscribe[TAIL_MAX_ENDPOINTS], *bind = NULL;
+    size_t nconnect = 0, nsubscribe = 0;
+    unsigned long long count = 0;
+    double idle = 0;
+    bool json = false;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+        case 's': {
+            const char **list = opt == 'c' ? connect : subscribe;
+            size_t *n = opt == 'c' ? &nconnect : &nsubscribe;
+            if (*n == TAIL_MAX_ENDPOINTS) {
+                hs_cli_error("--%s: at most %d", opt == 'c' ? "connect" : "subscribe",
+                             TAIL_MAX_ENDPOINTS);
+                return 2;
+            }
+            list[(*n)++] = optarg;
+            break;
+        }
+        case 'b':
+            bind = optarg;
+            break;
+        case 'n':
+            if (hs_cli_parse_count("--count", optarg, &count) != 0)
+                return 2;
+            break;
+        case 'i': {
+            char *end;
+            idle = strtod(optarg, &end);
+            if (end == optarg || *end != '\0' || !(idle > 0) || !isfinite(idle)) {
+                hs_cli_error("--idle-timeout: '%s' is not a positive number of seconds", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            tail_usage(stdout);
+            return 0;
+        default:
+            tail_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        hs_cli_error("unexpected argument '%s' (try 'hashspace tail --help')", argv[optind]);
+        return 2;
+    }
+    if (bind == NULL && nconnect == 0)
+        connect[nconnect++] = TAIL_DEFAULT_ENDPOINT;
+
+    struct sigaction sa = {.sa_handler = tail_on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    void *ctx = zmq_ctx_new();
+    void *sock = ctx ? zmq_socket(ctx, ZMQ_SUB) : NULL;
+    if (sock == NULL) {
+        hs_cli_error("cannot create a ZeroMQ socket: %s", zmq_strerror(errno));
+        if (ctx)
+            zmq_ctx_term(ctx);
+        return 1;
+    }
+    int zero = 0, rcvhwm = 0, timeout = idle > 0 ? (int)(idle * 1000) : -1;
+    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm); /* never drop on our side */
+    zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    int status = 0;
+    if (nsubscribe == 0)
+        zmq_setsockopt(sock, ZMQ_SUBSCRIBE, "", 0);
+    for (size_t i = 0; i < nsubscribe; i++)
+        zmq_setsockopt(sock, ZMQ_SUBSCRIBE, subscribe[i], strlen(subscribe[i]));
+    if (bind != NULL && zmq_bind(sock, bind) != 0) {
+        hs_cli_error("cannot bind %s: %s", bind, zmq_strerror(errno));
+        status = 1;
+    }
+    for (size_t i = 0; i < nconnect && status == 0; i++)
+        if (zmq_connect(sock, connect[i]) != 0) {
+            hs_cli_error("cannot connect to %s: %s", connect[i], zmq_strerror(errno));
+            status = 1;
+        }
+
+    bool line_buffered = isatty(STDOUT_FILENO);
+    unsigned long long seen = 0;
+    static frames f;
+    while (status == 0 && !tail_stop && (count == 0 || seen < count)) {
+        if (recv_message(sock, &f) != 0) {
+            if (errno == EINTR)
+                continue; /* the loop condition sees tail_stop */
+            if (errno == EAGAIN)
+                break; /* idle timeout */
+            hs_cli_error("receiving: %s", zmq_strerror(errno));
+            status = 1;
+            break;
+        }
+        seen++;
+        if (json)
+            print_json(&f);
+        else
+            print_text(&f);
+        frames_close(&f);
+        if (line_buffered || ferror(stdout))
+            fflush(stdout);
+        if (ferror(stdout)) {
+            status = 1; /* e.g. the reader of a pipe went away */
+            break;
+        }
+    }
+    if (fflush(stdout) != 0 && status == 0) {
+        hs_cli_error("writing output failed");
+        status = 1;
+    }
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    return status;
+}
