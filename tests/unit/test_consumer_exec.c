@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -369,6 +370,49 @@ static void test_exec_unsolicited_output_restarts_before_next_message(void **sta
     assert_gone(pids[0]);
 }
 
+typedef struct worker_run {
+    fixture *f;
+    unsigned index;
+    int rc[3];
+    char err[256];
+} worker_run;
+
+static void *run_worker(void *arg)
+{
+    worker_run *w = arg;
+    hs__sink_env env = w->f->env;
+    env.worker = w->index;
+    void *sink = NULL;
+    w->rc[0] = hs__sink_exec.open(&sink, CHILD " --crash-every 2", &env, w->err, sizeof w->err);
+    if (w->rc[0] != HS_OK)
+        return NULL;
+    hs_message msg = {"t", 1, "{}", 2, 0, 1};
+    w->rc[0] = hs__sink_exec.consume(sink, &msg, w->err, sizeof w->err);
+    w->rc[1] = hs__sink_exec.consume(sink, &msg, w->err, sizeof w->err);
+    w->rc[2] = hs__sink_exec.consume(sink, &msg, w->err, sizeof w->err);
+    hs__sink_exec.close(sink);
+    return NULL;
+}
+
+/* Workers of one consumer run their own instances on their own threads and
+ * share only the restart counter. */
+static void test_exec_workers_in_threads_share_restart_counter(void **state)
+{
+    fixture *f = *state;
+    worker_run w[2] = {{.f = f, .index = 0}, {.f = f, .index = 1}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, run_worker, &w[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(w[i].rc[0], HS_OK);
+        assert_int_equal(w[i].rc[1], HS_EIO);
+        assert_int_equal(w[i].rc[2], HS_OK);
+    }
+    assert_int_equal(atomic_load(&f->restarts), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +431,7 @@ int main(void)
         T(test_exec_child_env_names_consumer_and_worker),
         T(test_exec_child_dying_while_idle_costs_no_attempt),
         T(test_exec_unsolicited_output_restarts_before_next_message),
+        T(test_exec_workers_in_threads_share_restart_counter),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
