@@ -9,7 +9,10 @@
     X(route, "print the owner of each key (KEY<TAB>OWNER[<TAB>yes|no])")                           \
     X(pub, "publish fedmsg-format messages: a load generator for hubs")                            \
     X(tail, "subscribe to a bus and print one line per message")                                   \
-    X(status, "show a hub's view, counters and consumer backlogs from its /metrics")
+    X(status, "show a hub's view, counters and consumer backlogs from its /metrics")               \
+    X(bench, "measure hashes, placement methods and peers on this machine")                        \
+    X(balance, "how evenly keys split over servers: by first letter, hash, placement")             \
+    X(movement, "how many keys move when a member joins or leaves, per placement")
 
 #define HS__CMD_DECL(name, summary) int hs_cmd_##name(int argc, char **argv);
 HS_COMMAND_MAP(HS__CMD_DECL)

@@ -1,0 +1,131 @@
+/* cmd_balance.c - `hashspace balance`: how evenly keys (the English word
+ * list by default) split over N servers by first letter, by each hash and by
+ * each placement method, with peak-to-mean, standard deviation and a
+ * chi-square test. The experiment lives in bench/balance.c. */
+#include "cli_util.h"
+#include "commands.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#if HS_HAVE_BENCH
+#include "bench.h"
+
+static void balance_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: hashspace balance [--servers N] [--keys FILE | --generate COUNT] [--quick]\n"
+            "                         [--json|--csv] [--out DIR]\n\n"
+            "Split a list of keys over N servers and show how even the split is: by first\n"
+            "letter (contiguous alphabet ranges, and letter index mod N), by every hash mod N,\n"
+            "and by every placement method on xxh3. For each: %% of keys per server, min,\n"
+            "max, peak-to-mean (max / mean), standard deviation, and Pearson's chi-square\n"
+            "against a uniform split with its exact p-value.\n\n"
+            "  --servers N        number of servers (default 4)\n"
+            "  --keys FILE        one key per line (default /usr/share/dict/words)\n"
+            "  --generate COUNT   use COUNT synthetic keys key-0, key-1, ... instead\n"
+            "  --quick            at most 20000 keys: a smoke run\n"
+            "  --json, --csv      machine-readable output (default: text tables)\n"
+            "  --out DIR          also write every table to DIR/<table>.csv\n"
+            "  -h, --help         this text\n\n"
+            "Examples:\n"
+            "  hashspace balance\n"
+            "  hashspace balance --servers 10 --generate 1M\n");
+}
+
+int hs_cmd_balance(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"servers", required_argument, NULL, 's'},
+        {"keys", required_argument, NULL, 'k'},
+        {"generate", required_argument, NULL, 'g'},
+        {"quick", no_argument, NULL, 'q'},
+        {"json", no_argument, NULL, 'j'},
+        {"csv", no_argument, NULL, 'c'},
+        {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bench_balance_opts o = {.servers = 4};
+    bench_format format = BENCH_TEXT;
+    const char *outdir = NULL;
+    unsigned long long v;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 's':
+            if (hs_cli_parse_count("--servers", optarg, &v) != 0)
+                return 2;
+            if (v < 1 || v > 100000) {
+                hs_cli_error("--servers: %llu is out of range (1 to 100000)", v);
+                return 2;
+            }
+            o.servers = (size_t)v;
+            break;
+        case 'k':
+            o.keys_file = optarg;
+            break;
+        case 'g':
+            if (hs_cli_parse_count("--generate", optarg, &v) != 0)
+                return 2;
+            if (v < 1) {
+                hs_cli_error("--generate: give at least one key");
+                return 2;
+            }
+            o.generate = (size_t)v;
+            break;
+        case 'q':
+            o.quick = true;
+            break;
+        case 'j':
+            format = BENCH_JSON;
+            break;
+        case 'c':
+            format = BENCH_CSV;
+            break;
+        case 'o':
+            outdir = optarg;
+            break;
+        case 'h':
+            balance_usage(stdout);
+            return 0;
+        default:
+            balance_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        hs_cli_error("balance: unexpected argument '%s' (keys come from --keys FILE)",
+                     argv[optind]);
+        return 2;
+    }
+    if (o.keys_file != NULL && o.generate > 0) {
+        hs_cli_error("balance: --keys and --generate exclude each other");
+        return 2;
+    }
+    bench_report *r = bench_report_new(format, "balance", outdir);
+    if (r == NULL) {
+        hs_cli_error("out of memory");
+        return 1;
+    }
+    int status = bench_balance_run(r, &o);
+    if (bench_report_finish(r) != 0) {
+        hs_cli_error("balance: writing the results failed");
+        status = 1;
+    }
+    return status;
+}
+
+#else
+
+int hs_cmd_balance(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    hs_cli_error("balance: this hashspace was built without benchmarks (-DHS_BUILD_BENCH=OFF)");
+    return 2;
+}
+
+#endif
