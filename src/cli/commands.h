@@ -7,6 +7,7 @@
 /* X(name, summary) */
 #define HS_COMMAND_MAP(X)                                                                          \
     X(route, "print the owner of each key (KEY<TAB>OWNER[<TAB>yes|no])")                           \
+    X(hub, "run a hub: receive a bus, claim by key, feed local consumers")                         \
     X(pub, "publish fedmsg-format messages: a load generator for hubs")                            \
     X(tail, "subscribe to a bus and print one line per message")                                   \
     X(status, "show a hub's view, counters and consumer backlogs from its /metrics")               \

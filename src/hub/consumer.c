@@ -1,0 +1,294 @@
+/* consumer.c - consumer workers: take, try, retry, count, dead-letter.
+ *
+ * DESIGN: each worker thread owns its sink instance and is the only consumer
+ * of its queue; the ingress thread is the only producer. Counters are C11
+ * atomics written by the workers (routed and dropped by the ingress thread)
+ * and read by the metrics thread. drain_deadline_ns is written once by the
+ * main thread when the hub stops. A worker leaves when its queue is closed
+ * and empty, or when the drain deadline has passed (then it counts what is
+ * still queued as left and releases it).
+ */
+#include "consumer.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const double hs__duration_bounds[HS__DURATION_BUCKETS] = {
+#define HS__BOUND_ROW(b) b,
+    HS__DURATION_BUCKETS_MAP(HS__BOUND_ROW)
+#undef HS__BOUND_ROW
+};
+
+static void spec_free(hs__consumer_spec *s)
+{
+    free(s->name);
+    free(s->glob);
+    free(s->kind);
+    free(s->arg);
+}
+
+int hs__consumer_new(hs__consumer **out, const hs__consumer_spec *spec, hs__deadletter *dl,
+                     void *zmq_ctx, char *err, size_t errlen)
+{
+    const hs__sink_ops *ops = hs__sink_find(spec->kind);
+    if (ops == NULL) {
+        snprintf(err, errlen,
+                 "consumer '%s': unknown kind '%s' (expected exec, plugin, file, push)", spec->name,
+                 spec->kind);
+        return HS_EINVAL;
+    }
+    if (spec->workers == 0 || spec->queue_size == 0 || spec->max_tries == 0) {
+        snprintf(err, errlen, "consumer '%s': workers, queue size and max tries must be >= 1",
+                 spec->name);
+        return HS_EINVAL;
+    }
+    hs__consumer *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return HS_ENOMEM;
+    c->spec = *spec;
+    c->spec.name = strdup(spec->name);
+    c->spec.glob = strdup(spec->glob);
+    c->spec.kind = strdup(spec->kind);
+    c->spec.arg = strdup(spec->arg != NULL ? spec->arg : "");
+    c->workers = calloc(spec->workers, sizeof *c->workers);
+    if (c->spec.name == NULL || c->spec.glob == NULL || c->spec.kind == NULL ||
+        c->spec.arg == NULL || c->workers == NULL) {
+        spec_free(&c->spec);
+        free(c->workers);
+        free(c);
+        return HS_ENOMEM;
+    }
+    c->ops = ops;
+    c->match_all = strcmp(spec->glob, "*") == 0;
+    c->deadletter = dl;
+    c->zmq_ctx = zmq_ctx;
+    for (unsigned i = 0; i < spec->workers; i++) {
+        hs__worker *w = &c->workers[i];
+        w->consumer = c;
+        w->index = i;
+        int rc = hs__queue_init(&w->queue, spec->queue_size);
+        if (rc != HS_OK) {
+            for (unsigned k = 0; k < i; k++)
+                hs__queue_destroy(&c->workers[k].queue);
+            snprintf(err, errlen, "consumer '%s': queue of %zu: %s", spec->name, spec->queue_size,
+                     hs_strerror(rc));
+            spec_free(&c->spec);
+            free(c->workers);
+            free(c);
+            return rc;
+        }
+    }
+    *out = c;
+    return HS_OK;
+}
+
+bool hs__consumer_matches(const hs__consumer *c, const char *topic)
+{
+    return c->match_all || fnmatch(c->spec.glob, topic, 0) == 0;
+}
+
+/* Spread key hashes over workers independently of how placement used them. */
+static unsigned worker_of(const hs__consumer *c, uint64_t key_hash)
+{
+    uint64_t x = key_hash;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return (unsigned)(x % c->spec.workers);
+}
+
+int hs__consumer_route(hs__consumer *c, hs__msg *m, uint64_t now_ns, const atomic_bool *abort)
+{
+    hs__worker *w = &c->workers[worker_of(c, m->key_hash)];
+    int rc = hs__queue_push(&w->queue, m, now_ns, c->spec.on_full != HS__ON_FULL_DROP, abort);
+    if (rc == HS_OK)
+        atomic_fetch_add_explicit(&c->routed, 1, memory_order_relaxed);
+    else if (rc == HS_EFULL)
+        atomic_fetch_add_explicit(&c->dropped, 1, memory_order_relaxed);
+    return rc;
+}
+
+void hs__consumer_backlog(hs__consumer *c, size_t *count, uint64_t *oldest_ns)
+{
+    size_t total = 0;
+    uint64_t oldest = 0;
+    for (unsigned i = 0; i < c->spec.workers; i++) {
+        size_t n;
+        uint64_t t;
+        hs__queue_stats(&c->workers[i].queue, &n, &t);
+        total += n;
+        if (n > 0 && (oldest == 0 || t < oldest))
+            oldest = t;
+    }
+    *count = total;
+    *oldest_ns = oldest;
+}
+
+static void observe(hs__consumer *c, uint64_t ns)
+{
+    double s = (double)ns / 1e9;
+    size_t b = 0;
+    while (b < HS__DURATION_BUCKETS && s > hs__duration_bounds[b])
+        b++;
+    atomic_fetch_add_explicit(&c->duration_buckets[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->duration_sum_ns, ns, memory_order_relaxed);
+}
+
+static bool past_deadline(hs__consumer *c)
+{
+    uint64_t d = atomic_load_explicit(&c->drain_deadline_ns, memory_order_acquire);
+    return d != 0 && hs__monotonic_ns() >= d;
+}
+
+static void process(hs__worker *w, hs__msg *m)
+{
+    hs__consumer *c = w->consumer;
+    char err[512];
+    int rc = HS_EINVAL;
+    uint64_t start = hs__monotonic_ns();
+    unsigned attempt;
+    for (attempt = 1; attempt <= c->spec.max_tries; attempt++) {
+        err[0] = '\0';
+        hs_message view = hs__msg_view(m, attempt);
+        rc = c->ops->consume(w->sink, &view, err, sizeof err);
+        if (rc == HS_OK || attempt == c->spec.max_tries || past_deadline(c))
+            break;
+        hs__debug("consumer %s: attempt %u failed: %s", c->spec.name, attempt, err);
+        struct timespec pause = {0, 20 * 1000000L * (long)attempt};
+        nanosleep(&pause, NULL);
+    }
+    observe(c, hs__monotonic_ns() - start);
+    if (rc == HS_OK) {
+        atomic_fetch_add_explicit(&c->ok, 1, memory_order_relaxed);
+        return;
+    }
+    atomic_fetch_add_explicit(&c->failed, 1, memory_order_relaxed);
+    hs__deadletter_rec rec = {
+        .reason = "failed",
+        .consumer = c->spec.name,
+        .error = err[0] != '\0' ? err : hs_strerror(rc),
+        .topic = hs__msg_topic(m),
+        .topic_len = m->topic_len,
+        .body = m->body,
+        .body_len = m->body_len,
+        .body_total = m->body_len,
+        .received_ns = m->received_ns,
+        .attempts = attempt > c->spec.max_tries ? c->spec.max_tries : attempt,
+    };
+    hs__deadletter_write(c->deadletter, &rec);
+}
+
+static void *worker_main(void *arg)
+{
+    hs__worker *w = arg;
+    hs__consumer *c = w->consumer;
+    hs__sink_env env = {
+        .consumer = c->spec.name,
+        .timeout_s = c->spec.timeout_s,
+        .restarts = &c->restarts,
+        .worker = w->index,
+    };
+    w->open_rc = c->ops->open(&w->sink, c->spec.arg, &env, w->open_err, sizeof w->open_err);
+    bool opened = w->open_rc == HS_OK;
+    sem_post(&w->opened);
+    if (!opened)
+        return NULL;
+    hs__queue_item item;
+    while (hs__queue_peek(&w->queue, &item) == HS_OK) {
+        if (past_deadline(c))
+            break;
+        process(w, item.msg);
+        hs__queue_done(&w->queue);
+        hs__msg_release(item.msg);
+    }
+    while (hs__queue_pop_now(&w->queue, &item) == HS_OK) {
+        atomic_fetch_add_explicit(&c->left, 1, memory_order_relaxed);
+        hs__msg_release(item.msg);
+    }
+    c->ops->close(w->sink);
+    w->sink = NULL;
+    return NULL;
+}
+
+int hs__consumer_start(hs__consumer *c, char *err, size_t errlen)
+{
+    int rc = HS_OK;
+    for (unsigned i = 0; i < c->spec.workers && rc == HS_OK; i++) {
+        hs__worker *w = &c->workers[i];
+        sem_init(&w->opened, 0, 0);
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            snprintf(err, errlen, "consumer '%s': cannot start a thread: %s", c->spec.name,
+                     strerror(errno));
+            sem_destroy(&w->opened);
+            rc = HS_ESYSTEM;
+            break;
+        }
+        w->running = true;
+        while (sem_wait(&w->opened) != 0 && errno == EINTR)
+            ;
+        sem_destroy(&w->opened);
+        if (w->open_rc != HS_OK) {
+            snprintf(err, errlen, "consumer '%s': %s", c->spec.name, w->open_err);
+            rc = w->open_rc;
+        }
+    }
+    if (rc != HS_OK) {
+        hs__consumer_close(c, 0);
+        hs__consumer_join(c, 0);
+    }
+    return rc;
+}
+
+void hs__consumer_close(hs__consumer *c, uint64_t deadline_ns)
+{
+    if (deadline_ns != 0)
+        atomic_store_explicit(&c->drain_deadline_ns, deadline_ns, memory_order_release);
+    for (unsigned i = 0; i < c->spec.workers; i++)
+        hs__queue_close(&c->workers[i].queue);
+}
+
+unsigned hs__consumer_join(hs__consumer *c, uint64_t join_by_ns)
+{
+    unsigned stuck = 0;
+    for (unsigned i = 0; i < c->spec.workers; i++) {
+        hs__worker *w = &c->workers[i];
+        if (!w->running)
+            continue;
+        if (join_by_ns == 0) {
+            pthread_join(w->thread, NULL);
+            w->running = false;
+            continue;
+        }
+        /* pthread_timedjoin_np measures against CLOCK_REALTIME. */
+        uint64_t now = hs__monotonic_ns();
+        uint64_t until = hs__realtime_ns() + (join_by_ns > now ? join_by_ns - now : 0);
+        struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
+        if (pthread_timedjoin_np(w->thread, NULL, &ts) == 0)
+            w->running = false;
+        else
+            stuck++;
+    }
+    return stuck;
+}
+
+void hs__consumer_free(hs__consumer *c)
+{
+    if (c == NULL)
+        return;
+    for (unsigned i = 0; i < c->spec.workers; i++) {
+        size_t before = c->workers[i].queue.count;
+        atomic_fetch_add_explicit(&c->left, before, memory_order_relaxed);
+        hs__queue_destroy(&c->workers[i].queue);
+    }
+    spec_free(&c->spec);
+    free(c->workers);
+    free(c);
+}

@@ -1,0 +1,113 @@
+/* consumer.h - a consumer: a topic glob, a sink kind, W worker threads, each
+ * with its own bounded queue and its own sink instance, and its metrics.
+ *
+ * The ingress thread routes a claimed message to worker mix(key_hash) % W,
+ * so messages of one key stay in order. A worker takes the head of its
+ * queue, tries the sink up to max_tries times (sleeping 20 ms x attempt in
+ * between), then counts the message ok or failed; a failed message goes to
+ * the dead-letter sink.
+ *
+ * Threads: hs__consumer_route is called by the ingress thread only;
+ * hs__consumer_backlog and the counters may be read from any thread (the
+ * metrics thread); new/start/close/join/free from the main thread.
+ */
+#ifndef HS_HUB_CONSUMER_H
+#define HS_HUB_CONSUMER_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deadletter.h"
+#include "msg.h"
+#include "queue.h"
+#include "sink.h"
+
+typedef enum hs__on_full {
+    HS__ON_FULL_DEFAULT, /* inherit the hub's setting (config only) */
+    HS__ON_FULL_BLOCK,
+    HS__ON_FULL_DROP,
+} hs__on_full;
+
+/* What the user asked for. Zero fields inherit the hub's defaults. */
+typedef struct hs__consumer_spec {
+    char *name;
+    char *glob; /* fnmatch(3) pattern on the topic; "*" matches all */
+    char *kind; /* exec, plugin, file, push */
+    char *arg;  /* text after "KIND:" */
+    unsigned workers;
+    size_t queue_size;
+    hs__on_full on_full;
+    double timeout_s;
+    unsigned max_tries;
+    int line; /* config file line of the section, 0 when from argv */
+} hs__consumer_spec;
+
+/* Upper bounds (seconds) of the processing-time histogram; +Inf is implicit. */
+#define HS__DURATION_BUCKETS_MAP(X)                                                                \
+    X(0.0001)                                                                                      \
+    X(0.00025) X(0.0005) X(0.001) X(0.0025) X(0.005) X(0.01) X(0.025) X(0.05) X(0.1) X(0.25)       \
+        X(0.5) X(1) X(2.5) X(5) X(10)
+#define HS__DURATION_BUCKETS 16
+
+typedef struct hs__consumer hs__consumer;
+
+typedef struct hs__worker {
+    hs__consumer *consumer;
+    unsigned index;
+    pthread_t thread;
+    bool running;
+    hs__queue queue;
+    void *sink;
+    sem_t opened; /* posted when the sink's open returned */
+    int open_rc;
+    char open_err[256];
+} hs__worker;
+
+struct hs__consumer {
+    hs__consumer_spec spec; /* resolved: no zero field left */
+    const hs__sink_ops *ops;
+    bool match_all;
+    hs__worker *workers;
+    hs__deadletter *deadletter;
+    void *zmq_ctx;
+    /* 0 while running; set when the hub stops: workers give up on what is
+     * still queued after this CLOCK_MONOTONIC time. */
+    atomic_uint_fast64_t drain_deadline_ns;
+    atomic_uint_fast64_t routed, ok, failed, dropped, restarts, left;
+    atomic_uint_fast64_t duration_buckets[HS__DURATION_BUCKETS + 1];
+    atomic_uint_fast64_t duration_sum_ns;
+};
+
+/* Allocate a consumer and its queues from a resolved spec (copied). On error
+ * writes a sentence into err. */
+int hs__consumer_new(hs__consumer **out, const hs__consumer_spec *spec, hs__deadletter *dl,
+                     void *zmq_ctx, char *err, size_t errlen);
+/* Start the workers; each opens its sink instance in its own thread. Fails
+ * (and stops the ones started) when a sink cannot open. */
+int hs__consumer_start(hs__consumer *c, char *err, size_t errlen);
+/* Does this consumer take messages of this topic? */
+bool hs__consumer_matches(const hs__consumer *c, const char *topic);
+/* Hand one reference of m to the right worker. HS_OK; HS_EFULL when the
+ * queue was full in drop mode (counted in dropped; the reference is still
+ * the caller's); HS_ETIMEOUT/HS_ECLOSED when stopping (likewise). */
+int hs__consumer_route(hs__consumer *c, hs__msg *m, uint64_t now_ns, const atomic_bool *abort);
+/* Messages queued or in flight, and the enqueue time of the oldest (0 if
+ * none). */
+void hs__consumer_backlog(hs__consumer *c, size_t *count, uint64_t *oldest_ns);
+/* Stop: no more messages will be routed; workers finish what is queued,
+ * unless deadline_ns (CLOCK_MONOTONIC) passes first. */
+void hs__consumer_close(hs__consumer *c, uint64_t deadline_ns);
+/* Join the workers, waiting until join_by_ns at most. Returns the number of
+ * workers that did not finish in time (still inside their sink). */
+unsigned hs__consumer_join(hs__consumer *c, uint64_t join_by_ns);
+/* Accepts NULL. Only after a join that returned 0. */
+void hs__consumer_free(hs__consumer *c);
+
+/* The bucket bounds, for the metrics. */
+extern const double hs__duration_bounds[HS__DURATION_BUCKETS];
+
+#endif

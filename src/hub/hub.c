@@ -1,0 +1,259 @@
+/* hub.c - a hub's lifecycle: build, start, wait for SIGTERM/SIGINT, drain,
+ * report. The DESIGN paragraph is in hub.h.
+ *
+ * Stopping, in order: the ingress thread stops receiving and finishes the
+ * message in hand; the queues are closed and the workers drain them until
+ * the drain deadline (--drain-timeout after the signal), then give up and
+ * count what was left; the metrics endpoint stops last, so a scraper sees
+ * the drain.
+ */
+#include "hub.h"
+
+#include "log.h"
+
+#include "hashspace/error.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+/* Extra time past the drain deadline for a worker stuck inside its sink. */
+#define HUB_JOIN_GRACE_NS 2000000000ull
+
+void hs__hub_set_view(hs__hub *hub, hs__hub_view *hv)
+{
+    hs__hub_view *old = atomic_exchange_explicit(&hub->next_view, hv, memory_order_acq_rel);
+    if (old != NULL) {
+        hs_view_release(old->view);
+        free(old);
+    }
+}
+
+static uint64_t load_u64(const atomic_uint_fast64_t *a)
+{
+    return atomic_load_explicit((atomic_uint_fast64_t *)a, memory_order_relaxed);
+}
+
+static int join_by(pthread_t t, uint64_t deadline_mono)
+{
+    uint64_t now = hs__monotonic_ns();
+    uint64_t until = hs__realtime_ns() + (deadline_mono > now ? deadline_mono - now : 0);
+    struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
+    return pthread_timedjoin_np(t, NULL, &ts);
+}
+
+static void summary(hs__hub *hub, double drain_s, const unsigned *stuck)
+{
+    unsigned long long malformed = 0;
+    for (int r = 0; r < HS__MALFORMED__COUNT; r++)
+        malformed += load_u64(&hub->malformed[r]);
+    hs__info("hub %s: received %llu, claimed %llu, skipped %llu, malformed %llu, unmatched "
+             "%llu, dead-lettered %llu, not handed over %llu; drained in %.3f s",
+             hub->cfg->self, (unsigned long long)load_u64(&hub->received),
+             (unsigned long long)load_u64(&hub->claimed),
+             (unsigned long long)load_u64(&hub->skipped), malformed,
+             (unsigned long long)load_u64(&hub->unmatched),
+             (unsigned long long)hs__deadletter_count(hub->deadletter),
+             (unsigned long long)load_u64(&hub->abandoned), drain_s);
+    for (size_t i = 0; i < hub->nconsumers; i++) {
+        hs__consumer *c = hub->consumers[i];
+        size_t queued;
+        uint64_t oldest;
+        hs__consumer_backlog(c, &queued, &oldest);
+        hs__info("consumer %s: ok %llu, failed %llu, dropped %llu, left %llu, restarts %llu%s",
+                 c->spec.name, (unsigned long long)load_u64(&c->ok),
+                 (unsigned long long)load_u64(&c->failed),
+                 (unsigned long long)load_u64(&c->dropped),
+                 (unsigned long long)(load_u64(&c->left) + queued),
+                 (unsigned long long)load_u64(&c->restarts),
+                 stuck[i] > 0 ? " (a worker is still inside its sink)" : "");
+    }
+}
+
+static void hub_free(hs__hub *hub, const unsigned *stuck)
+{
+    for (size_t i = 0; i < hub->nconsumers; i++)
+        if (stuck == NULL || stuck[i] == 0)
+            hs__consumer_free(hub->consumers[i]);
+    free(hub->consumers);
+    hs__hub_set_view(hub, NULL);
+    if (hub->view != NULL) {
+        hs_view_release(hub->view->view);
+        free(hub->view);
+    }
+    hs__deadletter_free(hub->deadletter);
+    hs__key_spec_clear(&hub->key);
+    if (hub->zmq_ctx != NULL)
+        zmq_ctx_term(hub->zmq_ctx);
+}
+
+static int start(hs__hub *hub, const hs__hub_config *cfg)
+{
+    char err[600];
+    if (hs__key_spec_parse(&hub->key, cfg->key != NULL ? cfg->key : "body", err, sizeof err) !=
+        HS_OK) {
+        hs__error("key: %s", err);
+        return -1;
+    }
+    hs__hub_view *hv = calloc(1, sizeof *hv);
+    if (hv == NULL || hs__config_view(cfg, &hv->view, &hv->self, err, sizeof err) != HS_OK) {
+        hs__error("%s", hv != NULL ? err : "out of memory");
+        free(hv);
+        return -1;
+    }
+    hv->member = true;
+    hub->view = hv;
+    atomic_store(&hub->view_epoch, hs_view_epoch(hv->view));
+    atomic_store(&hub->view_members, hs_view_size(hv->view));
+
+    char default_dl[300];
+    snprintf(default_dl, sizeof default_dl, "file:hashspace-dead-letter-%s.jsonl", cfg->self);
+    if (hs__deadletter_new(&hub->deadletter,
+                           cfg->dead_letter != NULL ? cfg->dead_letter : default_dl, err,
+                           sizeof err) != HS_OK) {
+        hs__error("%s", err);
+        return -1;
+    }
+    hub->zmq_ctx = zmq_ctx_new();
+    hub->consumers = calloc(cfg->nconsumers, sizeof *hub->consumers);
+    if (hub->zmq_ctx == NULL || hub->consumers == NULL) {
+        hs__error("out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->nconsumers; i++) {
+        hs__consumer *c;
+        if (hs__consumer_new(&c, &cfg->consumers[i], hub->deadletter, hub->zmq_ctx, err,
+                             sizeof err) != HS_OK) {
+            hs__error("%s", err);
+            return -1;
+        }
+        hub->consumers[hub->nconsumers++] = c;
+        if (hs__consumer_start(c, err, sizeof err) != HS_OK) {
+            hs__error("%s", err);
+            return -1;
+        }
+    }
+    if (hs__metrics_start(hub, cfg->metrics != NULL ? cfg->metrics : HS__DEFAULT_METRICS, err,
+                          sizeof err) != HS_OK) {
+        hs__error("%s", err);
+        return -1;
+    }
+    if (hs__ingress_start(hub, err, sizeof err) != HS_OK) {
+        hs__error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void stop_started(hs__hub *hub)
+{
+    atomic_store(&hub->stop, true);
+    atomic_store(&hub->abort, true);
+    hs__ingress_join(hub);
+    for (size_t i = 0; i < hub->nconsumers; i++)
+        hs__consumer_close(hub->consumers[i], 1);
+    for (size_t i = 0; i < hub->nconsumers; i++)
+        hs__consumer_join(hub->consumers[i], 0);
+    hs__metrics_stop(hub);
+}
+
+int hs__hub_run(const hs__hub_config *cfg)
+{
+    hs__log_level level = HS__LOG_INFO;
+    if (cfg->log_level != NULL)
+        hs__log_level_parse(cfg->log_level, &level);
+    hs__log_setup(level, cfg->self);
+
+    /* Every thread inherits this mask: only the main thread takes the signals. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    hs__hub *hub = calloc(1, sizeof *hub);
+    if (hub == NULL) {
+        hs__error("out of memory");
+        return 1;
+    }
+    hub->cfg = cfg;
+    atomic_store(&hub->started_ns, hs__realtime_ns());
+    if (start(hub, cfg) != 0) {
+        stop_started(hub);
+        hub_free(hub, NULL);
+        free(hub);
+        return 1;
+    }
+    for (size_t i = 0; i < cfg->connect.n; i++)
+        hs__info("bus: connected to %s", cfg->connect.items[i]);
+    for (size_t i = 0; i < cfg->bind.n; i++)
+        hs__info("bus: bound to %s", cfg->bind.items[i]);
+    for (size_t i = 0; i < hub->nconsumers; i++) {
+        const hs__consumer_spec *s = &hub->consumers[i]->spec;
+        hs__info("consumer %s: %s=%s:%s, %u worker%s, queue %zu, on full %s, %u tries", s->name,
+                 s->glob, s->kind, s->arg, s->workers, s->workers == 1 ? "" : "s", s->queue_size,
+                 s->on_full == HS__ON_FULL_DROP ? "drop" : "block", s->max_tries);
+    }
+    hs__info("dead letters: %s", hs__deadletter_describe(hub->deadletter));
+    if (hub->metrics != NULL)
+        hs__info("metrics on http://%s/metrics", hub->metrics_addr);
+    hs__info("hub %s running: member %zu of %zu (epoch %llu, %s, hash %s), key %s", cfg->self,
+             hub->view->self + 1, hs_view_size(hub->view->view),
+             (unsigned long long)hs_view_epoch(hub->view->view),
+             hs_place_method(hs_view_place(hub->view->view))->name,
+             hs_hash_name(hs_view_hasher(hub->view->view)->id),
+             cfg->key != NULL ? cfg->key : "body");
+
+    int status = 0;
+    for (;;) {
+        struct timespec tick = {0, 200 * 1000000L};
+        int sig = sigtimedwait(&stop_signals, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            hs__info("%s: stopping; draining for up to %g s", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                     cfg->drain_timeout_s);
+            break;
+        }
+        if (atomic_load(&hub->failed)) {
+            hs__error("the bus failed; stopping");
+            status = 1;
+            break;
+        }
+    }
+    uint64_t t0 = hs__monotonic_ns();
+    uint64_t deadline = t0 + (uint64_t)(cfg->drain_timeout_s * 1e9);
+    if (deadline == t0)
+        deadline = t0 + 1;
+    atomic_store(&hub->stop, true);
+    if (hub->ingress_running && join_by(hub->ingress, deadline) != 0) {
+        atomic_store(&hub->abort, true);
+        pthread_join(hub->ingress, NULL);
+    }
+    hub->ingress_running = false;
+    for (size_t i = 0; i < hub->nconsumers; i++)
+        hs__consumer_close(hub->consumers[i], deadline);
+    unsigned *stuck = calloc(hub->nconsumers + 1, sizeof *stuck);
+    bool any_stuck = false;
+    for (size_t i = 0; i < hub->nconsumers; i++) {
+        unsigned s = hs__consumer_join(hub->consumers[i], deadline + HUB_JOIN_GRACE_NS);
+        if (stuck != NULL)
+            stuck[i] = s;
+        any_stuck |= s > 0;
+    }
+    double drain_s = (double)(hs__monotonic_ns() - t0) / 1e9;
+    hs__metrics_stop(hub);
+    static const unsigned none[1];
+    summary(hub, drain_s, stuck != NULL ? stuck : none);
+    if (any_stuck || stuck == NULL) {
+        /* A worker is blocked inside a sink: leave its memory to the exit. */
+        free(stuck);
+        return status;
+    }
+    hub_free(hub, stuck);
+    free(stuck);
+    free(hub);
+    return status;
+}

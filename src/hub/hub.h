@@ -1,0 +1,99 @@
+/* hub.h - a hub: one ingress thread, the consumers and their workers, the
+ * metrics endpoint, the dead-letter sink, and the lifecycle that ties them
+ * together (start, run until SIGTERM/SIGINT, drain, report).
+ *
+ * DESIGN: the main thread builds everything, starts the workers, the metrics
+ * daemon (libmicrohttpd's own thread) and the ingress thread, then waits for
+ * a signal. Shared state: the counters below (C11 atomics, written by the
+ * ingress thread, read by the metrics thread), the current view (owned by
+ * the ingress thread; a new one is handed over through the atomic
+ * `next_view` mailbox, so the hot path reads membership without a lock) and
+ * the stop/abort flags (written by the main thread). The view's epoch and
+ * size are mirrored in atomics for the metrics thread.
+ */
+#ifndef HS_HUB_HUB_H
+#define HS_HUB_HUB_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "consumer.h"
+#include "deadletter.h"
+#include "key.h"
+
+#include "hashspace/view.h"
+
+/* X(ENUM, label): why a message was refused at ingress. */
+#define HS__MALFORMED_MAP(X)                                                                       \
+    X(FRAMES, "frames")                                                                            \
+    X(OVERSIZE, "oversize")                                                                        \
+    X(TOPIC_UTF8, "topic_utf8")                                                                    \
+    X(JSON, "json")                                                                                \
+    X(NO_KEY, "no_key")                                                                            \
+    X(KEY_HASH, "key_hash")
+
+typedef enum hs__malformed {
+#define HS__MALFORMED_ENUM(e, label) HS__MALFORMED_##e,
+    HS__MALFORMED_MAP(HS__MALFORMED_ENUM)
+#undef HS__MALFORMED_ENUM
+        HS__MALFORMED__COUNT
+} hs__malformed;
+
+extern const char *const hs__malformed_labels[HS__MALFORMED__COUNT];
+
+/* A view with the position of this hub in it. */
+typedef struct hs__hub_view {
+    hs_view *view;
+    size_t self;
+    bool member; /* self is in the view */
+} hs__hub_view;
+
+typedef struct hs__hub {
+    const hs__hub_config *cfg;
+    hs__key_spec key;
+    void *zmq_ctx;
+    hs__deadletter *deadletter;
+    hs__consumer **consumers;
+    size_t nconsumers;
+
+    hs__hub_view *view;                /* the ingress thread's own */
+    _Atomic(hs__hub_view *) next_view; /* mailbox: a newer view to switch to */
+    atomic_uint_fast64_t view_epoch, view_members;
+
+    atomic_uint_fast64_t received, claimed, skipped, unmatched, abandoned;
+    atomic_uint_fast64_t malformed[HS__MALFORMED__COUNT];
+    atomic_uint_fast64_t started_ns; /* CLOCK_REALTIME */
+
+    pthread_t ingress;
+    bool ingress_running;
+    atomic_bool stop;   /* ingress: stop receiving */
+    atomic_bool abort;  /* ingress: give up a blocked hand-over */
+    atomic_bool failed; /* ingress: died of an error; the hub stops */
+    void *metrics;      /* struct MHD_Daemon * */
+    char metrics_addr[300];
+} hs__hub;
+
+/* Run a hub with a checked config until SIGTERM/SIGINT; returns the exit
+ * status (0 after a clean drain, 1 when it could not start). */
+int hs__hub_run(const hs__hub_config *cfg);
+
+/* Hand the ingress thread a new view (takes ownership of hv). Safe from any
+ * thread; the ingress thread switches before its next message. */
+void hs__hub_set_view(hs__hub *hub, hs__hub_view *hv);
+
+/* Ingress thread (ingress.c). */
+int hs__ingress_start(hs__hub *hub, char *err, size_t errlen);
+void hs__ingress_join(hs__hub *hub);
+
+/* Metrics (metrics.c): render the Prometheus text or the /status JSON into
+ * a malloc'd string; start/stop the HTTP endpoint. */
+char *hs__metrics_render(hs__hub *hub, size_t *len);
+char *hs__status_render(hs__hub *hub, size_t *len);
+int hs__metrics_start(hs__hub *hub, const char *hostport, char *err, size_t errlen);
+void hs__metrics_stop(hs__hub *hub);
+
+#endif

@@ -1,0 +1,290 @@
+/* ingress.c - the ingress thread: receive [topic, body] from the bus, check
+ * the frames, extract the key, claim against the view, hand claimed messages
+ * to every matching consumer.
+ *
+ * DESIGN: one thread owns the bus's SUB socket (created and connected by the
+ * main thread in hs__ingress_start, then handed over) and the current view.
+ * It is the only producer of every consumer queue. It polls the stop flag
+ * every 100 ms (the socket's receive timeout) and finishes the message in
+ * hand before leaving; a hand-over blocked on a full queue gives up when the
+ * abort flag is set. Counters are atomics read by the metrics thread.
+ */
+#include "hub.h"
+
+#include "jsonline.h"
+#include "log.h"
+#include "msg.h"
+
+#include "hashspace/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define INGRESS_POLL_MS 100
+
+const char *const hs__malformed_labels[HS__MALFORMED__COUNT] = {
+#define HS__MALFORMED_LABEL(e, label) label,
+    HS__MALFORMED_MAP(HS__MALFORMED_LABEL)
+#undef HS__MALFORMED_LABEL
+};
+
+typedef struct ingress {
+    hs__hub *hub;
+    void *socket;
+    hs__key_buf key_buf;
+    hs__consumer **targets;
+} ingress;
+
+static void count(atomic_uint_fast64_t *c)
+{
+    atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+static void refuse(ingress *in, hs__malformed why, const char *detail, const zmq_msg_t *topic,
+                   const zmq_msg_t *body, unsigned frames, uint64_t received_ns)
+{
+    count(&in->hub->malformed[why]);
+    size_t body_len = body != NULL ? zmq_msg_size((zmq_msg_t *)body) : 0;
+    hs__deadletter_rec rec = {
+        .reason = hs__malformed_labels[why],
+        .error = detail,
+        .topic = topic != NULL ? zmq_msg_data((zmq_msg_t *)topic) : "",
+        .topic_len = topic != NULL ? zmq_msg_size((zmq_msg_t *)topic) : 0,
+        .body = body != NULL ? zmq_msg_data((zmq_msg_t *)body) : "",
+        .body_len = body_len > in->hub->cfg->max_body ? HS__DEADLETTER_MAX_BODY : body_len,
+        .body_total = body_len,
+        .received_ns = received_ns,
+        .frames = frames,
+    };
+    if (rec.topic_len > HS__DEADLETTER_MAX_BODY)
+        rec.topic_len = HS__DEADLETTER_MAX_BODY;
+    hs__deadletter_write(in->hub->deadletter, &rec);
+}
+
+static void adopt_next_view(hs__hub *hub)
+{
+    if (atomic_load_explicit(&hub->next_view, memory_order_relaxed) == NULL)
+        return;
+    hs__hub_view *next = atomic_exchange_explicit(&hub->next_view, NULL, memory_order_acq_rel);
+    if (next == NULL)
+        return;
+    hs__hub_view *old = hub->view;
+    hub->view = next;
+    atomic_store_explicit(&hub->view_epoch, hs_view_epoch(next->view), memory_order_relaxed);
+    atomic_store_explicit(&hub->view_members, hs_view_size(next->view), memory_order_relaxed);
+    hs__info("view: epoch %llu, %zu members%s", (unsigned long long)hs_view_epoch(next->view),
+             hs_view_size(next->view), next->member ? "" : " (this hub is not one of them)");
+    if (old != NULL) {
+        hs_view_release(old->view);
+        free(old);
+    }
+}
+
+/* One whole message: frames in topic/body, already received. */
+static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t received_ns)
+{
+    hs__hub *hub = in->hub;
+    const char *t = zmq_msg_data(topic);
+    size_t tlen = zmq_msg_size(topic);
+    const char *b = zmq_msg_data(body);
+    size_t blen = zmq_msg_size(body);
+    char detail[160];
+    if (blen > hub->cfg->max_body) {
+        snprintf(detail, sizeof detail, "body of %zu bytes is over max-body (%zu)", blen,
+                 hub->cfg->max_body);
+        refuse(in, HS__MALFORMED_OVERSIZE, detail, topic, body, 2, received_ns);
+        return;
+    }
+    if (!hs__utf8_valid(t, tlen)) {
+        refuse(in, HS__MALFORMED_TOPIC_UTF8, "the topic is not valid UTF-8", topic, body, 2,
+               received_ns);
+        return;
+    }
+    const char *key;
+    size_t klen;
+    switch (hs__key_extract(&hub->key, t, tlen, b, blen, &in->key_buf, &key, &klen)) {
+    case HS__KEY_OK:
+        break;
+    case HS__KEY_BAD_JSON:
+        refuse(in, HS__MALFORMED_JSON, "the body is not JSON and the key needs it", topic, body, 2,
+               received_ns);
+        return;
+    case HS__KEY_MISSING:
+        refuse(in, HS__MALFORMED_NO_KEY, "the key is not in the body", topic, body, 2, received_ns);
+        return;
+    case HS__KEY_NOT_SCALAR:
+        refuse(in, HS__MALFORMED_NO_KEY, "the key is null, an object or an array", topic, body, 2,
+               received_ns);
+        return;
+    }
+    const hs__hub_view *hv = hub->view;
+    uint64_t hash;
+    size_t owner;
+    if (hs_hasher_hash(hs_view_hasher(hv->view), key, klen, &hash) != HS_OK ||
+        hs_view_owner_hash(hv->view, hash, &owner) != HS_OK) {
+        snprintf(detail, sizeof detail, "the key is not valid for hash '%s'",
+                 hs_hash_name(hs_view_hasher(hv->view)->id));
+        refuse(in, HS__MALFORMED_KEY_HASH, detail, topic, body, 2, received_ns);
+        return;
+    }
+    if (!hv->member || owner != hv->self) {
+        count(&hub->skipped);
+        return;
+    }
+    count(&hub->claimed);
+    size_t n = 0;
+    for (size_t i = 0; i < hub->nconsumers; i++)
+        if (hs__consumer_matches(hub->consumers[i], t))
+            in->targets[n++] = hub->consumers[i];
+    if (n == 0) {
+        count(&hub->unmatched);
+        return;
+    }
+    hs__msg *m = hs__msg_new(t, tlen, b, blen, received_ns, (unsigned)n);
+    if (m == NULL) {
+        hs__error("out of memory holding a message of %zu bytes: dead-lettered", blen);
+        hs__deadletter_rec rec = {.reason = "nomem",
+                                  .topic = t,
+                                  .topic_len = tlen,
+                                  .body = b,
+                                  .body_len = blen,
+                                  .body_total = blen,
+                                  .received_ns = received_ns};
+        hs__deadletter_write(hub->deadletter, &rec);
+        return;
+    }
+    m->key_hash = hash;
+    uint64_t now = hs__monotonic_ns();
+    for (size_t i = 0; i < n; i++) {
+        int rc = hs__consumer_route(in->targets[i], m, now, &hub->abort);
+        if (rc == HS_OK)
+            continue;
+        if (rc != HS_EFULL)
+            count(&hub->abandoned);
+        hs__msg_release(m);
+    }
+}
+
+static void *ingress_main(void *arg)
+{
+    ingress *in = arg;
+    hs__hub *hub = in->hub;
+    zmq_msg_t topic, body, extra;
+    while (!atomic_load_explicit(&hub->stop, memory_order_acquire)) {
+        adopt_next_view(hub);
+        zmq_msg_init(&topic);
+        if (zmq_msg_recv(&topic, in->socket, 0) < 0) {
+            int e = zmq_errno();
+            zmq_msg_close(&topic);
+            if (e == EAGAIN || e == EINTR)
+                continue;
+            hs__error("bus: receive failed: %s", zmq_strerror(e));
+            atomic_store(&hub->failed, true);
+            break;
+        }
+        uint64_t received_ns = hs__realtime_ns();
+        count(&hub->received);
+        if (!zmq_msg_more(&topic)) {
+            refuse(in, HS__MALFORMED_FRAMES, "1 frame, expected 2 ([topic, body])", NULL, &topic, 1,
+                   received_ns);
+            zmq_msg_close(&topic);
+            continue;
+        }
+        zmq_msg_init(&body);
+        /* The frames of a message arrive together: this does not wait. */
+        int rc = zmq_msg_recv(&body, in->socket, 0);
+        unsigned frames = 2;
+        bool more = rc >= 0 && zmq_msg_more(&body);
+        while (more) {
+            zmq_msg_init(&extra);
+            more = zmq_msg_recv(&extra, in->socket, 0) >= 0 && zmq_msg_more(&extra);
+            zmq_msg_close(&extra);
+            frames++;
+        }
+        if (rc < 0) {
+            hs__warn("bus: lost the second frame of a message: %s", zmq_strerror(zmq_errno()));
+            refuse(in, HS__MALFORMED_FRAMES, "second frame lost", NULL, &topic, 1, received_ns);
+        } else if (frames != 2) {
+            char detail[64];
+            snprintf(detail, sizeof detail, "%u frames, expected 2 ([topic, body])", frames);
+            refuse(in, HS__MALFORMED_FRAMES, detail, &topic, &body, frames, received_ns);
+        } else {
+            handle(in, &topic, &body, received_ns);
+        }
+        zmq_msg_close(&topic);
+        zmq_msg_close(&body);
+    }
+    zmq_close(in->socket);
+    hs__key_buf_free(&in->key_buf);
+    free(in->targets);
+    free(in);
+    return NULL;
+}
+
+static int sock_error(void *socket, const char *what, const char *endpoint, char *err,
+                      size_t errlen)
+{
+    snprintf(err, errlen, "bus: %s %s: %s", what, endpoint, zmq_strerror(zmq_errno()));
+    zmq_close(socket);
+    return HS_EIO;
+}
+
+int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
+{
+    const hs__hub_config *cfg = hub->cfg;
+    ingress *in = calloc(1, sizeof *in);
+    if (in == NULL)
+        return HS_ENOMEM;
+    in->hub = hub;
+    in->targets = calloc(hub->nconsumers > 0 ? hub->nconsumers : 1, sizeof *in->targets);
+    void *s = in->targets != NULL ? zmq_socket(hub->zmq_ctx, ZMQ_SUB) : NULL;
+    if (s == NULL) {
+        snprintf(err, errlen, "bus: cannot create a socket");
+        free(in->targets);
+        free(in);
+        return HS_ESYSTEM;
+    }
+    int timeout = INGRESS_POLL_MS, linger = 0, hwm = (int)cfg->rcv_hwm;
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    int rc = HS_OK;
+    if (cfg->subscribe.n == 0 && zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0) != 0)
+        rc = sock_error(s, "subscribe", "", err, errlen);
+    for (size_t i = 0; rc == HS_OK && i < cfg->subscribe.n; i++)
+        if (zmq_setsockopt(s, ZMQ_SUBSCRIBE, cfg->subscribe.items[i],
+                           strlen(cfg->subscribe.items[i])) != 0)
+            rc = sock_error(s, "subscribe", cfg->subscribe.items[i], err, errlen);
+    for (size_t i = 0; rc == HS_OK && i < cfg->bind.n; i++)
+        if (zmq_bind(s, cfg->bind.items[i]) != 0)
+            rc = sock_error(s, "cannot bind", cfg->bind.items[i], err, errlen);
+    for (size_t i = 0; rc == HS_OK && i < cfg->connect.n; i++)
+        if (zmq_connect(s, cfg->connect.items[i]) != 0)
+            rc = sock_error(s, "cannot connect to", cfg->connect.items[i], err, errlen);
+    if (rc != HS_OK) {
+        free(in->targets);
+        free(in);
+        return rc;
+    }
+    in->socket = s;
+    if (pthread_create(&hub->ingress, NULL, ingress_main, in) != 0) {
+        snprintf(err, errlen, "cannot start the ingress thread: %s", strerror(errno));
+        zmq_close(s);
+        free(in->targets);
+        free(in);
+        return HS_ESYSTEM;
+    }
+    hub->ingress_running = true;
+    return HS_OK;
+}
+
+void hs__ingress_join(hs__hub *hub)
+{
+    if (hub->ingress_running) {
+        pthread_join(hub->ingress, NULL);
+        hub->ingress_running = false;
+    }
+}

@@ -1,0 +1,150 @@
+/* queue.c - the bounded single-producer single-consumer ring of a worker.
+ *
+ * DESIGN: the ingress thread is the only producer and one worker thread the
+ * only consumer of a queue; the metrics thread reads its stats. lock guards
+ * every field; not_empty/not_full use CLOCK_MONOTONIC and are signalled only
+ * when the flag saying that the other side sleeps is set (under the lock, so
+ * no wake-up is lost).
+ */
+#include "queue.h"
+
+#include "hashspace/error.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+int hs__queue_init(hs__queue *q, size_t cap)
+{
+    if (cap == 0)
+        return HS_EINVAL;
+    q->ring = calloc(cap, sizeof *q->ring);
+    if (q->ring == NULL)
+        return HS_ENOMEM;
+    q->cap = cap;
+    q->head = q->count = 0;
+    q->closed = q->consumer_waiting = q->producer_waiting = false;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int rc = pthread_mutex_init(&q->lock, NULL);
+    rc |= pthread_cond_init(&q->not_empty, &attr);
+    rc |= pthread_cond_init(&q->not_full, &attr);
+    pthread_condattr_destroy(&attr);
+    if (rc != 0) {
+        free(q->ring);
+        return HS_ESYSTEM;
+    }
+    return HS_OK;
+}
+
+void hs__queue_destroy(hs__queue *q)
+{
+    for (size_t i = 0; i < q->count; i++)
+        hs__msg_release(q->ring[(q->head + i) % q->cap].msg);
+    free(q->ring);
+    pthread_mutex_destroy(&q->lock);
+    pthread_cond_destroy(&q->not_empty);
+    pthread_cond_destroy(&q->not_full);
+}
+
+int hs__queue_push(hs__queue *q, hs__msg *m, uint64_t now_ns, bool block, const atomic_bool *abort)
+{
+    pthread_mutex_lock(&q->lock);
+    while (q->count == q->cap && !q->closed) {
+        if (!block) {
+            pthread_mutex_unlock(&q->lock);
+            return HS_EFULL;
+        }
+        if (abort != NULL && atomic_load_explicit(abort, memory_order_acquire)) {
+            pthread_mutex_unlock(&q->lock);
+            return HS_ETIMEOUT;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += 50 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        q->producer_waiting = true;
+        pthread_cond_timedwait(&q->not_full, &q->lock, &until);
+        q->producer_waiting = false;
+    }
+    if (q->closed) {
+        pthread_mutex_unlock(&q->lock);
+        return HS_ECLOSED;
+    }
+    hs__queue_item *slot = &q->ring[(q->head + q->count) % q->cap];
+    slot->msg = m;
+    slot->enqueued_ns = now_ns;
+    q->count++;
+    if (q->consumer_waiting)
+        pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->lock);
+    return HS_OK;
+}
+
+int hs__queue_peek(hs__queue *q, hs__queue_item *out)
+{
+    pthread_mutex_lock(&q->lock);
+    while (q->count == 0 && !q->closed) {
+        q->consumer_waiting = true;
+        pthread_cond_wait(&q->not_empty, &q->lock);
+        q->consumer_waiting = false;
+    }
+    if (q->count == 0) {
+        pthread_mutex_unlock(&q->lock);
+        return HS_ECLOSED;
+    }
+    *out = q->ring[q->head];
+    pthread_mutex_unlock(&q->lock);
+    return HS_OK;
+}
+
+void hs__queue_done(hs__queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    if (q->count > 0) {
+        q->ring[q->head].msg = NULL;
+        q->head = (q->head + 1) % q->cap;
+        q->count--;
+        if (q->producer_waiting)
+            pthread_cond_signal(&q->not_full);
+    }
+    pthread_mutex_unlock(&q->lock);
+}
+
+int hs__queue_pop_now(hs__queue *q, hs__queue_item *out)
+{
+    pthread_mutex_lock(&q->lock);
+    if (q->count == 0) {
+        pthread_mutex_unlock(&q->lock);
+        return HS_EEMPTY;
+    }
+    *out = q->ring[q->head];
+    q->ring[q->head].msg = NULL;
+    q->head = (q->head + 1) % q->cap;
+    q->count--;
+    if (q->producer_waiting)
+        pthread_cond_signal(&q->not_full);
+    pthread_mutex_unlock(&q->lock);
+    return HS_OK;
+}
+
+void hs__queue_close(hs__queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->closed = true;
+    pthread_cond_broadcast(&q->not_empty);
+    pthread_cond_broadcast(&q->not_full);
+    pthread_mutex_unlock(&q->lock);
+}
+
+void hs__queue_stats(hs__queue *q, size_t *count, uint64_t *oldest_ns)
+{
+    pthread_mutex_lock(&q->lock);
+    *count = q->count;
+    *oldest_ns = q->count > 0 ? q->ring[q->head].enqueued_ns : 0;
+    pthread_mutex_unlock(&q->lock);
+}

@@ -1,0 +1,70 @@
+/* queue.h - a bounded ring of message references, one per consumer worker.
+ *
+ * The ingress thread pushes, the worker peeks at the head, processes the
+ * message and only then removes it with hs__queue_done(), so the message in
+ * flight still counts in the backlog and in the age of the oldest message.
+ * A slot is 16 bytes (a message pointer and the enqueue time).
+ *
+ * A full queue is a decision of the caller: push with block=true waits for
+ * room (lossless), block=false returns HS_EFULL at once (drop and count).
+ *
+ * Threads: one producer and one consumer thread, plus any number of readers
+ * of hs__queue_stats (the metrics thread); every function takes the queue's
+ * mutex. Wake-ups are signalled only when the other side is waiting, so an
+ * uncontended push or pop costs a lock and an unlock, no system call.
+ */
+#ifndef HS_HUB_QUEUE_H
+#define HS_HUB_QUEUE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+typedef struct hs__queue_item {
+    hs__msg *msg;
+    uint64_t enqueued_ns; /* CLOCK_MONOTONIC */
+} hs__queue_item;
+
+typedef struct hs__queue {
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty; /* the consumer waits here */
+    pthread_cond_t not_full;  /* the producer waits here */
+    hs__queue_item *ring;
+    size_t cap, head, count;
+    bool closed;
+    bool consumer_waiting;
+    bool producer_waiting;
+} hs__queue;
+
+/* cap >= 1. HS_ENOMEM, HS_ESYSTEM. */
+int hs__queue_init(hs__queue *q, size_t cap);
+/* Releases the references still queued. Nobody may use q any more. */
+void hs__queue_destroy(hs__queue *q);
+
+/* Append a reference (the queue takes it over on HS_OK only).
+ * HS_OK; HS_EFULL (full and !block); HS_ECLOSED (closed); HS_ETIMEOUT when
+ * *abort became true while waiting for room (checked every 50 ms). abort may
+ * be NULL. */
+int hs__queue_push(hs__queue *q, hs__msg *m, uint64_t now_ns, bool block, const atomic_bool *abort);
+
+/* Wait for the head item and copy it to *out without removing it. HS_OK, or
+ * HS_ECLOSED when the queue is closed and empty. */
+int hs__queue_peek(hs__queue *q, hs__queue_item *out);
+/* Remove the head item (after a successful peek). The caller keeps the
+ * reference it got from peek and releases it itself. */
+void hs__queue_done(hs__queue *q);
+/* Remove and return the head without waiting: HS_OK or HS_EEMPTY. */
+int hs__queue_pop_now(hs__queue *q, hs__queue_item *out);
+
+/* No more pushes: wakes the consumer, which sees HS_ECLOSED once empty. */
+void hs__queue_close(hs__queue *q);
+
+/* Items in the ring (including the one being processed) and the enqueue
+ * time of the oldest (0 when empty). */
+void hs__queue_stats(hs__queue *q, size_t *count, uint64_t *oldest_ns);
+
+#endif

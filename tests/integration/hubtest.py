@@ -1,0 +1,217 @@
+"""hubtest.py - shared helpers of the hub integration tests: start and stop
+`hashspace hub` processes, scrape their metrics, publish fedmsg-format
+messages from Python (Debian's python3-zmq), find free ports.
+
+Stable API (other tests import it):
+    HS_BIN, free_port(), wait_until(pred, timeout, what)
+    parse_metrics(text) -> {(name, ((label, value), ...)): float}
+    fedmsg_body(topic, msg, msg_id=None, i=1, username="hashspace") -> bytes
+    Publisher(): a PUB socket bound on 127.0.0.1 (random port); .endpoint,
+        .send(topic, body), .close()
+    Hub(args, name, workdir): a running hub; .metrics_url, .scrape(),
+        .metric(name, **labels), .status(), .stop(sig) -> exit status,
+        .log() -> stderr text, .kill()
+    wait_subscribed(pub, hubs, timeout): publish warm-up messages on topic
+        WARMUP_TOPIC until every hub has received one (ZeroMQ's slow joiner)
+    cleanup(): kill every process started here (also run at exit)
+
+Every process started here is killed at exit, even when a test fails.
+"""
+import atexit
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+import zmq
+
+HS_BIN = os.environ.get("HS_BIN") or os.path.join(
+    os.environ.get("HS_BUILD_DIR", "build"), "hashspace")
+WARMUP_TOPIC = b"hashspace.warmup"
+
+_procs = []
+
+
+def cleanup():
+    for p in _procs:
+        if p.poll() is None:
+            p.kill()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+atexit.register(cleanup)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(pred, timeout, what, interval=0.05):
+    """Poll pred() until it is true; fail with `what` after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+_sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$')
+_label = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _sample.match(line)
+        if not m:
+            continue
+        labels = tuple(sorted(_label.findall(m.group(2) or "")))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def fedmsg_body(topic, msg, msg_id=None, i=1, username="hashspace"):
+    if isinstance(topic, bytes):
+        topic = topic.decode()
+    return json.dumps({
+        "topic": topic,
+        "msg": msg,
+        "timestamp": time.time(),
+        "msg_id": msg_id or "%d-%s" % (time.gmtime().tm_year, uuid.uuid4()),
+        "i": i,
+        "username": username,
+    }, separators=(",", ":")).encode()
+
+
+class Publisher:
+    """A fedmsg-style publisher: PUB bound on loopback, no send limit (so a
+    burst is queued, never dropped on our side)."""
+
+    def __init__(self, port=None):
+        self.ctx = zmq.Context()
+        self.sock = self.ctx.socket(zmq.PUB)
+        self.sock.setsockopt(zmq.SNDHWM, 0)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.port = port or free_port()
+        self.endpoint = "tcp://127.0.0.1:%d" % self.port
+        self.sock.bind(self.endpoint)
+
+    def send(self, topic, body):
+        if isinstance(topic, str):
+            topic = topic.encode()
+        self.sock.send_multipart([topic, body])
+
+    def send_frames(self, frames):
+        self.sock.send_multipart(frames)
+
+    def close(self):
+        self.sock.close()
+        self.ctx.term()
+
+
+class Hub:
+    def __init__(self, args, name, workdir, env=None, ready_timeout=15):
+        self.name = name
+        self.workdir = workdir
+        self.log_path = os.path.join(workdir, "%s.log" % name)
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([HS_BIN, "hub"] + list(args), cwd=workdir,
+                                     stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.STDOUT, env=env)
+        _procs.append(self.proc)
+        self.metrics_url = None
+        self.status_url = None
+        addr = wait_until(self._metrics_addr, ready_timeout, "hub %s to start" % name)
+        self.metrics_url = "http://%s/metrics" % addr
+        self.status_url = "http://%s/status" % addr
+
+    def _metrics_addr(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("hub %s exited with %s at start:\n%s"
+                                 % (self.name, self.proc.returncode, self.log()))
+        m = re.search(r"metrics on http://([^/\s]+)/metrics", self.log())
+        return m.group(1) if m else None
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def scrape(self):
+        with urllib.request.urlopen(self.metrics_url, timeout=5) as r:
+            return parse_metrics(r.read().decode())
+
+    def metric(self, name, **labels):
+        return self.scrape().get((name, tuple(sorted(labels.items()))), 0.0)
+
+    def status(self):
+        with urllib.request.urlopen(self.status_url, timeout=5) as r:
+            return json.loads(r.read().decode())
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("hub %s did not exit within %s s after signal %s:\n%s"
+                                 % (self.name, timeout, sig, self.log()[-3000:]))
+        self._log.close()
+        return rc
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def wait_subscribed(pub, hubs, timeout=20):
+    """Publish warm-up messages (topic WARMUP_TOPIC, one every 20 ms) until
+    each hub has received at least one; returns the number sent. Their
+    msg has "user" and "key" fields, so json:/msg/user and json:/msg/key
+    keys find one; give consumers a glob that does not match the topic."""
+    sent = 0
+    deadline = time.monotonic() + timeout
+    pending = list(hubs)
+    while pending:
+        msg = {"warmup": sent, "user": "warmup-%d" % sent, "key": "warmup-%d" % sent}
+        pub.send(WARMUP_TOPIC, fedmsg_body(WARMUP_TOPIC, msg, i=sent))
+        sent += 1
+        time.sleep(0.02)
+        pending = [h for h in pending
+                   if h.metric("hashspace_messages_received_total") < 1]
+        if time.monotonic() > deadline:
+            raise AssertionError("hubs %s never received a warm-up message"
+                                 % [h.name for h in pending])
+    return sent
+
+
+def read_jsonl(path):
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path, "rb") as f:
+        for line in f:
+            out.append(json.loads(line))
+    return out
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
