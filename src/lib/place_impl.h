@@ -45,6 +45,11 @@ typedef struct hs__place_ops {
 #define HS_PLACE_METHOD_MAP(X)                                                                     \
     X(modulo)                                                                                      \
     X(jump)                                                                                        \
+    X(jumpback)                                                                                    \
+    X(memento)                                                                                     \
+    X(ring)                                                                                        \
+    X(rendezvous)                                                                                  \
+    X(maglev)                                                                                      \
     X(ketama)                                                                                      \
     X(libketama)                                                                                   \
     X(continuum)
