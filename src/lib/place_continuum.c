@@ -79,7 +79,7 @@ static int continuum_lookup(const void *state, uint64_t hash, hs_member_id *out)
     const hs__points *p = state;
     if (p->n == 0)
         return HS_EEMPTY;
-    *out = p->owner[continuum_start(p, hash)];
+    *out = hs__points_owner(p, continuum_start(p, hash));
     return HS_OK;
 }
 

@@ -103,7 +103,7 @@ static int ketama_lookup(const void *state, uint64_t hash, hs_member_id *out)
     const hs__points *p = state;
     if (p->n == 0)
         return HS_EEMPTY;
-    *out = p->owner[ketama_start(p, hash)];
+    *out = hs__points_owner(p, ketama_start(p, hash));
     return HS_OK;
 }
 

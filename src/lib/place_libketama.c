@@ -84,7 +84,7 @@ static int libketama_lookup(const void *state, uint64_t hash, hs_member_id *out)
     const hs__points *p = state;
     if (p->n == 0)
         return HS_EEMPTY;
-    *out = p->owner[libketama_start(p, hash)];
+    *out = hs__points_owner(p, libketama_start(p, hash));
     return HS_OK;
 }
 

@@ -10,15 +10,22 @@
 int hs__points_builder_init(hs__points_builder *b)
 {
     memset(b, 0, sizeof *b);
-    b->md5 = EVP_MD_CTX_new();
-    return b->md5 ? HS_OK : HS_ENOMEM;
+    b->md5_ctx = EVP_MD_CTX_new();
+    /* An explicit fetch: EVP_md5() would look the provider up per digest. */
+    b->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+    if (b->md5_ctx == NULL || b->md5 == NULL) {
+        hs__points_builder_free(b);
+        return HS_ENOMEM;
+    }
+    return HS_OK;
 }
 
 void hs__points_builder_free(hs__points_builder *b)
 {
     free(b->value);
     free(b->owner);
-    EVP_MD_CTX_free(b->md5);
+    EVP_MD_CTX_free(b->md5_ctx);
+    EVP_MD_free(b->md5);
     memset(b, 0, sizeof *b);
 }
 
@@ -62,8 +69,8 @@ int hs__points_push_md5x4(hs__points_builder *b, const char *text, size_t len, h
     int rc = reserve(b, 4);
     if (rc != HS_OK)
         return rc;
-    if (!EVP_DigestInit_ex(b->md5, EVP_md5(), NULL) || !EVP_DigestUpdate(b->md5, text, len) ||
-        !EVP_DigestFinal_ex(b->md5, d, &dlen) || dlen != 16)
+    if (!EVP_DigestInit_ex(b->md5_ctx, b->md5, NULL) || !EVP_DigestUpdate(b->md5_ctx, text, len) ||
+        !EVP_DigestFinal_ex(b->md5_ctx, d, &dlen) || dlen != 16)
         return HS_ESYSTEM;
     for (int k = 0; k < 4; k++) {
         const unsigned char *q = d + 4 * k;
@@ -120,28 +127,24 @@ int hs__points_finish(hs__points_builder *b, const hs__member *members, const hs
     size_t buckets = (size_t)1 << bits;
 
     point *items = malloc((np ? np : 1) * sizeof *items);
-    p.value = malloc((np ? np : 1) * sizeof *p.value);
-    p.owner = malloc((np ? np : 1) * sizeof *p.owner);
+    p.entry = malloc((np ? np : 1) * sizeof *p.entry);
     p.index = malloc((buckets + 1) * sizeof *p.index);
     p.members = malloc((n ? n : 1) * sizeof *p.members);
-    if (items == NULL || p.value == NULL || p.owner == NULL || p.index == NULL ||
-        p.members == NULL || np > UINT32_MAX)
+    if (items == NULL || p.entry == NULL || p.index == NULL || p.members == NULL || np > UINT32_MAX)
         goto nomem;
     for (size_t i = 0; i < np; i++)
         items[i] = (point){b->value[i], b->owner[i]};
     if (np > 0 && sort_points(&items, np) != HS_OK)
         goto nomem;
-    for (size_t i = 0; i < np; i++) {
-        p.value[i] = items[i].value;
-        p.owner[i] = items[i].owner;
-    }
+    for (size_t i = 0; i < np; i++)
+        p.entry[i] = (uint64_t)items[i].value << 32 | items[i].owner;
     free(items);
     items = NULL;
     p.n = np;
 
     size_t i = 0;
     for (size_t bucket = 0; bucket < buckets; bucket++) {
-        while (i < np && (p.value[i] >> p.shift) < bucket)
+        while (i < np && (hs__points_value(&p, i) >> p.shift) < bucket)
             i++;
         p.index[bucket] = (uint32_t)i;
     }
@@ -165,8 +168,7 @@ nomem:
 
 void hs__points_clear(hs__points *p)
 {
-    free(p->value);
-    free(p->owner);
+    free(p->entry);
     free(p->index);
     free(p->members);
     memset(p, 0, sizeof *p);
@@ -198,8 +200,9 @@ int hs__points_walk(const hs__points *p, size_t start, hs_member_id *out, size_t
         size_t i = start + step;
         if (i >= p->n)
             i -= p->n;
-        if (mark(p->owner[i], out, k, bitmap))
-            out[k++] = p->owner[i];
+        hs_member_id id = hs__points_owner(p, i);
+        if (mark(id, out, k, bitmap))
+            out[k++] = id;
     }
     for (size_t m = 0; m < p->n_members && k < r; m++)
         if (mark(p->members[m], out, k, bitmap))

@@ -19,8 +19,9 @@
 #include <stdint.h>
 
 typedef struct hs__points {
-    uint32_t *value;     /* n points, ascending */
-    hs_member_id *owner; /* owner[i] owns value[i] */
+    /* n entries, ascending: point << 32 | owner. One array, so that a lookup
+     * touches the index and then one cache line. */
+    uint64_t *entry;
     size_t n;
     uint32_t *index; /* (1 << bits) + 1 entries: index[b] = first i whose top bits are >= b */
     unsigned shift;  /* 32 - bits */
@@ -36,7 +37,8 @@ typedef struct hs__points_builder {
     uint32_t *value;
     hs_member_id *owner;
     size_t n, cap;
-    void *md5; /* an EVP_MD_CTX, reused for every digest */
+    void *md5_ctx; /* an EVP_MD_CTX, reused for every digest */
+    void *md5;     /* the EVP_MD, fetched once */
 } hs__points_builder;
 
 int hs__points_builder_init(hs__points_builder *b);
@@ -55,6 +57,16 @@ int hs__points_finish(hs__points_builder *b, const hs__member *members, const hs
 /* Release what a continuum holds and zero it. */
 void hs__points_clear(hs__points *p);
 
+static inline uint32_t hs__points_value(const hs__points *p, size_t i)
+{
+    return (uint32_t)(p->entry[i] >> 32);
+}
+
+static inline hs_member_id hs__points_owner(const hs__points *p, size_t i)
+{
+    return (hs_member_id)(p->entry[i] & 0xffffffffu);
+}
+
 /* Position of the first point >= target, where target may be 2^32 (then
  * none); returns p->n when no point is >= target (the caller wraps to 0). */
 static inline size_t hs__points_lower_bound(const hs__points *p, uint64_t target)
@@ -62,13 +74,14 @@ static inline size_t hs__points_lower_bound(const hs__points *p, uint64_t target
     if (target > UINT32_MAX)
         return p->n;
     uint32_t t = (uint32_t)target;
+    uint64_t key = (uint64_t)t << 32;
     uint32_t b = t >> p->shift;
     size_t lo = p->index[b], hi = p->index[b + 1];
     /* Every point in [lo, hi) shares t's top bits; those from hi on are
      * greater than t. Binary search for the first >= t. */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (p->value[mid] < t)
+        if (p->entry[mid] < key)
             lo = mid + 1;
         else
             hi = mid;

@@ -261,8 +261,8 @@ static void test_libketama_python_test_known_answers(void **state)
     assert_int_equal(p->n, 320);
     size_t i = hs__points_lower_bound(p, (uint32_t)md5_of("test", 4));
     assert_true(i < p->n);
-    assert_int_equal(p->value[i], 3454255383u);
-    assert_string_equal(names[p->owner[i]], "127.0.0.1:11211");
+    assert_int_equal(hs__points_value(p, i), 3454255383u);
+    assert_string_equal(names[hs__points_owner(p, i)], "127.0.0.1:11211");
     direct_free(&d, &hs__place_libketama);
 
     hs_place *pl;
@@ -301,13 +301,13 @@ static void test_libketama_test_sh_md5_of_a_million_lookups(void **state)
         size_t i = hs__points_lower_bound(p, (uint32_t)h);
         if (i == p->n)
             i = 0;
-        int len = snprintf(line, sizeof line, "%u %u %s\n", (unsigned)(uint32_t)h, p->value[i],
-                           names[p->owner[i]]);
+        int len = snprintf(line, sizeof line, "%u %u %s\n", (unsigned)(uint32_t)h,
+                           hs__points_value(p, i), names[hs__points_owner(p, i)]);
         assert_true(EVP_DigestUpdate(ctx, line, (size_t)len));
         if (k % 1000 == 0) { /* the public lookup agrees with the point walk */
             hs_member_id id;
             assert_int_equal(hs_place_lookup(pl, h, &id), HS_OK);
-            assert_string_equal(hs_place_member_name(pl, id), names[p->owner[i]]);
+            assert_string_equal(hs_place_member_name(pl, id), names[hs__points_owner(p, i)]);
         }
     }
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -397,11 +397,11 @@ static void test_continuum_exact_point_goes_to_next_point(void **state)
     assert_int_equal(pts->n, 4 * (62 + 62 + 125));
     for (size_t i = 0; i + 1 < pts->n; i++) {
         hs_member_id id;
-        assert_int_equal(hs_place_lookup(p, pts->value[i], &id), HS_OK);
+        assert_int_equal(hs_place_lookup(p, hs__points_value(pts, i), &id), HS_OK);
         size_t next = i + 1;
-        while (next < pts->n && pts->value[next] == pts->value[i])
+        while (next < pts->n && hs__points_value(pts, next) == hs__points_value(pts, i))
             next++;
-        assert_int_equal(id, pts->owner[next < pts->n ? next : 0]);
+        assert_int_equal(id, hs__points_owner(pts, next < pts->n ? next : 0));
     }
     hs_place_free(p);
     direct_free(&d, &hs__place_continuum);
