@@ -36,9 +36,13 @@ static void hub_usage(FILE *out)
         "  --placement P         %s (default: jump)\n"
         "  --hash-key HEX        siphash secret, 32 hex digits\n"
         "Consumers:\n"
-        "  --consumer SPEC       [NAME@][GLOB=]KIND:ARG (repeatable); GLOB defaults to *;\n"
-        "                        KIND: exec:COMMAND ARGS..., plugin:PATH.so[,ARG], file:PATH,\n"
-        "                        push:ENDPOINT\n"
+        "  --consumer SPEC       [NAME[,OPTION=VALUE...]@][GLOB=]KIND:ARG (repeatable);\n"
+        "                        GLOB defaults to *; KIND: exec:COMMAND ARGS...,\n"
+        "                        plugin:PATH.so[,ARG], file:PATH, push:ENDPOINT; OPTIONs\n"
+        "                        (workers, queue, on_full, timeout, max_tries) override the\n"
+        "                        defaults below for this consumer, e.g.\n"
+        "                        'slow,queue=100,on_full=drop@org.*=exec:./slow.py'\n"
+        "Consumer defaults:\n"
         "  --workers N           worker threads per consumer (default 1; same key, same worker)\n"
         "  --queue-size N        queue slots per worker (default 10000)\n"
         "  --on-full MODE        block (default, lossless) or drop (and count)\n"
@@ -130,8 +134,8 @@ int hs_cmd_hub(int argc, char **argv)
             errors++;
         }
     }
-    if (errors == 0)
-        errors += hs__config_check(&cfg, stderr);
+    /* Check even after errors, to report every problem at once. */
+    errors += hs__config_check(&cfg, stderr);
     int status;
     if (check) {
         if (errors == 0)

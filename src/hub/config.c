@@ -244,6 +244,48 @@ done:
     return 0;
 }
 
+/* A per-consumer setting: workers, queue, on_full, timeout, max_tries. */
+static int consumer_option(hs__consumer_spec *s, const char *name, const char *value, char *err,
+                           size_t errlen)
+{
+    unsigned long long n;
+    double secs;
+    if (same_name(name, "workers") || same_name(name, "max-tries")) {
+        if (parse_size(value, 1024, &n) != 0 || n == 0) {
+            snprintf(err, errlen, "%s: '%s' is not a number from 1 to 1024", name, value);
+            return -1;
+        }
+        if (same_name(name, "workers"))
+            s->workers = (unsigned)n;
+        else
+            s->max_tries = (unsigned)n;
+    } else if (same_name(name, "queue") || same_name(name, "queue-size")) {
+        if (parse_size(value, 1ull << 26, &n) != 0 || n == 0) {
+            snprintf(err, errlen, "%s: '%s' is not a size from 1 to 64M", name, value);
+            return -1;
+        }
+        s->queue_size = (size_t)n;
+    } else if (same_name(name, "on-full")) {
+        if (parse_on_full(value, &s->on_full) != 0) {
+            snprintf(err, errlen, "on_full: '%s' is not block or drop", value);
+            return -1;
+        }
+    } else if (same_name(name, "timeout")) {
+        if (parse_seconds(value, &secs) != 0) {
+            snprintf(err, errlen, "timeout: '%s' is not a duration (e.g. 30, 500ms)", value);
+            return -1;
+        }
+        s->timeout_s = secs;
+    } else {
+        snprintf(err, errlen,
+                 "unknown consumer option '%s' (expected glob, kind, arg, workers, queue, "
+                 "on_full, timeout, max_tries)",
+                 name);
+        return -1;
+    }
+    return 0;
+}
+
 static const char *const kinds[] = {"exec", "plugin", "file", "push"};
 
 static hs__consumer_spec *new_consumer(hs__hub_config *cfg, int line)
@@ -265,7 +307,7 @@ int hs__config_add_consumer(hs__hub_config *cfg, const char *text, int line, cha
     const char *at = NULL;
     size_t kind_len = 0;
     for (const char *p = text; *p != '\0' && at == NULL; p++) {
-        if (p != text && p[-1] != '=')
+        if (p != text && p[-1] != '=' && p[-1] != '@')
             continue;
         for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
             size_t len = strlen(kinds[k]);
@@ -278,7 +320,8 @@ int hs__config_add_consumer(hs__hub_config *cfg, const char *text, int line, cha
     }
     if (at == NULL) {
         snprintf(err, errlen,
-                 "consumer '%s': expected [NAME@][GLOB=]KIND:ARG with KIND one of exec, "
+                 "consumer '%s': expected [NAME[,OPTION=VALUE...]@][GLOB=]KIND:ARG with KIND one "
+                 "of exec, "
                  "plugin, file, push (e.g. 'org.*=file:out.jsonl')",
                  text);
         return -1;
@@ -288,11 +331,40 @@ int hs__config_add_consumer(hs__hub_config *cfg, const char *text, int line, cha
         goto nomem;
     s->kind = strndup(at, kind_len);
     s->arg = strdup(at + kind_len + 1);
-    size_t prefix = at > text ? (size_t)(at - text - 1) : 0;
+    /* "NAME@KIND:ARG" has no glob: the '@' is part of the prefix. */
+    size_t prefix = at == text ? 0 : at[-1] == '@' ? (size_t)(at - text) : (size_t)(at - text - 1);
     const char *sep = memchr(text, '@', prefix);
     if (sep != NULL) {
-        s->name = strndup(text, (size_t)(sep - text));
+        /* NAME[,option=value...] */
+        size_t name_len = strcspn(text, ",@");
+        s->name = strndup(text, name_len);
         s->glob = strndup(sep + 1, prefix - (size_t)(sep - text) - 1);
+        char *opts = strndup(text + name_len, (size_t)(sep - text) - name_len);
+        if (s->name == NULL || opts == NULL) {
+            free(opts);
+            goto nomem;
+        }
+        int bad = 0;
+        char *save = NULL;
+        for (char *o = strtok_r(opts, ",", &save); o != NULL && !bad;
+             o = strtok_r(NULL, ",", &save)) {
+            char *eq = strchr(o, '=');
+            if (eq == NULL) {
+                snprintf(err, errlen, "consumer '%s': option '%s' wants a value (e.g. queue=100)",
+                         s->name, o);
+                bad = 1;
+                break;
+            }
+            *eq = '\0';
+            char why[400];
+            if (consumer_option(s, o, eq + 1, why, sizeof why) != 0) {
+                snprintf(err, errlen, "consumer '%s': %s", s->name, why);
+                bad = 1;
+            }
+        }
+        free(opts);
+        if (bad)
+            return -1;
     } else {
         s->glob = strndup(text, prefix);
     }
@@ -362,48 +434,16 @@ static hs__consumer_spec *section_consumer(hs__hub_config *cfg, const char *name
 
 static int consumer_key(load_ctx *ctx, hs__consumer_spec *s, const char *name, const char *value)
 {
-    unsigned long long n;
-    double secs;
+    char err[512];
     int rc = 0;
-    if (same_name(name, "glob")) {
+    if (same_name(name, "glob"))
         rc = set_string(&s->glob, value);
-    } else if (same_name(name, "kind")) {
+    else if (same_name(name, "kind"))
         rc = set_string(&s->kind, value);
-    } else if (same_name(name, "arg")) {
+    else if (same_name(name, "arg"))
         rc = append_string(&s->arg, value, ' ');
-    } else if (same_name(name, "workers") || same_name(name, "max-tries")) {
-        if (parse_size(value, 1024, &n) != 0 || n == 0) {
-            load_error(ctx, "%s: '%s' is not a number from 1 to 1024", name, value);
-            return 1;
-        }
-        if (same_name(name, "workers"))
-            s->workers = (unsigned)n;
-        else
-            s->max_tries = (unsigned)n;
-    } else if (same_name(name, "queue") || same_name(name, "queue-size")) {
-        if (parse_size(value, 1ull << 26, &n) != 0 || n == 0) {
-            load_error(ctx, "%s: '%s' is not a size from 1 to 64M", name, value);
-            return 1;
-        }
-        s->queue_size = (size_t)n;
-    } else if (same_name(name, "on-full")) {
-        if (parse_on_full(value, &s->on_full) != 0) {
-            load_error(ctx, "on_full: '%s' is not block or drop", value);
-            return 1;
-        }
-    } else if (same_name(name, "timeout")) {
-        if (parse_seconds(value, &secs) != 0) {
-            load_error(ctx, "timeout: '%s' is not a duration (e.g. 30, 500ms)", value);
-            return 1;
-        }
-        s->timeout_s = secs;
-    } else {
-        load_error(ctx,
-                   "unknown consumer option '%s' (expected glob, kind, arg, workers, queue, "
-                   "on_full, timeout, max_tries)",
-                   name);
-        return 1;
-    }
+    else if (consumer_option(s, name, value, err, sizeof err) != 0)
+        load_error(ctx, "%s", err);
     if (rc != 0)
         load_error(ctx, "out of memory");
     return 1;

@@ -11,7 +11,10 @@
  * add one each; a repeated members key appends to the list, a repeated arg
  * to the arguments (libinih reads lines of at most 199 bytes; continue long
  * values on indented lines). Command-line options are applied after the
- * file: they override its single values and add to its lists.
+ * file: they override its single values and add to its lists. On the
+ * command line a consumer is "[NAME[,OPTION=VALUE...]@][GLOB=]KIND:ARG",
+ * the OPTIONs being the per-consumer keys above (workers=2,queue=100);
+ * --workers, --queue-size, ... set the defaults of every consumer.
  *
  * Threads: a config is built and read by the main thread only.
  */
