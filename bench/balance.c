@@ -130,7 +130,7 @@ static void stats_row(balance_ctx *c, const char *scheme)
 static void stats_table(balance_ctx *c, const char *name, const char *title)
 {
     const char *cols[MAX_SERVER_COLUMNS + 10];
-    static char labels[MAX_SERVER_COLUMNS][16];
+    static char labels[MAX_SERVER_COLUMNS][32];
     size_t k = 0;
     cols[k++] = "split";
     if (c->servers <= MAX_SERVER_COLUMNS)

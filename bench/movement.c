@@ -7,6 +7,7 @@
 
 #include "hashspace/error.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ static const change changes[] = {
     {"remove-middle", false, middle},
     {"remove-last", false, last},
 };
+
+#define N_CHANGES (sizeof changes / sizeof *changes)
 
 static void lookup_all(const hs_place *p, const uint64_t *hashes, size_t n, hs_member_id *out)
 {
@@ -76,6 +79,11 @@ int bench_movement_run(bench_report *r, const bench_movement_opts *o)
     bench_table(r, "movement", title, 0, cols);
     char skipped[1024] = "";
     int status = 0;
+    /* moved / ideal per method, size and change, for the wide tables. */
+    size_t n_methods = hs_place_method_count();
+    double *ratio = malloc(n_methods * 4 * N_CHANGES * sizeof *ratio);
+    for (size_t i = 0; ratio != NULL && i < n_methods * 4 * N_CHANGES; i++)
+        ratio[i] = NAN;
     for (size_t m = 0; m < hs_place_method_count(); m++) {
         const hs_place_info *info = hs_place_method_at(m);
         for (size_t s = 0; s < 4 && sizes[s] != 0; s++) {
@@ -136,6 +144,8 @@ int bench_movement_run(bench_report *r, const bench_movement_opts *o)
                 bench_cell_num(r, 100 * frac, 3);
                 bench_cell_num(r, 100 * ideal, 3);
                 bench_cell_num(r, frac / ideal, 2);
+                if (ratio != NULL)
+                    ratio[(m * 4 + s) * N_CHANGES + c] = frac / ideal;
                 bench_cell_num(r, 100.0 * (double)stray / (double)n_keys, 3);
                 bench_cell_str(r, stray == 0 ? "yes" : "no");
                 bench_row_end(r);
@@ -154,6 +164,26 @@ int bench_movement_run(bench_report *r, const bench_movement_opts *o)
         bench_note(r, "skipped: %s", skipped);
     bench_note(r, "members m0 .. m<n-1>, weight 1, added in that order; the new member is "
                   "added last. A ratio near 1 with stray 0 is minimal movement.");
+    /* Wide tables for plots: one per member count, a row per method. */
+    static const char *const wide_cols[] = {"method",        "add",         "remove_first",
+                                            "remove_middle", "remove_last", NULL};
+    for (size_t sz = 0; ratio != NULL && sz < 4 && sizes[sz] != 0; sz++) {
+        char name[48], wide_title[96];
+        snprintf(name, sizeof name, "movement_ratio_%zu", sizes[sz]);
+        snprintf(wide_title, sizeof wide_title, "moved / ideal with %zu members", sizes[sz]);
+        bench_table(r, name, wide_title, BENCH_TABLE_DATA, wide_cols);
+        for (size_t m = 0; m < n_methods; m++) {
+            const double *row = &ratio[(m * 4 + sz) * N_CHANGES];
+            if (isnan(row[0]))
+                continue;
+            bench_cell_str(r, hs_place_method_at(m)->name);
+            for (size_t c = 0; c < N_CHANGES; c++)
+                bench_cell_num(r, row[c], 3);
+            bench_row_end(r);
+        }
+        bench_table_end(r);
+    }
+    free(ratio);
     free(hashes);
     free(before);
     free(after);

@@ -475,7 +475,7 @@ static size_t fedmsg_body(char *out, size_t size, size_t i, uint64_t *seed)
         out[at] = words[(at - (size_t)head) % (sizeof words - 1)];
         at++;
     }
-    memcpy(out + at, tail, sizeof tail);
+    memcpy(out + at, tail, sizeof tail - 1); /* no NUL: bodies are packed */
     return size;
 }
 
