@@ -468,10 +468,14 @@ int hs__buckets_build(void *state, const hs__member *members, const hs_member_id
     hs_member_id *ids = malloc((n ? n : 1) * sizeof *ids);
     if (ids == NULL)
         return HS_ENOMEM;
-    if (n > 0)
-        memcpy(ids, order, n * sizeof *ids);
+    bool identity = true;
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = order[i];
+        identity &= order[i] == i;
+    }
     free(s->ids);
     s->ids = ids;
     s->n = n;
+    s->identity = identity;
     return HS_OK;
 }

@@ -66,7 +66,14 @@ HS_PLACE_METHOD_MAP(HS__PLACE_DECL)
 typedef struct hs__buckets {
     hs_member_id *ids;
     size_t n;
+    bool identity; /* ids[i] == i for all i (a fresh view): skip the array */
 } hs__buckets;
+
+/* The member in bucket b. */
+static inline hs_member_id hs__bucket_member(const hs__buckets *s, size_t b)
+{
+    return s->identity ? (hs_member_id)b : s->ids[b];
+}
 
 int hs__buckets_init(void **state, const hs_place_opts *opts);
 void hs__buckets_fini(void *state);

@@ -2,7 +2,7 @@
  * Memory, Consistent Hash Algorithm", 2014). Bucket i is the i-th member in
  * insertion order (a view's sorted order). Weights are not honoured; only
  * removing the last member is minimal-movement. */
-#include "place_impl.h"
+#include "place_jumpback.h"
 
 /* The paper's algorithm: the bucket of `key` among n buckets, n >= 1. */
 static size_t jump_bucket(uint64_t key, size_t n)
@@ -16,45 +16,38 @@ static size_t jump_bucket(uint64_t key, size_t n)
     return (size_t)b;
 }
 
+static uint32_t jump_bucket32(uint64_t key, uint32_t n)
+{
+    return (uint32_t)jump_bucket(key, n);
+}
+
 static int jump_lookup(const void *state, uint64_t hash, hs_member_id *out)
 {
     const hs__buckets *s = state;
-    *out = s->ids[jump_bucket(hash, s->n)];
+    *out = hs__bucket_member(s, jump_bucket(hash, s->n));
     return HS_OK;
 }
 
-/* Preference order: the owner, then jump again over the buckets not yet
- * chosen with a re-mixed key. Replica k is the owner of the key among the
- * buckets that remain once the first k are taken out (moved to the end). */
-static int jump_lookup_n(const void *state, uint64_t hash, hs_member_id *out, size_t r,
-                         size_t *got)
+/* Preference order: MementoHash's failover walk over jump buckets
+ * (place_jumpback.h). When the owner is the last bucket, out[1] is exactly
+ * its owner once the last member is removed; otherwise the key rehashes
+ * uniformly over the buckets left, as if out[0] had been removed. O(r) jump
+ * lookups; no rejection loop. */
+static int jump_lookup_n(const void *state, uint64_t hash, hs_member_id *out, size_t r, size_t *got)
 {
     const hs__buckets *s = state;
-    out[0] = s->ids[jump_bucket(hash, s->n)];
-    size_t k = 1;
-    uint64_t key = hash;
-    while (k < r) {
-        key = hs__mix64(key + k);
-        hs_member_id id = s->ids[jump_bucket(key, s->n)];
-        if (!hs__ids_contain(out, k, id))
-            out[k++] = id;
-        else if (s->n - k <= 8 || (key & 0xff) == 0) {
-            /* Few left or unlucky: take the next free bucket in order so the
-             * loop always ends. */
-            size_t b = jump_bucket(key, s->n);
-            while (hs__ids_contain(out, k, s->ids[b]))
-                b = (b + 1) % s->n;
-            out[k++] = s->ids[b];
-        }
-    }
-    *got = r;
-    return HS_OK;
+    hs__removals none = {.n = (uint32_t)s->n};
+    int rc = hs__memento_lookup_n(&none, jump_bucket32, s->ids, hash, out, r);
+    if (rc == HS_OK)
+        *got = r;
+    return rc;
 }
 
 const hs__place_ops hs__place_jump = {
     .info = {.name = "jump",
              .summary = "Lamping & Veach jump consistent hash; no weights, remove-last only",
-             .default_hash = HS_HASH_XXH3},
+             .default_hash = HS_HASH_XXH3,
+             .max_members = UINT32_MAX - 1},
     .init = hs__buckets_init,
     .fini = hs__buckets_fini,
     .build = hs__buckets_build,

@@ -74,7 +74,7 @@ uint32_t hs__jumpback_bucket(uint64_t hash, uint32_t n)
 static int jumpback_lookup(const void *state, uint64_t hash, hs_member_id *out)
 {
     const hs__buckets *s = state;
-    *out = s->ids[hs__jumpback_bucket(hash, (uint32_t)s->n)];
+    *out = hs__bucket_member(s, hs__jumpback_bucket(hash, (uint32_t)s->n));
     return HS_OK;
 }
 
@@ -86,7 +86,7 @@ static int jumpback_lookup_n(const void *state, uint64_t hash, hs_member_id *out
 {
     const hs__buckets *s = state;
     hs__removals none = {.n = (uint32_t)s->n};
-    int rc = hs__memento_lookup_n(&none, s->ids, hash, out, r);
+    int rc = hs__memento_lookup_n(&none, hs__jumpback_bucket, s->ids, hash, out, r);
     if (rc == HS_OK)
         *got = r;
     return rc;

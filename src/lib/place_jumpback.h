@@ -1,6 +1,7 @@
-/* place_jumpback.h - what place_jumpback.c and place_memento.c share: the
- * JumpBackHash bucket function and MementoHash's walk over a table of removed
- * buckets, which also gives both methods their replica (failover) order. */
+/* place_jumpback.h - what the jump-like methods share (place_jump.c,
+ * place_jumpback.c, place_memento.c): the JumpBackHash bucket function and
+ * MementoHash's walk over a table of removed buckets, which also gives all
+ * three their replica (failover) order. */
 #ifndef HASHSPACE_PLACE_JUMPBACK_H
 #define HASHSPACE_PLACE_JUMPBACK_H
 
@@ -28,12 +29,18 @@ uint32_t hs__jumpback_bucket(uint64_t hash, uint32_t n);
  * bucket must be working. */
 uint32_t hs__memento_bucket(const hs__removals *t, uint64_t hash);
 
-/* The first r distinct members in failover order: out[k+1] is where the key
- * goes once the buckets of out[0..k] are removed, in that order (exactly what
- * hs__memento_bucket answers after those removals). member_of[b] is the
- * member in working bucket b. 1 <= r <= working buckets. HS_ENOMEM possible
- * for large r. */
-int hs__memento_lookup_n(const hs__removals *t, const hs_member_id *member_of, uint64_t hash,
-                         hs_member_id *out, size_t r);
+/* A consistent bucket function: the bucket of `hash` among n >= 1, where
+ * going from n to n - 1 moves only the keys of bucket n - 1. */
+typedef uint32_t (*hs__bucket_fn)(uint64_t hash, uint32_t n);
+
+/* The first r distinct members in failover order, with `base` as the bucket
+ * function under the removal table (hs__jumpback_bucket for MementoHash):
+ * out[k+1] is where the key goes once the buckets of out[0..k] are removed,
+ * in that order, by the rules of place_memento.c (removing the last bucket
+ * while nothing else is removed shrinks n). member_of[b] is the member in
+ * working bucket b. 1 <= r <= working buckets. HS_ENOMEM possible for
+ * large r. */
+int hs__memento_lookup_n(const hs__removals *t, hs__bucket_fn base, const hs_member_id *member_of,
+                         uint64_t hash, hs_member_id *out, size_t r);
 
 #endif

@@ -67,9 +67,10 @@ static inline uint32_t rehash(uint64_t hash, uint32_t bucket, uint32_t bound)
     return (uint32_t)(((unsigned __int128)x * bound) >> 64);
 }
 
-static uint32_t walk(const hs__removals *t, const overlay *o, uint32_t n, uint64_t hash)
+static inline uint32_t walk(const hs__removals *t, hs__bucket_fn base, const overlay *o, uint32_t n,
+                            uint64_t hash)
 {
-    uint32_t b = hs__jumpback_bucket(hash, n);
+    uint32_t b = base(hash, n);
     uint32_t c = repl_of(t, o, b);
     while (c != HS__NOT_REMOVED) {
         uint32_t u = rehash(hash, b, c);
@@ -87,13 +88,13 @@ static uint32_t walk(const hs__removals *t, const overlay *o, uint32_t n, uint64
 
 uint32_t hs__memento_bucket(const hs__removals *t, uint64_t hash)
 {
-    return walk(t, NULL, t->n, hash);
+    return walk(t, hs__jumpback_bucket, NULL, t->n, hash);
 }
 
-int hs__memento_lookup_n(const hs__removals *t, const hs_member_id *member_of, uint64_t hash,
-                         hs_member_id *out, size_t r)
+int hs__memento_lookup_n(const hs__removals *t, hs__bucket_fn base, const hs_member_id *member_of,
+                         uint64_t hash, hs_member_id *out, size_t r)
 {
-    uint32_t b = walk(t, NULL, t->n, hash);
+    uint32_t b = walk(t, base, NULL, t->n, hash);
     out[0] = member_of[b];
     if (r == 1)
         return HS_OK;
@@ -124,7 +125,7 @@ int hs__memento_lookup_n(const hs__removals *t, const hs_member_id *member_of, u
             overlay_put(&o, b, n - n_removed - 1);
             n_removed++;
         }
-        b = walk(t, &o, n, hash);
+        b = walk(t, base, &o, n, hash);
         out[k] = member_of[b];
     }
     if (o.keys != small_keys) {
@@ -227,7 +228,7 @@ static int memento_lookup(const void *state, uint64_t hash, hs_member_id *out)
 {
     const memento *m = state;
     hs__removals t = {.n = m->n, .n_removed = m->n_removed, .repl = m->repl};
-    *out = m->member_of[walk(&t, NULL, m->n, hash)];
+    *out = m->member_of[walk(&t, hs__jumpback_bucket, NULL, m->n, hash)];
     return HS_OK;
 }
 
@@ -236,7 +237,7 @@ static int memento_lookup_n(const void *state, uint64_t hash, hs_member_id *out,
 {
     const memento *m = state;
     hs__removals t = {.n = m->n, .n_removed = m->n_removed, .repl = m->repl};
-    int rc = hs__memento_lookup_n(&t, m->member_of, hash, out, r);
+    int rc = hs__memento_lookup_n(&t, hs__jumpback_bucket, m->member_of, hash, out, r);
     if (rc == HS_OK)
         *got = r;
     return rc;

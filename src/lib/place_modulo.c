@@ -5,7 +5,7 @@
 static int modulo_lookup(const void *state, uint64_t hash, hs_member_id *out)
 {
     const hs__buckets *s = state;
-    *out = s->ids[hash % s->n];
+    *out = hs__bucket_member(s, hash % s->n);
     return HS_OK;
 }
 
