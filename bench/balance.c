@@ -224,7 +224,7 @@ int bench_balance_run(bench_report *r, const bench_balance_opts *o)
     stats_table(&c, "balance_hash", title);
 
     /* First letter, contiguous ranges: letter i (a = 0) goes to server
-     * floor(i * N / 26), so with 4 servers a-f, g-m, n-s, t-z. */
+     * ceil((i + 1) * N / 26) - 1, so with 4 servers a-f, g-m, n-s, t-z. */
     size_t other = 0;
     char scheme[64];
     for (int variant = 0; variant < 2; variant++) {
@@ -237,7 +237,7 @@ int bench_balance_run(bench_report *r, const bench_balance_opts *o)
                 s = (unsigned char)key[0] % servers;
                 other += variant == 0;
             } else {
-                s = variant == 0 ? (size_t)l * servers / 26 : (size_t)l % servers;
+                s = variant == 0 ? ((size_t)(l + 1) * servers + 25) / 26 - 1 : (size_t)l % servers;
             }
             c.counts[s]++;
         }
@@ -273,9 +273,10 @@ int bench_balance_run(bench_report *r, const bench_balance_opts *o)
     bench_progress_done();
     bench_table_end(r);
     bench_note(r,
-               "first-letter-ranges: letter i (a=0) to server floor(i*%zu/26), contiguous "
-               "alphabet ranges; first-letter-mod: letter index mod %zu; keys not starting "
-               "with an ASCII letter (%zu here) go to server (first byte mod %zu)",
+               "first-letter-ranges: letter i (a=0) to server ceil((i+1)*%zu/26)-1, "
+               "contiguous alphabet ranges (a-f, g-m, n-s, t-z for 4 servers); "
+               "first-letter-mod: letter index mod %zu; keys not starting with an ASCII "
+               "letter (%zu here) go to server (first byte mod %zu)",
                servers, servers, other, servers);
     bench_note(r,
                "chi2: Pearson's statistic against a uniform split, %zu degrees of freedom; "

@@ -57,7 +57,7 @@ void bench_note(bench_report *r, const char *fmt, ...) __attribute__((format(pri
 
 /* ---- timing and helpers ---- */
 
-/* Monotonic clock in nanoseconds. */
+/* The measuring clock, in nanoseconds: CPU time of the calling thread. */
 uint64_t bench_now_ns(void);
 /* Median of n doubles (sorts them in place). */
 double bench_median(double *v, size_t n);

@@ -32,25 +32,20 @@ static uint64_t time_hash(const hs_hasher *h, const unsigned char *buf, size_t l
     return t1 - t0;
 }
 
-/* Median ns per hash over `reps` runs, each calibrated to last >= target. */
-static double measure(const hs_hasher *h, const unsigned char *buf, size_t len, uint64_t target_ns,
-                      int reps)
+/* The number of hashes that takes at least target_ns. */
+static size_t calibrate(const hs_hasher *h, const unsigned char *buf, size_t len,
+                        uint64_t target_ns)
 {
     size_t iters = 1;
     while (time_hash(h, buf, len, iters) < target_ns && iters < ((size_t)1 << 40))
         iters *= 2;
-    double ns[16];
-    if (reps > 16)
-        reps = 16;
-    for (int r = 0; r < reps; r++)
-        ns[r] = (double)time_hash(h, buf, len, iters) / (double)iters;
-    return bench_median(ns, (size_t)reps);
+    return iters;
 }
 
 int bench_hashes_run(bench_report *r, const bench_hashes_opts *o)
 {
-    uint64_t target = o->quick ? 200000 : 20000000; /* 0.2 ms / 20 ms per run */
-    int reps = o->quick ? 3 : 7;
+    uint64_t target = o->quick ? 100000 : 5000000; /* 0.1 ms / 5 ms per run */
+    int reps = o->quick ? 3 : 11;
     size_t n_hashes = hs_hash_count();
     size_t buf_len = key_sizes[N_SIZES - 1] + KEY_OFFSETS * 8;
     unsigned char *buf = malloc(buf_len);
@@ -72,20 +67,59 @@ int bench_hashes_run(bench_report *r, const bench_hashes_opts *o)
     for (size_t i = 0; i < sizeof decimal; i++)
         decimal[i] = (unsigned char)('1' + i % 9);
 
-    for (size_t id = 0; id < n_hashes; id++) {
-        hs_hasher h;
-        hs_hasher_init(&h, (hs_hash_id)id);
-        uint64_t probe;
-        bool any_bytes = hs_hasher_hash(&h, buf, 8, &probe) == HS_OK;
-        decimal_ns[id] = NAN;
-        for (size_t s = 0; s < N_SIZES; s++) {
-            bench_progress("bench hashes: %s, %zu-byte keys", hs_hash_name((hs_hash_id)id),
-                           key_sizes[s]);
-            ns[id * N_SIZES + s] = any_bytes ? measure(&h, buf, key_sizes[s], target, reps) : NAN;
-        }
-        if (!any_bytes && hs_hasher_hash(&h, decimal, 20, &probe) == HS_OK)
-            decimal_ns[id] = measure(&h, decimal, 19, target, reps);
+    /* Calibrate every (hash, size) cell, then measure in rounds over all
+     * cells, so that a burst of load from elsewhere spreads over many cells
+     * instead of spoiling one; each cell keeps the median of its rounds. */
+    size_t n_cells = n_hashes * (N_SIZES + 1); /* + the decimal-key cell */
+    size_t *iters = calloc(n_cells, sizeof *iters);
+    double *runs = malloc(n_cells * (size_t)reps * sizeof *runs);
+    if (iters == NULL || runs == NULL) {
+        free(iters);
+        free(runs);
+        free(buf);
+        free(ns);
+        free(decimal_ns);
+        fprintf(stderr, "hashspace: out of memory\n");
+        return 1;
     }
+    hs_hasher *hashers = malloc(n_hashes * sizeof *hashers);
+    for (size_t id = 0; hashers != NULL && id < n_hashes; id++) {
+        hs_hasher *h = &hashers[id];
+        hs_hasher_init(h, (hs_hash_id)id);
+        uint64_t probe;
+        bool any_bytes = hs_hasher_hash(h, buf, 8, &probe) == HS_OK;
+        bool decimal_ok = !any_bytes && hs_hasher_hash(h, decimal, 20, &probe) == HS_OK;
+        bench_progress("bench hashes: calibrating %s", hs_hash_name((hs_hash_id)id));
+        for (size_t s = 0; s < N_SIZES && any_bytes; s++)
+            iters[id * (N_SIZES + 1) + s] = calibrate(h, buf, key_sizes[s], target);
+        if (decimal_ok)
+            iters[id * (N_SIZES + 1) + N_SIZES] = calibrate(h, decimal, 19, target);
+    }
+    for (int round = 0; hashers != NULL && round < reps; round++) {
+        bench_progress("bench hashes: round %d of %d", round + 1, reps);
+        for (size_t cell = 0; cell < n_cells; cell++) {
+            size_t id = cell / (N_SIZES + 1), s = cell % (N_SIZES + 1);
+            size_t n = iters[cell];
+            if (n == 0)
+                continue;
+            const unsigned char *keys = s < N_SIZES ? buf : decimal;
+            size_t len = s < N_SIZES ? key_sizes[s] : 19;
+            runs[cell * (size_t)reps + (size_t)round] =
+                (double)time_hash(&hashers[id], keys, len, n) / (double)n;
+        }
+    }
+    for (size_t cell = 0; cell < n_cells; cell++) {
+        size_t id = cell / (N_SIZES + 1), s = cell % (N_SIZES + 1);
+        double v =
+            iters[cell] && hashers ? bench_median(&runs[cell * (size_t)reps], (size_t)reps) : NAN;
+        if (s < N_SIZES)
+            ns[id * N_SIZES + s] = v;
+        else
+            decimal_ns[id] = v;
+    }
+    free(hashers);
+    free(iters);
+    free(runs);
     bench_progress_done();
 
     const char *cols[N_SIZES + 2] = {"hash"};

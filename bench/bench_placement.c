@@ -16,7 +16,7 @@
 #include <string.h>
 
 static const size_t full_sizes[] = {10, 100, 1000, 10000, 1000000};
-static const size_t quick_sizes[] = {10, 100, 1000};
+static const size_t quick_sizes[] = {10, 100};
 
 /* Bytes handed out by malloc right now (0 when the allocator cannot say,
  * e.g. under AddressSanitizer). */
