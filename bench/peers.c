@@ -585,47 +585,69 @@ static int peers_claim(peers_ctx *c)
         return rc;
     }
     const hs_hasher *hasher = hs_view_hasher(view);
-    double claim[REPS_MAX], hash[REPS_MAX];
+    /* Two passes: "cold" walks all n_msgs bodies (more than the caches
+     * hold), "warm" cycles through the first WARM bodies, in cache as a
+     * message the hub has just received is. */
+    enum { WARM = 256 };
+    double claim[2][REPS_MAX], hash[2][REPS_MAX];
     long mine = 0;
     for (int k = 0; k < c->reps; k++) {
         bench_progress("bench peers: claim, round %d of %d", k + 1, c->reps);
-        uint64_t acc = 0;
-        mine = 0;
-        uint64_t t0 = bench_now_ns();
-        for (size_t i = 0; i < n_msgs; i++) {
-            bool is_mine = false;
-            hs_view_owns(view, SELF, bodies + i * BODY, BODY, &is_mine);
-            mine += is_mine;
+        for (int warm = 0; warm < 2; warm++) {
+            size_t window = warm && n_msgs > WARM ? WARM : n_msgs;
+            uint64_t acc = 0;
+            long mine_now = 0;
+            uint64_t t0 = bench_now_ns();
+            for (size_t i = 0; i < n_msgs; i++) {
+                bool is_mine = false;
+                hs_view_owns(view, SELF, bodies + (i % window) * BODY, BODY, &is_mine);
+                mine_now += is_mine;
+            }
+            uint64_t t1 = bench_now_ns();
+            for (size_t i = 0; i < n_msgs; i++) {
+                uint64_t h;
+                hs_hasher_hash(hasher, bodies + (i % window) * BODY, BODY, &h);
+                acc += h;
+            }
+            uint64_t t2 = bench_now_ns();
+            claim[warm][k] = (double)(t1 - t0) / (double)n_msgs;
+            hash[warm][k] = (double)(t2 - t1) / (double)n_msgs;
+            bench_consume(acc + (uint64_t)mine_now);
+            if (!warm)
+                mine = mine_now;
         }
-        uint64_t t1 = bench_now_ns();
-        for (size_t i = 0; i < n_msgs; i++) {
-            uint64_t h;
-            hs_hasher_hash(hasher, bodies + i * BODY, BODY, &h);
-            acc += h;
-        }
-        uint64_t t2 = bench_now_ns();
-        claim[k] = (double)(t1 - t0) / (double)n_msgs;
-        hash[k] = (double)(t2 - t1) / (double)n_msgs;
-        bench_consume(acc + (uint64_t)mine);
     }
-    double claim_ns = bench_median(claim, (size_t)c->reps);
-    double hash_ns = bench_median(hash, (size_t)c->reps);
+    double claim_ns[2], hash_ns[2];
+    for (int warm = 0; warm < 2; warm++) {
+        claim_ns[warm] = bench_median(claim[warm], (size_t)c->reps);
+        hash_ns[warm] = bench_median(hash[warm], (size_t)c->reps);
+    }
     char what[96], check[96];
-    snprintf(what, sizeof what, "claim: hs_view_owns, %s on %s, 1 KiB body, %d members", method,
-             hs_hash_name(hasher->id), MEMBERS);
-    snprintf(check, sizeof check, "%ld of %zu messages mine", mine, n_msgs);
-    detail(c, what, claim_ns, check);
-    snprintf(what, sizeof what, "%s of the 1 KiB body alone", hs_hash_name(hasher->id));
-    detail(c, what, hash_ns, NULL);
+    snprintf(what, sizeof what, "claim, cold: hs_view_owns, %s on %s, %zu 1 KiB bodies", method,
+             hs_hash_name(hasher->id), n_msgs);
+    snprintf(check, sizeof check, "%ld of %zu messages mine (%d members)", mine, n_msgs, MEMBERS);
+    detail(c, what, claim_ns[0], check);
+    snprintf(what, sizeof what, "%s of the body alone, cold", hs_hash_name(hasher->id));
+    detail(c, what, hash_ns[0], NULL);
+    snprintf(what, sizeof what, "claim, warm: the same on %d bodies in cache", WARM);
+    detail(c, what, claim_ns[1], NULL);
+    snprintf(what, sizeof what, "%s of the body alone, warm", hs_hash_name(hasher->id));
+    detail(c, what, hash_ns[1], NULL);
     if (py_mine >= 0) {
         snprintf(check, sizeof check, "%ld of %zu messages mine", py_mine, n_msgs);
         detail(c, "python3: int(md5(json.dumps(msg)).hexdigest(), 16) % n", py_ns, check);
         detail(c, "python3: int(md5(raw body).hexdigest(), 16) % n (no json.dumps)", py_md5_ns,
                NULL);
     }
-    summary(c, "claim vs Python md5(json.dumps(msg)) % n, 1 KiB fedmsg body", claim_ns, py_ns,
+    /* Each ratio on the side that is harder to meet: Python against the
+     * slower cold claim, the claim's overhead over the hash when warm (where
+     * the fixed cost weighs most). */
+    summary(c, "claim (cold) vs Python md5(json.dumps(msg)) % n, 1 KiB body", claim_ns[0], py_ns,
             false, 100, false, ">= 100 (aim 200)");
-    summary(c, "claim vs hashing the body alone", claim_ns, hash_ns, true, 1.2, true, "<= 1.2");
+    summary(c, "claim vs hashing the body alone, warm", claim_ns[1], hash_ns[1], true, 1.2, true,
+            "<= 1.2");
+    summary(c, "claim vs hashing the body alone, cold", claim_ns[0], hash_ns[0], true, 1.2, true,
+            "<= 1.2");
     hs_view_release(view);
     free(bodies);
     return HS_OK;
