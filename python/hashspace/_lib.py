@@ -1,8 +1,9 @@
 """Find and load libhashspace.so, and declare the C functions the binding uses.
 
 Search order: $HASHSPACE_LIB (a path to the .so), then a build tree above this
-package (build*/libhashspace.so, newest first), then the system linker path
-(ctypes.util.find_library, then libhashspace.so.0).
+package (build/libhashspace.so, then other build*/ directories, newest first,
+skipping sanitizer builds), then the system linker path
+(ctypes.util.find_library("hashspace"), then libhashspace.so.0).
 """
 
 import ctypes
@@ -11,6 +12,19 @@ import glob
 import os
 
 __all__ = ["lib", "path", "PlaceOpts", "PlaceInfo", "Hasher", "ViewMember"]
+
+
+def _sanitized(build_dir):
+    """True for a build with sanitizers: its library aborts an interpreter that
+    was not started with the sanitizer runtime preloaded."""
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith("HS_SANITIZE:"):
+                    return line.strip().split("=", 1)[1] != ""
+    except OSError:
+        pass
+    return False
 
 
 def _candidates():
@@ -22,8 +36,11 @@ def _candidates():
         return
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(os.path.dirname(here))  # python/hashspace -> repo
-    found = glob.glob(os.path.join(root, "build*", "libhashspace.so"))
-    found.sort(key=lambda p: os.path.getmtime(p), reverse=True)
+    found = [p for p in glob.glob(os.path.join(root, "build*", "libhashspace.so"))
+             if not _sanitized(os.path.dirname(p))]
+    # build/ (what `make` builds) first, then the most recently built.
+    found.sort(key=lambda p: (os.path.basename(os.path.dirname(p)) != "build",
+                              -os.path.getmtime(p)))
     yield from found
     name = ctypes.util.find_library("hashspace")
     if name:

@@ -35,6 +35,7 @@ import ctypes
 import hashlib
 import json
 import math
+import threading
 
 from . import _lib, core
 from .errors import error
@@ -190,14 +191,20 @@ class Consumer:
 
     @staticmethod
     def _view_claim(view, position):
-        """is_mine(key bytes) for the default scheme: one C call, nothing
-        shared between calls (a Consumer may be used from several threads)."""
+        """is_mine(key bytes) for the default scheme: one C call. The output
+        cell is per thread (ctypes drops the GIL during the call, so a shared
+        one could be overwritten by another thread before it is read)."""
         owner, ptr, hash_name = _lib.hs_view_owner, view._ptr, view.hash_name
-        c_size_t, byref = ctypes.c_size_t, ctypes.byref
+        cells = threading.local()
 
         def is_mine(key):
-            out = c_size_t()
-            rc = owner(ptr, key, len(key), byref(out))
+            try:
+                out, ref = cells.out
+            except AttributeError:
+                out = ctypes.c_size_t()
+                ref = ctypes.byref(out)
+                cells.out = out, ref
+            rc = owner(ptr, key, len(key), ref)
             if rc != 0:
                 raise error(rc, "%s of key %r" % (hash_name, key[:64]))
             return out.value == position

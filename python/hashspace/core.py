@@ -208,6 +208,10 @@ def _members_list(members):
     return out
 
 
+def _is_name_error(rc):
+    return _lib.hs_err_name(rc) == b"NAME"
+
+
 def _check_weight(weight, name):
     if not (weight > 0 and math.isfinite(weight)):
         raise InvalidError(
@@ -416,6 +420,9 @@ class View:
             dups = [names[i] for i in range(1, len(names)) if names[i] == names[i - 1]]
             if dups:
                 what = "view: member %r given twice" % _name_str(dups[0])
+            elif _is_name_error(rc) and info.compat and all(0 < len(n) < 256 for n, _ in items):
+                what = "view: placement %r refuses these member names (it wants host:port)" % (
+                    info.name)
             raise error(rc, what)
         self._ptr = ptr
         n = _lib.hs_view_size(ptr)

@@ -182,6 +182,24 @@ class Fleet(unittest.TestCase):
         with self.assertRaises(TypeError):
             hashspace.Consumer(0, 2, key=17)
 
+    def test_threads_share_a_consumer_safely(self):
+        import threading
+        msgs = [("message %d" % k).encode() for k in range(3000)]
+        c = hashspace.Consumer(1, 3)
+        expected = c.should_I_process_these(msgs)
+        results = {}
+
+        def worker(t):
+            results[t] = [c.should_I_process_this(m) for m in msgs]
+
+        threads = [threading.Thread(target=worker, args=(t,)) for t in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for t in range(4):
+            self.assertEqual(results[t], expected)
+
     def test_int_key_errors_name_the_message(self):
         c = hashspace.Consumer(0, 2, hash="int")
         self.assertIn(c.owner_of(b"123"), (0, 1))

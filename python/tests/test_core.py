@@ -232,6 +232,10 @@ class Views(unittest.TestCase):
             hashspace.View(["a"]).owns("b", "k")
         with self.assertRaises(TypeError):
             hashspace.View("abc")
+        if "continuum" in hashspace.methods():
+            with self.assertRaises(ValueError) as cm:
+                hashspace.View(["a", "b"], placement="continuum")
+            self.assertIn("host:port", str(cm.exception))
 
 
 class Loading(unittest.TestCase):
@@ -247,6 +251,17 @@ class Loading(unittest.TestCase):
         self.assertIn("/nonexistent/libhashspace.so", out.stderr)
         self.assertIn("make", out.stderr)
         self.assertIn("HASHSPACE_LIB", out.stderr)
+
+    def test_sanitizer_builds_are_not_picked_from_the_tree(self):
+        import tempfile
+        from hashspace import _lib
+        with tempfile.TemporaryDirectory() as d:
+            cache = os.path.join(d, "CMakeCache.txt")
+            self.assertFalse(_lib._sanitized(d))  # no cache at all
+            for value, sanitized in (("", False), ("address,undefined", True), ("thread", True)):
+                with open(cache, "w") as f:
+                    f.write("HS_WERROR:BOOL=ON\nHS_SANITIZE:STRING=%s\n" % value)
+                self.assertEqual(_lib._sanitized(d), sanitized, value)
 
     def test_hashspace_lib_is_the_library_loaded(self):
         out = self.run_python("import hashspace; print(hashspace.library_path)",
