@@ -29,6 +29,10 @@ typedef struct memento {
     uint32_t *removed;       /* [cap] stack of removed buckets, most recent last */
     uint32_t *bucket_of;     /* [id_cap] bucket of a member id */
     size_t id_cap;
+    /* Working buckets whose member id is not the bucket number. While 0 (a
+     * place filled in order, nothing removed and re-added elsewhere) a
+     * lookup reads no member array. */
+    size_t mismatched;
 } memento;
 
 /* ---- the walk, shared with jumpback (place_jumpback.h) ---- */
@@ -206,6 +210,7 @@ static int memento_add(void *state, const hs__member *members, hs_member_id id)
     m->repl[b] = HS__NOT_REMOVED;
     m->member_of[b] = id;
     m->bucket_of[id] = b;
+    m->mismatched += id != b;
     return HS_OK;
 }
 
@@ -220,6 +225,7 @@ static int memento_remove(void *state, const hs__member *members, hs_member_id i
         m->repl[b] = m->n - m->n_removed - 1;
         m->removed[m->n_removed++] = b;
     }
+    m->mismatched -= m->member_of[b] != b;
     m->member_of[b] = NO_MEMBER;
     return HS_OK;
 }
@@ -228,7 +234,8 @@ static int memento_lookup(const void *state, uint64_t hash, hs_member_id *out)
 {
     const memento *m = state;
     hs__removals t = {.n = m->n, .n_removed = m->n_removed, .repl = m->repl};
-    *out = m->member_of[walk(&t, hs__jumpback_bucket, NULL, m->n, hash)];
+    uint32_t b = walk(&t, hs__jumpback_bucket, NULL, m->n, hash);
+    *out = m->mismatched == 0 ? b : m->member_of[b];
     return HS_OK;
 }
 

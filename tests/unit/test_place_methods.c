@@ -218,6 +218,38 @@ static void test_memento_add_restores_the_last_removed_bucket(void **state)
     hs_place_free(p);
 }
 
+/* The member table reuses ids its own way (place.c); buckets come back in
+ * removal order. Here the newcomer gets id 3 but bucket 19. */
+static void test_memento_newcomer_in_a_bucket_other_than_its_id(void **state)
+{
+    (void)state;
+    enum { N_KEYS = 20000 };
+    hs_place *p = make("memento", NULL, 20, NULL);
+    static char before[N_KEYS][8];
+    for (size_t k = 0; k < N_KEYS; k++)
+        snprintf(before[k], sizeof before[k], "%s", owner_name(p, key_hash(k)));
+    assert_int_equal(hs_place_remove(p, "m3"), HS_OK);
+    assert_int_equal(hs_place_remove(p, "m19"), HS_OK);
+    assert_int_equal(hs_place_add(p, "x", 1), HS_OK);
+    hs_member_id x;
+    assert_int_equal(hs_place_find(p, "x", &x), HS_OK);
+    assert_int_equal(x, 3);
+    size_t to_x = 0;
+    for (size_t k = 0; k < N_KEYS; k++) {
+        const char *now = owner_name(p, key_hash(k));
+        if (strcmp(before[k], "m19") == 0) {
+            assert_string_equal(now, "x");
+            to_x++;
+        } else if (strcmp(before[k], "m3") != 0) {
+            assert_string_equal(now, before[k]);
+        } else {
+            assert_string_not_equal(now, "m3");
+        }
+    }
+    assert_true(to_x > 500);
+    hs_place_free(p);
+}
+
 /* Random churn: every removal moves only the removed member's keys, every
  * addition moves keys only to the newcomer. */
 static void test_memento_churn_moves_minimally(void **state)
@@ -470,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_jumpback_growth_moves_keys_only_to_the_new_bucket),
         cmocka_unit_test(test_memento_without_removals_is_jumpback),
         cmocka_unit_test(test_memento_add_restores_the_last_removed_bucket),
+        cmocka_unit_test(test_memento_newcomer_in_a_bucket_other_than_its_id),
         cmocka_unit_test(test_memento_churn_moves_minimally),
         cmocka_unit_test(test_ring_matches_its_definition),
         cmocka_unit_test(test_rendezvous_matches_its_definition),
