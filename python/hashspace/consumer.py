@@ -31,6 +31,7 @@ Which bytes are hashed (the key) is chosen by `key`, with the hub's words:
   above).
 """
 
+import array
 import ctypes
 import hashlib
 import json
@@ -42,15 +43,37 @@ from .errors import error
 
 __all__ = ["Consumer", "canonical_json", "member_names"]
 
-_canonical_encoder = json.JSONEncoder(sort_keys=True)
-_classic_encoder = json.JSONEncoder()
+def _encoder(sort_keys):
+    """json.dumps(value, sort_keys=sort_keys) as a function, about a fifth
+    faster: CPython's C encoder is built once, not once per message."""
+    enc = json.JSONEncoder(sort_keys=sort_keys)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return enc.encode
+    # The arguments JSONEncoder.iterencode passes, without the circular
+    # reference check (a message is a tree).
+    chunks = make(None, enc.default, json.encoder.encode_basestring_ascii, None,
+                  enc.key_separator, enc.item_separator, sort_keys, False, True)
+    join = "".join
+
+    def encode(value):
+        if isinstance(value, str):
+            return json.encoder.encode_basestring_ascii(value)
+        return join(chunks(value, 0))
+
+    return encode
+
+
+class _Encoders:
+    canonical = staticmethod(_encoder(True))
+    classic = staticmethod(_encoder(False))
 
 
 def canonical_json(value):
     """The bytes a dict is hashed as by default: json.dumps(value,
     sort_keys=True) with the default separators ", " and ": " and non-ASCII
     escaped (\\uXXXX), i.e. what fedmsg.encoding.dumps sends."""
-    return _canonical_encoder.encode(value).encode("ascii")
+    return _Encoders.canonical(value).encode("ascii")
 
 
 def member_names(n, placement="jump"):
@@ -149,6 +172,7 @@ class Consumer:
         self.compat = compat
         self.key = key
         self._key_fn = self._key_function(key, compat)
+        self._whole_body = key is None or key == "body"
         if compat is None:
             placement = placement or "jump"
             if names is None:
@@ -213,7 +237,7 @@ class Consumer:
 
     @staticmethod
     def _key_function(key, compat):
-        encode = _classic_encoder.encode if compat == "fedmsg" else _canonical_encoder.encode
+        encode = _Encoders.classic if compat == "fedmsg" else _Encoders.canonical
 
         def whole(msg, topic=None):
             if isinstance(msg, bytes):
@@ -270,12 +294,11 @@ class Consumer:
     def owners_of(self, msgs, topics=None):
         """Consumer numbers for many messages: one C call for the whole list
         (keys are extracted in Python first)."""
-        keys = self._keys(msgs, topics)
         if self.view is not None:
             consumer_at = self._consumer_at
-            return [consumer_at[p] for p in self._positions(keys)]
+            return [consumer_at[p] for p in self._batch_positions(msgs, topics)]
         owner = self._owner
-        return [owner(k) for k in keys]
+        return [owner(k) for k in self._keys(msgs, topics)]
 
     def _keys(self, msgs, topics):
         fn = self._key_fn
@@ -293,7 +316,24 @@ class Consumer:
             i = self.i
             return [o == i for o in self.owners_of(msgs, topics)]
         me = self._position
-        return [p == me for p in self._positions(self._keys(msgs, topics))]
+        return [p == me for p in self._batch_positions(msgs, topics)]
+
+    def _batch_positions(self, msgs, topics):
+        if self._whole_body and topics is None:
+            # Raw bodies: no per-message Python call at all. join refuses
+            # str and dicts; the length check refuses memoryviews of
+            # multi-byte items. Either sends us down the general path.
+            if not isinstance(msgs, (list, tuple)):
+                msgs = list(msgs)
+            try:
+                buf = b"".join(msgs)
+            except TypeError:
+                buf = None
+            if buf is not None:
+                lens = array.array("Q", map(len, msgs))
+                if sum(lens) == len(buf):
+                    return self.view._owner_indexes_packed(buf, lens, msgs)
+        return self._positions(self._keys(msgs, topics))
 
     def mine(self, msgs, topics=None):
         """The messages of msgs that this consumer takes, in order."""

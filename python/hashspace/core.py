@@ -507,8 +507,15 @@ class View:
             for i, k in enumerate(keys):
                 out[i] = self.owner_index(k)
             return out
-        buf = b"".join(keys)
-        lens = array.array("Q", map(len, keys))
+        return self._owner_indexes_packed(b"".join(keys), array.array("Q", map(len, keys)), keys)
+
+    def _owner_indexes_packed(self, buf, lens, keys):
+        """Owners of the keys laid end to end in buf (lens: array('Q') of
+        their lengths); keys is only read to name a key that fails."""
+        n = len(lens)
+        out = array.array("Q", bytes(8 * n))
+        if n == 0:
+            return out
         done = ctypes.c_size_t()
         out_addr, _ = out.buffer_info()
         lens_addr, _ = lens.buffer_info()

@@ -97,6 +97,23 @@ class Keys(unittest.TestCase):
         # Key order does not matter.
         self.assertEqual(c.key_of({"a": msg["a"], "z": 1}), wire)
 
+    def test_serializations_are_json_dumps_exactly(self):
+        values = [
+            {"z": [1, 2.5, -0.0, 1e300, None, True, False], "a": "é\u2603\n\"q\"", "m": {}},
+            {"b": {"y": [], "x": [{"k": 1}, "s"]}, "a": 12345678901234567890},
+            ["top", "level", 1], "just a string", 17, 0.1, None,
+        ]
+        for v in values:
+            with self.subTest(value=v):
+                self.assertEqual(hashspace.canonical_json(v), json.dumps(v, sort_keys=True).encode())
+                c = hashspace.Consumer(0, 2, compat="fedmsg")
+                self.assertEqual(c.key_of(v) if not isinstance(v, str) else c.key_of(json.dumps(v)),
+                                 json.dumps(v).encode())
+        with self.assertRaises(TypeError):
+            hashspace.canonical_json({"set": {1, 2}})
+        nan = {"nan": float("nan")}  # json.dumps writes NaN; so do we
+        self.assertEqual(hashspace.canonical_json(nan), json.dumps(nan, sort_keys=True).encode())
+
     def test_str_body_is_utf8(self):
         c = hashspace.Consumer(0, 3)
         self.assertEqual(c.key_of("café"), "café".encode("utf-8"))
@@ -166,6 +183,28 @@ class Fleet(unittest.TestCase):
             self.assertEqual(c.view.members, sorted(c.view.members))
             self.assertEqual(c.view.index(c.name), n - 1)
         self.assertEqual(hashspace.Consumer(3, 12).name, "03")
+
+    def test_batch_of_any_mix_equals_one_by_one(self):
+        import array
+        wide = memoryview(array.array("I", [1, 2, 3]))  # 12 bytes, len 3
+        mixes = [
+            [b"a", b"bb", b"", b"ccc" * 50],
+            [b"a", "é", {"k": 1}, bytearray(b"xyz")],
+            [b"x", wide, b"y"],
+            [wide],
+            [],
+        ]
+        for n in (2, 5):
+            for i in range(n):
+                c = hashspace.Consumer(i, n)
+                for msgs in mixes:
+                    with self.subTest(n=n, i=i, msgs=msgs):
+                        one = [c.should_I_process_this(m) for m in msgs]
+                        self.assertEqual(c.should_I_process_these(msgs), one)
+                        self.assertEqual(c.should_I_process_these(iter(msgs)), one)
+                        self.assertEqual(c.owners_of(tuple(msgs)),
+                                         [c.owner_of(m) for m in msgs])
+        self.assertEqual(hashspace.Consumer(0, 2).key_of(wide), bytes(wide))
 
     def test_mine_filters_in_order(self):
         msgs = messages(200)
