@@ -3,7 +3,8 @@
 A tiny HTTP server in this process serves canned Prometheus text (comments,
 label escapes, histograms, a timestamp); the test checks that every figure
 shows up in the right column, that --watch derives a rate from two samples,
-and that an unreachable hub is one readable error line.
+and that an unreachable hub is one readable error line. Then the same
+against a real hub fed by `hashspace pub`.
 """
 import http.server
 import os
@@ -11,9 +12,14 @@ import re
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hubtest  # noqa: E402
 
 HS_BIN = os.environ.get("HS_BIN", "build/hashspace")
 
@@ -158,6 +164,45 @@ class Status(unittest.TestCase):
                                timeout=30)
             self.assertEqual(r.returncode, 2, addr)
             self.assertTrue(r.stderr.startswith("hashspace: "), r.stderr)
+
+
+class StatusOfARealHub(unittest.TestCase):
+    def test_counts_match_what_was_published(self):
+        tmp = tempfile.TemporaryDirectory(prefix="hs-status-")
+        self.addCleanup(tmp.cleanup)
+        self.addCleanup(hubtest.cleanup)
+        ep = "tcp://127.0.0.1:%d" % hubtest.free_port()
+        hub = hubtest.Hub(["--connect", ep, "--self", "hub-a", "--members", "hub-a,hub-b",
+                           "--key", "json:/msg/user",
+                           "--consumer", "archive@file:" + os.path.join(tmp.name, "out.jsonl")],
+                          "hub-a", tmp.name)
+        n = 2000
+        r = subprocess.run([os.path.abspath(HS_BIN), "pub", "--bind", ep, "--count", str(n),
+                            "--wait-subscribers", "1", "--wait-timeout", "20", "-q"],
+                           capture_output=True, text=True, timeout=40)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        hubtest.wait_until(lambda: hub.metric("hashspace_messages_received_total") >= n
+                           and hub.metric("hashspace_consumer_backlog", consumer="archive") == 0,
+                           20, "the hub to take every message")
+        claimed = int(hub.metric("hashspace_messages_claimed_total"))
+        lines = len(hubtest.read_jsonl(os.path.join(tmp.name, "out.jsonl")))
+        self.assertEqual(lines, claimed)
+        self.assertGreater(claimed, n // 4)  # about half: two members
+        self.assertLess(claimed, 3 * n // 4)
+        addr = hub.metrics_url[len("http://"):-len("/metrics")]
+        r = subprocess.run([HS_BIN, "status", addr], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("view epoch", r.stdout)
+        self.assertIn(", 2 members", r.stdout)
+        self.assertIn("received %d  claimed %d  skipped %d  malformed 0  dead-lettered 0"
+                      % (n, claimed, n - claimed), r.stdout)
+        cols = row(r.stdout, "archive")
+        self.assertEqual(cols[1], "0")            # backlog
+        self.assertEqual(cols[3], str(claimed))   # processed ok
+        self.assertEqual(cols[4], "0")            # failed
+        self.assertNotEqual(cols[6], "-")         # p50 from the histogram
+        self.assertEqual(hub.stop(), 0, hub.log())
 
 
 if __name__ == "__main__":
