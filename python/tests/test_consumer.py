@@ -151,6 +151,32 @@ class Keys(unittest.TestCase):
             with self.assertRaises(ValueError):
                 hashspace.Consumer(0, 2, key=bad)
 
+    def test_float_keys_are_printed_as_jansson_prints_them(self):
+        # The hub extracts keys with jansson; ask jansson itself.
+        import ctypes
+        import ctypes.util
+        name = ctypes.util.find_library("jansson")
+        if name is None:
+            self.skipTest("libjansson not found")
+        jansson = ctypes.CDLL(name)
+        jansson.json_real.restype = ctypes.c_void_p
+        jansson.json_real.argtypes = [ctypes.c_double]
+        jansson.json_dumps.restype = ctypes.c_void_p
+        jansson.json_dumps.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        jansson.json_delete.argtypes = [ctypes.c_void_p]
+        libc = ctypes.CDLL(None)
+        libc.free.argtypes = [ctypes.c_void_p]
+        c = hashspace.Consumer(0, 2, key="/x")
+        for x in (0.1, 1.0, -0.0, 100.0, 1e16, 1e100, 2.5e-8, 1e-300, 123456789.125,
+                  3.0000000000000004, 5e-324, 1.7976931348623157e308, -42.5):
+            v = jansson.json_real(x)
+            text = jansson.json_dumps(v, 0x200)  # JSON_ENCODE_ANY
+            expected = ctypes.string_at(text)
+            libc.free(text)
+            jansson.json_delete(v)
+            with self.subTest(x=x):
+                self.assertEqual(c.key_of({"x": x}), expected)
+
     def test_messages_of_one_user_go_to_one_consumer(self):
         msgs = messages(500)
         fleet = [hashspace.Consumer(i, 5, key="json:/msg/user") for i in range(5)]
