@@ -12,7 +12,7 @@ import ctypes
 import math
 
 from . import _lib
-from .errors import HashspaceError, InvalidError, UnknownNameError, check, error
+from .errors import InvalidError, UnknownNameError, check, error
 
 __all__ = [
     "hashes",
@@ -401,6 +401,8 @@ class View:
 
     def __init__(self, members, placement="jump", hash=None, epoch=0, secret=None, **opts):
         self._ptr = None
+        if not isinstance(epoch, int) or not 0 <= epoch < 1 << 64:
+            raise ValueError("epoch must be an int from 0 to 2**64-1, not %r" % (epoch,))
         items = _members_list(members)
         if not items:
             raise error(-5, "a view needs at least one member")

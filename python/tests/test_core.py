@@ -232,6 +232,10 @@ class Views(unittest.TestCase):
             hashspace.View(["a"]).owns("b", "k")
         with self.assertRaises(TypeError):
             hashspace.View("abc")
+        for epoch in (-1, 1 << 64, 1.5):
+            with self.assertRaises(ValueError):
+                hashspace.View(["a"], epoch=epoch)
+        self.assertEqual(hashspace.View(["a"], epoch=(1 << 64) - 1).epoch, (1 << 64) - 1)
         if "continuum" in hashspace.methods():
             with self.assertRaises(ValueError) as cm:
                 hashspace.View(["a", "b"], placement="continuum")
