@@ -346,8 +346,14 @@ static double hub_rate(void *ctx, const pool *p, uint64_t n)
     uint64_t t0 = now_ns();
     blast(pub, p, n);
     uint64_t t1 = wait_metric(port, "hashspace_messages_received_total", (double)n, 120);
-    double claimed = hub_metric(port, "hashspace_messages_claimed_total");
-    double skipped = hub_metric(port, "hashspace_messages_skipped_total");
+    /* received is counted before the claim decision: let the last one land. */
+    double claimed = 0, skipped = 0;
+    for (int tries = 0; tries < 500 && claimed + skipped < (double)n; tries++) {
+        if (tries > 0)
+            sleep_ns(10000000);
+        claimed = hub_metric(port, "hashspace_messages_claimed_total");
+        skipped = hub_metric(port, "hashspace_messages_skipped_total");
+    }
     if (claimed + skipped != (double)n)
         die("hub: claimed %.0f + skipped %.0f != %llu received", claimed, skipped,
             (unsigned long long)n);
