@@ -34,6 +34,8 @@ static void pub_usage(FILE *out)
             "  --count N            messages to send (default 1000; 10k, 2M accepted; 0 = none)\n"
             "  --rate R             messages per second, paced by the clock (default 0 = as\n"
             "                       fast as possible; 500, 2.5k accepted)\n"
+            "  --burst N --pause S  spiky traffic: N messages (at --rate), then S seconds\n"
+            "                       of silence, and again\n"
             "  --topic T[,T...]     topic, or a comma-separated list to pick from uniformly\n"
             "                       (default %s)\n"
             "  --keys N             distinct keys: msg.key = key-<n>, msg.user = user-<n>\n"
@@ -66,6 +68,7 @@ static void pub_usage(FILE *out)
             "2 on bad usage.\n\n"
             "Examples:\n"
             "  hashspace pub --count 100k --rate 5k --dist zipf --keys 10000\n"
+            "  hashspace pub --count 10k --rate 500 --burst 1000 --pause 10\n"
             "  hashspace pub --wait-subscribers 4 --count 1M --size 2048\n",
             PUB_DEFAULT_ENDPOINT, PUB_DEFAULT_TOPIC);
 }
@@ -168,8 +171,8 @@ static int wait_subscribers(void *sock, long want, double timeout_s, bool quiet)
 typedef struct pub_opts {
     const char *bind, *connect[16];
     size_t nconnect;
-    unsigned long long count, keys, hwm, seed, wait_subs;
-    double rate, warmup, zipf_s, wait_timeout, linger;
+    unsigned long long count, keys, hwm, seed, wait_subs, burst;
+    double rate, pause, warmup, zipf_s, wait_timeout, linger;
     bool warmup_set, drop, quiet;
     hs__key_dist dist;
     size_t size;
@@ -214,9 +217,16 @@ static int publish(void *sock, const pub_opts *o, const char *where)
     unsigned long long sent = 0, bytes = 0;
     int status = 0;
     double t0 = now_mono(), next_progress = t0 + 0.25;
+    double pace_t0 = t0; /* pacing restarts after each pause */
+    unsigned long long pace_sent = 0;
     while (sent < o->count && !pub_stop) {
+        if (o->burst > 0 && sent > 0 && sent % o->burst == 0 && sent != pace_sent) {
+            sleep_until(now_mono() + o->pause);
+            pace_t0 = now_mono();
+            pace_sent = sent;
+        }
         if (o->rate > 0) {
-            double due = t0 + (double)sent / o->rate;
+            double due = pace_t0 + (double)(sent - pace_sent) / o->rate;
             if (now_mono() < due)
                 sleep_until(due);
         }
@@ -271,6 +281,8 @@ int hs_cmd_pub(int argc, char **argv)
         {"connect", required_argument, NULL, 'c'},
         {"count", required_argument, NULL, 'n'},
         {"rate", required_argument, NULL, 'r'},
+        {"burst", required_argument, NULL, 'B'},
+        {"pause", required_argument, NULL, 'P'},
         {"topic", required_argument, NULL, 't'},
         {"keys", required_argument, NULL, 'k'},
         {"dist", required_argument, NULL, 'd'},
@@ -322,6 +334,12 @@ int hs_cmd_pub(int argc, char **argv)
             break;
         case 'r':
             bad = parse_number("--rate", optarg, &o.rate);
+            break;
+        case 'B':
+            bad = hs_cli_parse_count("--burst", optarg, &o.burst);
+            break;
+        case 'P':
+            bad = parse_number("--pause", optarg, &o.pause);
             break;
         case 't':
             o.topics = optarg;
@@ -411,6 +429,10 @@ int hs_cmd_pub(int argc, char **argv)
     }
     if (o.bind == NULL && o.nconnect == 0)
         o.bind = PUB_DEFAULT_ENDPOINT;
+    if ((o.burst > 0) != (o.pause > 0)) {
+        hs_cli_error("--burst and --pause go together (e.g. --burst 1000 --pause 5)");
+        return 2;
+    }
     if (o.wait_subs > 0 && !o.warmup_set)
         o.warmup = 0;
 

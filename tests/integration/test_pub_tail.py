@@ -108,6 +108,22 @@ class PubTail(unittest.TestCase):
         self.assertGreater(half, 0.8)
         self.assertLess(half, 1.3)
 
+    def test_bursts_are_separated_by_pauses(self):
+        # 3 bursts of 100 at 1000/s (0.1 s each) with 0.7 s of silence between.
+        lines, _, _ = self.run_pair(["--count", "300", "--rate", "1000", "--burst", "100",
+                                     "--pause", "0.7"], ["--json"], count=300)
+        stamps = [json.loads(l)["body"]["timestamp"] for l in lines]
+        self.assertEqual(len(stamps), 300)
+        gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+        long_gaps = [k for k, g in enumerate(gaps, 1) if g > 0.5]
+        self.assertEqual(long_gaps, [100, 200])  # after message 100 and 200 only
+        for k in long_gaps:
+            self.assertLess(gaps[k - 1], 0.7 * 1.6)
+        for start in (0, 100, 200):
+            burst = stamps[start + 99] - stamps[start]
+            self.assertGreater(burst, 0.099 * 0.8)
+            self.assertLess(burst, 0.3)
+
     def test_python_subscriber_counts_everything_at_full_speed(self):
         n = 50000
         ep = "tcp://127.0.0.1:%d" % free_port()
@@ -190,7 +206,8 @@ class PubTail(unittest.TestCase):
 
     def test_bad_options_exit_2(self):
         for args in (["--count", "ten"], ["--dist", "gauss"], ["--rate", "-1"],
-                     ["--bind", "tcp://127.0.0.1:1", "--connect", "tcp://127.0.0.1:2"]):
+                     ["--bind", "tcp://127.0.0.1:1", "--connect", "tcp://127.0.0.1:2"],
+                     ["--burst", "10"]):
             r = subprocess.run([HS_BIN, "pub", *args], capture_output=True, text=True,
                                timeout=20)
             self.assertEqual(r.returncode, 2, args)
