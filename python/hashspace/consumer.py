@@ -209,9 +209,15 @@ class Consumer:
                 return from_bytes(md5(key).digest(), "big") % n
 
             self._owner = owner
-            self._is_mine = lambda key: owner(key) == i
+
+            def is_mine(key):
+                return from_bytes(md5(key).digest(), "big") % n == i
+
+            self._is_mine = is_mine
         else:
             raise ValueError("unknown compat %r (expected None or 'fedmsg')" % (compat,))
+        if self._whole_body:
+            self.should_I_process_this = self._fuse_whole_body()
 
     @staticmethod
     def _view_claim(view, position):
@@ -290,6 +296,24 @@ class Consumer:
     def should_I_process_this(self, msg, topic=None):
         """True when this consumer (i) takes msg: a dict, bytes or str."""
         return self._is_mine(self._key_fn(msg, topic))
+
+    def _fuse_whole_body(self):
+        """should_I_process_this for key='body' without the key function's
+        call for the two common cases, bytes and dict (the answers are the
+        same; a Python call saved is a tenth of the time per message)."""
+        whole, is_mine = self._key_fn, self._is_mine
+        encode = _Encoders.classic if self.compat == "fedmsg" else _Encoders.canonical
+
+        def should_I_process_this(msg, topic=None):
+            kind = type(msg)
+            if kind is bytes:
+                return is_mine(msg)
+            if kind is dict:
+                return is_mine(encode(msg).encode("utf-8"))
+            return is_mine(whole(msg))
+
+        should_I_process_this.__doc__ = Consumer.should_I_process_this.__doc__
+        return should_I_process_this
 
     def owners_of(self, msgs, topics=None):
         """Consumer numbers for many messages: one C call for the whole list
