@@ -10,6 +10,7 @@
 #include "hashspace/hash.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ static int keyset_load(keyset *k, const char *path, size_t limit)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        fprintf(stderr, "hashspace: balance: cannot open %s\n", path);
+        fprintf(stderr, "hashspace: balance: cannot open %s: %s\n", path, strerror(errno));
         return -1;
     }
     size_t cap = 1 << 20, used = 0;

@@ -277,7 +277,8 @@ static void write_file(bench_report *r)
     snprintf(path, len, "%s/%s.csv", r->outdir, r->name);
     FILE *f = fopen(path, "w");
     if (f == NULL) {
-        fprintf(stderr, "hashspace: cannot write %s\n", path);
+        if (!r->failed)
+            fprintf(stderr, "hashspace: cannot write %s\n", path);
         r->failed = true;
     } else {
         print_csv(f, r);

@@ -5,9 +5,11 @@
 #include "cli_util.h"
 #include "commands.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #if HS_HAVE_BENCH
 #include "bench.h"
@@ -103,6 +105,10 @@ int hs_cmd_balance(int argc, char **argv)
     }
     if (o.keys_file != NULL && o.generate > 0) {
         hs_cli_error("balance: --keys and --generate exclude each other");
+        return 2;
+    }
+    if (outdir != NULL && mkdir(outdir, 0777) != 0 && errno != EEXIST) {
+        hs_cli_error("--out: cannot create directory %s", outdir);
         return 2;
     }
     bench_report *r = bench_report_new(format, "balance", outdir);

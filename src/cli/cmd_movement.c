@@ -5,10 +5,12 @@
 #include "cli_util.h"
 #include "commands.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #if HS_HAVE_BENCH
 #include "bench.h"
@@ -114,6 +116,10 @@ int hs_cmd_movement(int argc, char **argv)
     }
     if (optind < argc) {
         hs_cli_error("movement: unexpected argument '%s'", argv[optind]);
+        return 2;
+    }
+    if (outdir != NULL && mkdir(outdir, 0777) != 0 && errno != EEXIST) {
+        hs_cli_error("--out: cannot create directory %s", outdir);
         return 2;
     }
     bench_report *r = bench_report_new(format, "movement", outdir);
