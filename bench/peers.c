@@ -662,7 +662,7 @@ int bench_peers_run(bench_report *r, const bench_peers_opts *o)
     }
     c->r = r;
     c->o = o;
-    c->reps = o->quick ? 3 : 9;
+    c->reps = o->quick ? 3 : 11;
     int rc = peers_jump(c);
     if (rc == HS_OK)
         rc = peers_ketama(c);
