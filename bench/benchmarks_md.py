@@ -107,11 +107,16 @@ for r in peers:
         goals.append((f"`jump` within 5% of the paper's code ({n})",
                       f"{r['ours_ns']} ns vs {r['other_ns']} ns", f"{num(r['ratio']):.3f}x",
                       yes(r["met"] == "yes")))
-py = peer("claim (cold) vs Python")
-goals.append(("claim >= 100x faster than the Python scheme (aim 200x), 1 KiB fedmsg body",
-              f"{py['ours_ns']} ns vs {num(py['other_ns']) / 1000:.1f} us",
-              f"{num(py['ratio']):.0f}x", yes(py["met"] == "yes") +
-              ("" if num(py["ratio"]) >= 200 else " (200x aim: not reached)")))
+py_rows = [r for r in peers if r["comparison"].startswith("claim (")]
+for r in py_rows:
+    side = r["comparison"][len("claim ("):].split(")")[0]
+    goals.append((f"claim ({side}) >= 100x faster than the Python scheme (aim 200x), 1 KiB body",
+                  f"{r['ours_ns']} ns vs {num(r['other_ns']) / 1000:.1f} us",
+                  f"{num(r['ratio']):.0f}x", yes(r["met"] == "yes") +
+                  ("" if num(r["ratio"]) >= 200 else " (200x aim: not reached)")))
+py = py_rows[-1]
+py_warm = next((r for r in py_rows if "(warm)" in r["comparison"]), py)
+py_cold = next((r for r in py_rows if "(cold)" in r["comparison"]), py)
 for r in peers:
     if r["comparison"].startswith("claim vs hashing"):
         goals.append((f"claim <= 1.2x hashing the body alone ({r['comparison'].split(', ')[-1]})",
@@ -253,22 +258,24 @@ Where a goal is missed:
   (assertion `server_count * 100 <= 10000` in `update_continuum`, also noted
   in [placement.md](placement.md)). Our `ketama` alone at 1000 servers:
   {detail.get('ours: ketama lookup alone, 1000 servers', {}).get('ns', '?')} ns per search, {detail.get('ours: md5 + ketama lookup, 1000 servers', {}).get('ns', '?')} ns with MD5.
-- **jumpback at 10^6 members** ({jb:.1f} ns, budget 10 ns): part of it is
-  not the algorithm but the member table: a lookup ends by reading the
-  member id of the chosen bucket from a 4 MB array, a cache miss at 10^6
-  members; `modulo`, which does nothing else, goes from {lookup('modulo', 10000):.1f} ns at 10^4
-  members to {lookup('modulo', 1000000):.1f} ns at 10^6.
+- **jumpback at 10^6 members** ({jb:.1f} ns, budget 10 ns, {100 * (jb / 10 - 1):+.0f} %): a lookup
+  ends by reading the member id of the bucket from a 4 MB table, a likely
+  cache miss at 10^6 members; `modulo`, which does only that and a
+  division, takes {lookup('modulo', 1000000):.1f} ns there.
 - **jump vs the paper's code**: the same algorithm and the same answers
   (checked on 1M keys); ours adds a call through `hs_place_lookup` (a size
   check, an indirect call to the method, the bucket-to-member table), a fixed
   {jump_extra} ns per lookup; it is over 5 % at {jump_over}.
-- **the claim vs Python**: {num(py['ratio']):.0f}x: the 100x goal is met, the 200x aim is
-  {'met' if num(py['ratio']) >= 200 else 'not'}. Of Python's {num(py['other_ns'])/1000:.1f} us per message, MD5 of the raw body
-  and the modulo take {num(detail['python3: int(md5(raw body).hexdigest(), 16) % n (no json.dumps)']['ns'])/1000:.1f} us; the rest is `json.dumps` of the parsed
-  message. Ours is xxh3 over 1 KiB plus the placement. The ratio is taken
-  against our *cold* claim (20,000 distinct bodies, more than the caches
-  hold), the conservative side; against the warm claim it is
-  {num(py['other_ns']) / num([r for r in peers if r['comparison'].endswith('warm')][0]['ours_ns']):.0f}x.
+- **the claim vs Python**: {num(py_warm['ratio']):.0f}x with the body in cache (a hub's case: it
+  has just received the message), {num(py_cold['ratio']):.0f}x when every body comes from memory
+  (20,000 distinct bodies, more than the caches hold); the 100x goal is
+  {'met in both cases' if min(num(py_warm['ratio']), num(py_cold['ratio'])) >= 100 else 'met only with the body in cache' if num(py_warm['ratio']) >= 100 else 'not met'}, the 200x aim {'is met' if num(py_cold['ratio']) >= 200 else 'is not'}. Of Python's
+  {num(py['other_ns'])/1000:.1f} us per message, MD5 of the raw body and the modulo take
+  {num(detail['python3: int(md5(raw body).hexdigest(), 16) % n (no json.dumps)']['ns'])/1000:.1f} us; the rest is `json.dumps` of the parsed message. Ours is
+  xxh3 over 1 KiB ({detail.get('xxh3 of the body alone, warm', {}).get('ns', '?')} ns warm) plus the placement and the calls
+  around it ({num(detail.get('claim, warm: the same on 256 bodies in cache', {}).get('ns')) - num(detail.get('xxh3 of the body alone, warm', {}).get('ns')):.0f} ns warm), which is also why the claim is
+  {[r for r in peers if r['comparison'].endswith('warm') and r['comparison'].startswith('claim vs hashing')][0]['ratio']}x the hash alone when warm: a fixed cost that weighs more
+  the faster the hash.
 
 ### Which hash, which placement
 

@@ -639,9 +639,11 @@ static int peers_claim(peers_ctx *c)
         detail(c, "python3: int(md5(raw body).hexdigest(), 16) % n (no json.dumps)", py_md5_ns,
                NULL);
     }
-    /* Each ratio on the side that is harder to meet: Python against the
-     * slower cold claim, the claim's overhead over the hash when warm (where
-     * the fixed cost weighs most). */
+    /* Warm is the hub's case (a body just received is in cache); cold is
+     * shown too: it is the harder side for the Python ratio, warm the harder
+     * one for the overhead over the hash. */
+    summary(c, "claim (warm) vs Python md5(json.dumps(msg)) % n, 1 KiB body", claim_ns[1], py_ns,
+            false, 100, false, ">= 100 (aim 200)");
     summary(c, "claim (cold) vs Python md5(json.dumps(msg)) % n, 1 KiB body", claim_ns[0], py_ns,
             false, 100, false, ">= 100 (aim 200)");
     summary(c, "claim vs hashing the body alone, warm", claim_ns[1], hash_ns[1], true, 1.2, true,
