@@ -11,7 +11,10 @@
 #include "hashspace/error.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
+
+#define HS__QUEUE_SPINS 50
 #include <time.h>
 
 int hs__queue_init(hs__queue *q, size_t cap)
@@ -24,6 +27,7 @@ int hs__queue_init(hs__queue *q, size_t cap)
     q->cap = cap;
     q->head = q->count = 0;
     q->closed = q->consumer_waiting = q->producer_waiting = false;
+    atomic_init(&q->count_hint, 0);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -79,6 +83,7 @@ int hs__queue_push(hs__queue *q, hs__msg *m, uint64_t now_ns, bool block, const 
     slot->msg = m;
     slot->enqueued_ns = now_ns;
     q->count++;
+    atomic_store_explicit(&q->count_hint, q->count, memory_order_relaxed);
     if (q->consumer_waiting)
         pthread_cond_signal(&q->not_empty);
     pthread_mutex_unlock(&q->lock);
@@ -88,6 +93,17 @@ int hs__queue_push(hs__queue *q, hs__msg *m, uint64_t now_ns, bool block, const 
 int hs__queue_peek(hs__queue *q, hs__queue_item *out)
 {
     pthread_mutex_lock(&q->lock);
+    if (q->count == 0 && !q->closed) {
+        /* A burst usually brings the next message within microseconds:
+         * yield a little before paying for a sleep and a wake-up. */
+        pthread_mutex_unlock(&q->lock);
+        for (int spin = 0; spin < HS__QUEUE_SPINS; spin++) {
+            if (atomic_load_explicit(&q->count_hint, memory_order_relaxed) > 0)
+                break;
+            sched_yield();
+        }
+        pthread_mutex_lock(&q->lock);
+    }
     while (q->count == 0 && !q->closed) {
         q->consumer_waiting = true;
         pthread_cond_wait(&q->not_empty, &q->lock);
@@ -109,6 +125,7 @@ void hs__queue_done(hs__queue *q)
         q->ring[q->head].msg = NULL;
         q->head = (q->head + 1) % q->cap;
         q->count--;
+        atomic_store_explicit(&q->count_hint, q->count, memory_order_relaxed);
         if (q->producer_waiting)
             pthread_cond_signal(&q->not_full);
     }
@@ -126,6 +143,7 @@ int hs__queue_pop_now(hs__queue *q, hs__queue_item *out)
     q->ring[q->head].msg = NULL;
     q->head = (q->head + 1) % q->cap;
     q->count--;
+    atomic_store_explicit(&q->count_hint, q->count, memory_order_relaxed);
     if (q->producer_waiting)
         pthread_cond_signal(&q->not_full);
     pthread_mutex_unlock(&q->lock);

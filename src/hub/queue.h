@@ -38,6 +38,8 @@ typedef struct hs__queue {
     bool closed;
     bool consumer_waiting;
     bool producer_waiting;
+    /* count, mirrored for the consumer's short spin before it sleeps */
+    atomic_size_t count_hint;
 } hs__queue;
 
 /* cap >= 1. HS_ENOMEM, HS_ESYSTEM. */
