@@ -211,8 +211,9 @@ that the scheduler's time given to them is not counted, every timing is the
 **CPU time of the measuring thread** (`CLOCK_THREAD_CPUTIME_ID`), and every
 figure is the **median** of several runs; the two sides of a comparison are
 timed alternately in the same run, so that a noisy neighbour (caches, a busy
-sibling hyperthread) slows both alike. Absolute figures still move by 10-30 %
-between runs on this machine; the ratios move much less.
+sibling hyperthread) slows both alike. Absolute figures still move between
+runs on this machine, at times by up to 2x (see the note under the goals);
+the ratios of alternated measurements move much less.
 
 #### How each experiment measures
 
@@ -275,7 +276,17 @@ Where a goal is missed:
   xxh3 over 1 KiB ({detail.get('xxh3 of the body alone, warm', {}).get('ns', '?')} ns warm) plus the placement and the calls
   around it ({num(detail.get('claim, warm: the same on 256 bodies in cache', {}).get('ns')) - num(detail.get('xxh3 of the body alone, warm', {}).get('ns')):.0f} ns warm), which is also why the claim is
   {[r for r in peers if r['comparison'].endswith('warm') and r['comparison'].startswith('claim vs hashing')][0]['ratio']}x the hash alone when warm: a fixed cost that weighs more
-  the faster the hash.
+  the faster the hash. The way to 200x is a faster xxh3: Debian's libxxhash
+  is built for SSE2, and this CPU has AVX2. In a side test on this machine
+  (not part of the commands above), `XXH3_64bits` over 1 KiB took 87 ns
+  compiled for SSE2 and 43 ns with `-mavx2` (xxhash.h inlined,
+  `XXH_INLINE_ALL`); a runtime-dispatched AVX2 xxh3 in the hash registry
+  would about halve the claim.
+- The absolute timings on this VM are **bimodal**: the same process hashing
+  the same 1 KiB in L1 takes about 105 ns in some runs and 180-230 ns in
+  others, whichever vCPU it is pinned to (the host's other tenants, most
+  likely). Ratios of two sides timed in alternation are stable to a few
+  percent; single figures, and ratios against the Python process, are not.
 
 ### Which hash, which placement
 
