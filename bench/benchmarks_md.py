@@ -486,8 +486,14 @@ Every timing behind those ratios:
 
 - libmemcached is compared at 100 servers, the most Debian's build accepts;
   a build without that assertion would be needed to compare at 1000.
-- Hash throughput is single-threaded and on warm caches; the hub's own
-  ingest benchmark (bench/hub_ingest) measures the whole path.
+- The methods measured are those registered at the time of the run
+  ({', '.join(methods)}); a method added later appears in every table
+  on the next `bench/plots.sh --doc`.
+- A runtime-dispatched AVX2 xxh3 (see the claim above) and a shorter call
+  path from `hs_view_owns` to the method (the 2-4 ns `jump` pays over the
+  paper's code) are the two changes the figures point at.
+- Hash throughput is single-threaded; the hub's own benchmark (Hub section
+  below) measures the whole ingest path.
 """
 
 BEGIN = "<!-- begin: bench/plots.sh sections -->"
