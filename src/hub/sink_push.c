@@ -2,7 +2,10 @@
  * [topic, body] to a ZeroMQ PUSH socket connected to ENDPOINT. Each worker
  * has its own socket (ZeroMQ sockets are single-threaded). A send waits for
  * room up to the consumer's timeout (5 s when none is set): a slow reader
- * slows this consumer only, and a missing one makes the attempt fail.
+ * slows this consumer only, and a missing one makes the attempt fail. A
+ * message counts as processed once ZeroMQ took it (up to its send buffer of
+ * 1000 messages per socket ahead of the reader); at close the socket waits
+ * up to 5 s for that buffer to drain.
  *
  * DESIGN: the sockets of every push instance live in one ZeroMQ context of
  * this file, created by the first open and terminated by the last close;
@@ -71,8 +74,12 @@ static int push_open(void **state, const char *arg, const hs__sink_env *env, cha
     }
     s->timeout_ms = env->timeout_s > 0 ? (int)(env->timeout_s * 1000) : PUSH_DEFAULT_TIMEOUT_MS;
     s->socket = zmq_socket(c, ZMQ_PUSH);
-    int linger = 1000;
+    /* ZMQ_IMMEDIATE: queue only to a connected reader, so that a missing
+     * reader makes the send time out (and the message go to the dead-letter
+     * sink) instead of piling up in a buffer nobody will read. */
+    int linger = 5000, immediate = 1;
     if (s->socket == NULL ||
+        zmq_setsockopt(s->socket, ZMQ_IMMEDIATE, &immediate, sizeof immediate) != 0 ||
         zmq_setsockopt(s->socket, ZMQ_SNDTIMEO, &s->timeout_ms, sizeof s->timeout_ms) != 0 ||
         zmq_setsockopt(s->socket, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
         zmq_connect(s->socket, arg) != 0) {
