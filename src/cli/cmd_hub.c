@@ -32,6 +32,8 @@ static void hub_usage(FILE *out)
         "  --self NAME           this hub's name among the members\n"
         "  --members LIST        comma-separated name[=weight], the same on every hub\n"
         "  --key SPEC            body (default), topic, or json:/pointer (e.g. json:/msg/user)\n"
+        "  --key-fallback SPEC   key for messages whose --key is missing (default: none, such\n"
+        "                        messages are dead-lettered), e.g. body\n"
         "  --hash H              %s\n"
         "  --placement P         %s (default: jump)\n"
         "  --hash-key HEX        siphash secret, 32 hex digits\n"
@@ -78,6 +80,7 @@ int hs_cmd_hub(int argc, char **argv)
         {"self", required_argument, NULL, 0},
         {"members", required_argument, NULL, 0},
         {"key", required_argument, NULL, 0},
+        {"key-fallback", required_argument, NULL, 0},
         {"hash", required_argument, NULL, 0},
         {"placement", required_argument, NULL, 0},
         {"hash-key", required_argument, NULL, 0},

@@ -50,9 +50,9 @@ static int list_add(hs__strlist *l, const char *s)
 
 void hs__config_free(hs__hub_config *cfg)
 {
-    char **strings[] = {&cfg->self,      &cfg->members, &cfg->hash,    &cfg->placement,
-                        &cfg->hash_key,  &cfg->key,     &cfg->metrics, &cfg->dead_letter,
-                        &cfg->log_level, &cfg->file};
+    char **strings[] = {&cfg->self,        &cfg->members,   &cfg->hash,         &cfg->placement,
+                        &cfg->hash_key,    &cfg->key,       &cfg->key_fallback, &cfg->metrics,
+                        &cfg->dead_letter, &cfg->log_level, &cfg->file};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         free(*strings[i]);
         *strings[i] = NULL;
@@ -169,6 +169,7 @@ int hs__config_set(hs__hub_config *cfg, const char *name, const char *value, int
     STRING_OPT("placement", placement, cfg->line_placement)
     STRING_OPT("hash-key", hash_key, cfg->line_hash)
     STRING_OPT("key", key, cfg->line_key)
+    STRING_OPT("key-fallback", key_fallback, cfg->line_key)
     STRING_OPT("metrics", metrics, cfg->line_metrics)
     STRING_OPT("dead-letter", dead_letter, cfg->line_dead_letter)
     STRING_OPT("log-level", log_level, unused_line)
@@ -623,6 +624,12 @@ int hs__config_check(hs__hub_config *cfg, FILE *errors)
         hs__key_spec_clear(&key);
     else
         check_error(&c, cfg->line_key, "key: %s", err);
+    if (cfg->key_fallback != NULL) {
+        if (hs__key_spec_parse(&key, cfg->key_fallback, err, sizeof err) == HS_OK)
+            hs__key_spec_clear(&key);
+        else
+            check_error(&c, cfg->line_key, "key-fallback: %s", err);
+    }
     if (cfg->connect.n + cfg->bind.n == 0)
         check_error(&c, 0, "no bus: give at least one connect or bind endpoint");
     char host[256];
@@ -700,6 +707,7 @@ void hs__config_print(const hs__hub_config *cfg, FILE *out)
     print_value(out, "self", cfg->self);
     print_value(out, "members", cfg->members);
     print_value(out, "key", cfg->key != NULL ? cfg->key : "body");
+    print_value(out, "key_fallback", cfg->key_fallback);
     print_value(out, "hash", cfg->hash);
     print_value(out, "placement", cfg->placement != NULL ? cfg->placement : "jump");
     for (size_t i = 0; i < cfg->connect.n; i++)

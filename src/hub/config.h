@@ -3,7 +3,7 @@
  * act on ("FILE:LINE: message") and `--check-config`.
  *
  * The file has a [hub] section whose keys are the long option names (`-` or
- * `_` alike: self, members, key, hash, placement, hash-key, metrics,
+ * `_` alike: self, members, key, key-fallback, hash, placement, hash-key, metrics,
  * connect, bind, subscribe, max-body, rcv-hwm, dead-letter, drain-timeout,
  * workers, queue-size, on-full, timeout, max-tries, log-level, consumer) and
  * one [consumer NAME] section per consumer (glob, kind, arg, workers, queue,
@@ -33,7 +33,8 @@ typedef struct hs__strlist {
 } hs__strlist;
 
 typedef struct hs__hub_config {
-    char *self, *members, *hash, *placement, *hash_key, *key, *metrics, *dead_letter, *log_level;
+    char *self, *members, *hash, *placement, *hash_key, *key, *key_fallback, *metrics, *dead_letter,
+        *log_level;
     hs__strlist connect, bind, subscribe;
     size_t max_body;
     long rcv_hwm;

@@ -34,7 +34,7 @@ static void spec_free(hs__consumer_spec *s)
 }
 
 int hs__consumer_new(hs__consumer **out, const hs__consumer_spec *spec, hs__deadletter *dl,
-                     void *zmq_ctx, char *err, size_t errlen)
+                     char *err, size_t errlen)
 {
     const hs__sink_ops *ops = hs__sink_find(spec->kind);
     if (ops == NULL) {
@@ -67,7 +67,6 @@ int hs__consumer_new(hs__consumer **out, const hs__consumer_spec *spec, hs__dead
     c->ops = ops;
     c->match_all = strcmp(spec->glob, "*") == 0;
     c->deadletter = dl;
-    c->zmq_ctx = zmq_ctx;
     for (unsigned i = 0; i < spec->workers; i++) {
         hs__worker *w = &c->workers[i];
         w->consumer = c;

@@ -49,8 +49,10 @@ typedef struct hs__consumer_spec {
 /* Upper bounds (seconds) of the processing-time histogram; +Inf is implicit. */
 #define HS__DURATION_BUCKETS_MAP(X)                                                                \
     X(0.0001)                                                                                      \
-    X(0.00025) X(0.0005) X(0.001) X(0.0025) X(0.005) X(0.01) X(0.025) X(0.05) X(0.1) X(0.25)       \
-        X(0.5) X(1) X(2.5) X(5) X(10)
+    X(0.00025)                                                                                     \
+    X(0.0005)                                                                                      \
+    X(0.001)                                                                                       \
+    X(0.0025) X(0.005) X(0.01) X(0.025) X(0.05) X(0.1) X(0.25) X(0.5) X(1) X(2.5) X(5) X(10)
 #define HS__DURATION_BUCKETS 16
 
 typedef struct hs__consumer hs__consumer;
@@ -73,7 +75,6 @@ struct hs__consumer {
     bool match_all;
     hs__worker *workers;
     hs__deadletter *deadletter;
-    void *zmq_ctx;
     /* 0 while running; set when the hub stops: workers give up on what is
      * still queued after this CLOCK_MONOTONIC time. */
     atomic_uint_fast64_t drain_deadline_ns;
@@ -85,7 +86,7 @@ struct hs__consumer {
 /* Allocate a consumer and its queues from a resolved spec (copied). On error
  * writes a sentence into err. */
 int hs__consumer_new(hs__consumer **out, const hs__consumer_spec *spec, hs__deadletter *dl,
-                     void *zmq_ctx, char *err, size_t errlen);
+                     char *err, size_t errlen);
 /* Start the workers; each opens its sink instance in its own thread. Fails
  * (and stops the ones started) when a sink cannot open. */
 int hs__consumer_start(hs__consumer *c, char *err, size_t errlen);

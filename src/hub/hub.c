@@ -86,6 +86,7 @@ static void hub_free(hs__hub *hub, const unsigned *stuck)
     }
     hs__deadletter_free(hub->deadletter);
     hs__key_spec_clear(&hub->key);
+    hs__key_spec_clear(&hub->key_fallback);
     if (hub->zmq_ctx != NULL)
         zmq_ctx_term(hub->zmq_ctx);
 }
@@ -97,6 +98,13 @@ static int start(hs__hub *hub, const hs__hub_config *cfg)
         HS_OK) {
         hs__error("key: %s", err);
         return -1;
+    }
+    if (cfg->key_fallback != NULL) {
+        if (hs__key_spec_parse(&hub->key_fallback, cfg->key_fallback, err, sizeof err) != HS_OK) {
+            hs__error("key-fallback: %s", err);
+            return -1;
+        }
+        hub->has_fallback = true;
     }
     hs__hub_view *hv = calloc(1, sizeof *hv);
     if (hv == NULL || hs__config_view(cfg, &hv->view, &hv->self, err, sizeof err) != HS_OK) {
@@ -125,8 +133,7 @@ static int start(hs__hub *hub, const hs__hub_config *cfg)
     }
     for (size_t i = 0; i < cfg->nconsumers; i++) {
         hs__consumer *c;
-        if (hs__consumer_new(&c, &cfg->consumers[i], hub->deadletter, hub->zmq_ctx, err,
-                             sizeof err) != HS_OK) {
+        if (hs__consumer_new(&c, &cfg->consumers[i], hub->deadletter, err, sizeof err) != HS_OK) {
             hs__error("%s", err);
             return -1;
         }

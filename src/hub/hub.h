@@ -55,6 +55,8 @@ typedef struct hs__hub_view {
 typedef struct hs__hub {
     const hs__hub_config *cfg;
     hs__key_spec key;
+    hs__key_spec key_fallback; /* used when key finds nothing; if has_fallback */
+    bool has_fallback;
     void *zmq_ctx;
     hs__deadletter *deadletter;
     hs__consumer **consumers;
@@ -64,7 +66,7 @@ typedef struct hs__hub {
     _Atomic(hs__hub_view *) next_view; /* mailbox: a newer view to switch to */
     atomic_uint_fast64_t view_epoch, view_members;
 
-    atomic_uint_fast64_t received, claimed, skipped, unmatched, abandoned;
+    atomic_uint_fast64_t received, claimed, skipped, unmatched, abandoned, key_fallbacks;
     atomic_uint_fast64_t malformed[HS__MALFORMED__COUNT];
     atomic_uint_fast64_t started_ns; /* CLOCK_REALTIME */
 

@@ -105,7 +105,14 @@ static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t rece
     }
     const char *key;
     size_t klen;
-    switch (hs__key_extract(&hub->key, t, tlen, b, blen, &in->key_buf, &key, &klen)) {
+    hs__key_result found = hs__key_extract(&hub->key, t, tlen, b, blen, &in->key_buf, &key, &klen);
+    if (found != HS__KEY_OK && hub->has_fallback &&
+        hs__key_extract(&hub->key_fallback, t, tlen, b, blen, &in->key_buf, &key, &klen) ==
+            HS__KEY_OK) {
+        count(&hub->key_fallbacks);
+        found = HS__KEY_OK;
+    }
+    switch (found) {
     case HS__KEY_OK:
         break;
     case HS__KEY_BAD_JSON:

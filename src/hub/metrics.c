@@ -94,6 +94,10 @@ char *hs__metrics_render(hs__hub *hub, size_t *len)
          "Messages written to the dead-letter sink (malformed, or failed by a consumer).");
     fprintf(f, "hashspace_messages_dead_lettered_total %llu\n",
             (unsigned long long)hs__deadletter_count(hub->deadletter));
+    head(f, "hashspace_messages_key_fallback_total", "counter",
+         "Messages whose key was not found, placed by the fallback key instead.");
+    fprintf(f, "hashspace_messages_key_fallback_total %llu\n",
+            (unsigned long long)load(&hub->key_fallbacks));
     head(f, "hashspace_messages_unmatched_total", "counter",
          "Claimed messages whose topic no consumer's glob matches.");
     fprintf(f, "hashspace_messages_unmatched_total %llu\n",

@@ -2,7 +2,8 @@
 JSON with a JSON key, a missing key, a 16 MiB body, a topic that is not
 UTF-8) is counted by reason, written to the dead-letter file, and the hub
 keeps processing good messages. A second hub keyed on the whole body takes
-the non-JSON body as an ordinary message."""
+the non-JSON body as an ordinary message; a third, with --key-fallback topic,
+places the no-key and non-JSON messages by their topic and counts them."""
 import json
 import os
 import sys
@@ -27,7 +28,11 @@ def main():
         body_hub = Hub(["--connect", pub.endpoint, "--self", "b", "--members", "b",
                         "--consumer", "org.*=file:body-out.jsonl",
                         "--dead-letter", "file:body-dead.jsonl"], "body-key", work)
-        hubs = [json_hub, body_hub]
+        fallback_hub = Hub(["--connect", pub.endpoint, "--self", "c", "--members", "c",
+                            "--key", "json:/msg/user", "--key-fallback", "topic",
+                            "--consumer", "org.*=file:fallback-out.jsonl",
+                            "--dead-letter", "file:fallback-dead.jsonl"], "fallback", work)
+        hubs = [json_hub, body_hub, fallback_hub]
         hubtest.wait_subscribed(pub, hubs)
 
         good = []
@@ -63,6 +68,8 @@ def main():
         # The body-key hub also takes the non-JSON and the missing-key messages.
         wait_until(lambda: processed(body_hub) >= total_good + 2, 30,
                    "the body-key hub to process the good messages")
+        wait_until(lambda: processed(fallback_hub) >= total_good + 2, 30,
+                   "the fallback hub to process the good messages")
 
         m = json_hub.scrape()
 
@@ -101,6 +108,14 @@ def main():
         assert any(r["topic"] == "org.not-json" and r["body"] == "this is { not json"
                    for r in body_out)
         assert len(body_out) == total_good + 2, len(body_out)
+
+        mf = fallback_hub.scrape()
+        got_f = {r: malformed(mf, r) for r in expect}
+        log("fallback hub malformed:", got_f)
+        assert got_f == {"frames": 2, "json": 0, "no_key": 0, "oversize": 1,
+                         "topic_utf8": 1, "key_hash": 0}, got_f
+        assert mf[("hashspace_messages_key_fallback_total", ())] == 2
+        assert len(read_jsonl(os.path.join(work, "fallback-out.jsonl"))) == total_good + 2
 
         for h in hubs:
             rc = h.stop()

@@ -51,7 +51,7 @@ static hs__consumer *make(const char *name, const char *kind, const char *arg, u
     };
     hs__consumer *c;
     char err[256];
-    assert_int_equal(hs__consumer_new(&c, &spec, dl, NULL, err, sizeof err), HS_OK);
+    assert_int_equal(hs__consumer_new(&c, &spec, dl, err, sizeof err), HS_OK);
     return c;
 }
 
@@ -172,7 +172,7 @@ static void test_consumer_start_fails_with_a_sentence(void **state)
                               .workers = 1,
                               .queue_size = 1,
                               .max_tries = 1};
-    assert_int_equal(hs__consumer_new(&c, &spec, dl, NULL, err, sizeof err), HS_EINVAL);
+    assert_int_equal(hs__consumer_new(&c, &spec, dl, err, sizeof err), HS_EINVAL);
     assert_non_null(strstr(err, "unknown kind 'mail'"));
     hs__deadletter_free(dl);
 }
