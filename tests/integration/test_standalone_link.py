@@ -49,6 +49,10 @@ class StandaloneLink(unittest.TestCase):
             exe = os.path.join(tmp, "who")
             with open(src, "w") as f:
                 f.write(PROGRAM)
+            # A sanitizer build of the library needs its runtime in the program.
+            sanitize = os.environ.get("HS_SANITIZE", "")
+            if sanitize:
+                flags = ["-fsanitize=" + sanitize] + flags
             # Only libhashspace: no hub, no ZeroMQ, no threads.
             subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", src, "-o", exe] + flags,
                            check=True)
