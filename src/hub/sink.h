@@ -18,10 +18,10 @@
 #include "hashspace/error.h"
 
 typedef struct hs__sink_env {
-    const char *consumer;            /* the consumer's name, for log lines */
-    double timeout_s;                /* per-message timeout (exec); 0 = none */
-    atomic_uint_fast64_t *restarts;  /* bumped when a child process is restarted */
-    unsigned worker;                 /* worker index within the consumer */
+    const char *consumer;           /* the consumer's name, for log lines */
+    double timeout_s;               /* per-message timeout (exec); 0 = none */
+    atomic_uint_fast64_t *restarts; /* bumped when a child process is restarted */
+    unsigned worker;                /* worker index within the consumer */
 } hs__sink_env;
 
 typedef struct hs__sink_ops {
