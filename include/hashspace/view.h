@@ -73,8 +73,8 @@ int hs_view_owner_many(const hs_view *v, const void *keys, const size_t *lens, s
  * *out is an array of *n members whose names point into *storage; free both
  * with free(). Errors: HS_EEMPTY (no member), HS_ENAME (empty name),
  * HS_EWEIGHT (weight not a positive finite number). Duplicates are left to
- * hs_view_new, which finds them in O(n log n). When err_at is not NULL it receives the offending item's position
- * (0-based) on error. */
+ * hs_view_new, which finds them in O(n log n). When err_at is not NULL it receives the offending
+ * item's position (0-based) on error. */
 int hs_members_parse(const char *list, hs_view_member **out, size_t *n, char **storage,
                      size_t *err_at);
 

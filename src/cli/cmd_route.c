@@ -63,9 +63,12 @@ static int route_one(route_ctx *c, const char *key, size_t len)
 int hs_cmd_route(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"hash", required_argument, NULL, 'H'},   {"placement", required_argument, NULL, 'P'},
-        {"members", required_argument, NULL, 'm'}, {"self", required_argument, NULL, 's'},
-        {"hash-key", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'},
+        {"hash", required_argument, NULL, 'H'},
+        {"placement", required_argument, NULL, 'P'},
+        {"members", required_argument, NULL, 'm'},
+        {"self", required_argument, NULL, 's'},
+        {"hash-key", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *hash = NULL, *placement = NULL, *members = NULL, *self = NULL, *secret = NULL;
