@@ -49,82 +49,37 @@ static size_t ketama_prefix(const hs__member *m, char *buf, size_t cap)
     return (size_t)snprintf(buf, cap, "%.*s:%ld", (int)host_len, host, port);
 }
 
-static int ketama_init(void **state, const hs_place_opts *opts)
+/* libmemcached's point names: "<prefix>-<k>" for each of the member's digests. */
+static int ketama_emit(hs__points_builder *b, const hs__member *m, hs_member_id id, double total,
+                       size_t n)
 {
-    (void)opts;
-    *state = calloc(1, sizeof(hs__points));
-    return *state ? HS_OK : HS_ENOMEM;
-}
-
-static void ketama_fini(void *state)
-{
-    if (state)
-        hs__points_clear(state);
-    free(state);
+    char name[HS_MEMBER_NAME_MAX + 32];
+    size_t len = ketama_prefix(m, name, sizeof name);
+    uint32_t digests = ketama_point_count(m->weight, total, n) / KETAMA_POINTS_PER_HASH;
+    int rc = HS_OK;
+    for (uint32_t k = 0; rc == HS_OK && k < digests; k++) {
+        size_t full = len + (size_t)snprintf(name + len, sizeof name - len, "-%u", k);
+        rc = hs__points_push_md5x4(b, name, full, id);
+    }
+    return rc;
 }
 
 static int ketama_build(void *state, const hs__member *members, const hs_member_id *order, size_t n)
 {
-    double total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += members[order[i]].weight;
-    hs__points_builder b;
-    int rc = hs__points_builder_init(&b);
-    for (size_t i = 0; rc == HS_OK && i < n; i++) {
-        const hs__member *m = &members[order[i]];
-        char name[HS_MEMBER_NAME_MAX + 32];
-        size_t len = ketama_prefix(m, name, sizeof name);
-        uint32_t digests = ketama_point_count(m->weight, total, n) / KETAMA_POINTS_PER_HASH;
-        for (uint32_t k = 0; rc == HS_OK && k < digests; k++) {
-            size_t full = len + (size_t)snprintf(name + len, sizeof name - len, "-%u", k);
-            rc = hs__points_push_md5x4(&b, name, full, order[i]);
-        }
-    }
-    hs__points fresh;
-    if (rc == HS_OK)
-        rc = hs__points_finish(&b, members, order, n, &fresh);
-    hs__points_builder_free(&b);
-    if (rc != HS_OK)
-        return rc;
-    hs__points_clear(state);
-    *(hs__points *)state = fresh;
-    return HS_OK;
+    return hs__points_build(state, members, order, n, ketama_emit);
 }
 
-/* libmemcached's dispatch_host: the first point >= the key hash, wrapping. */
-static size_t ketama_start(const hs__points *p, uint64_t hash)
-{
-    size_t i = hs__points_lower_bound(p, (uint32_t)hash);
-    return i == p->n ? 0 : i;
-}
-
-static int ketama_lookup(const void *state, uint64_t hash, hs_member_id *out)
-{
-    const hs__points *p = state;
-    if (p->n == 0)
-        return HS_EEMPTY;
-    *out = hs__points_owner(p, ketama_start(p, hash));
-    return HS_OK;
-}
-
-static int ketama_lookup_n(const void *state, uint64_t hash, hs_member_id *out, size_t r,
-                           size_t *got)
-{
-    const hs__points *p = state;
-    if (p->n == 0)
-        return HS_EEMPTY;
-    return hs__points_walk(p, ketama_start(p, hash), out, r, got);
-}
-
+/* Lookups: libmemcached's dispatch_host takes the first point >= the key
+ * hash, wrapping. */
 const hs__place_ops hs__place_ketama = {
     .info = {.name = "ketama",
              .summary = "libmemcached weighted ketama / twemproxy ketama, byte-compatible "
                         "(members host:port)",
              .flags = HS_PLACE_WEIGHTED | HS_PLACE_COMPAT,
              .default_hash = HS_HASH_MD5},
-    .init = ketama_init,
-    .fini = ketama_fini,
+    .init = hs__points_init,
+    .fini = hs__points_fini,
     .build = ketama_build,
-    .lookup = ketama_lookup,
-    .lookup_n = ketama_lookup_n,
+    .lookup = hs__points_lookup_ge,
+    .lookup_n = hs__points_lookup_n_ge,
 };

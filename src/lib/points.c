@@ -235,3 +235,85 @@ void hs__split_host_port(const char *name, size_t len, const char **host, size_t
         }
     }
 }
+
+/* ---- the pieces of hs__place_ops the ketama family shares ---- */
+
+int hs__points_init(void **state, const hs_place_opts *opts)
+{
+    (void)opts;
+    *state = calloc(1, sizeof(hs__points));
+    return *state ? HS_OK : HS_ENOMEM;
+}
+
+void hs__points_fini(void *state)
+{
+    if (state)
+        hs__points_clear(state);
+    free(state);
+}
+
+int hs__points_build(void *state, const hs__member *members, const hs_member_id *order, size_t n,
+                     hs__points_emit_fn emit)
+{
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += members[order[i]].weight;
+    hs__points_builder b;
+    int rc = hs__points_builder_init(&b);
+    for (size_t i = 0; rc == HS_OK && i < n; i++)
+        rc = emit(&b, &members[order[i]], order[i], total, n);
+    hs__points fresh;
+    if (rc == HS_OK)
+        rc = hs__points_finish(&b, members, order, n, &fresh);
+    hs__points_builder_free(&b);
+    if (rc != HS_OK)
+        return rc;
+    hs__points_clear(state);
+    *(hs__points *)state = fresh;
+    return HS_OK;
+}
+
+/* The position a lookup starts at: the first point >= target, wrapping. */
+static size_t start_at(const hs__points *p, uint64_t target)
+{
+    size_t i = hs__points_lower_bound(p, target);
+    return i == p->n ? 0 : i;
+}
+
+static int lookup_from(const hs__points *p, uint64_t target, hs_member_id *out)
+{
+    if (p->n == 0)
+        return HS_EEMPTY;
+    *out = hs__points_owner(p, start_at(p, target));
+    return HS_OK;
+}
+
+static int lookup_n_from(const hs__points *p, uint64_t target, hs_member_id *out, size_t r,
+                         size_t *got)
+{
+    if (p->n == 0)
+        return HS_EEMPTY;
+    return hs__points_walk(p, start_at(p, target), out, r, got);
+}
+
+int hs__points_lookup_ge(const void *state, uint64_t hash, hs_member_id *out)
+{
+    return lookup_from(state, (uint32_t)hash, out);
+}
+
+int hs__points_lookup_n_ge(const void *state, uint64_t hash, hs_member_id *out, size_t r,
+                           size_t *got)
+{
+    return lookup_n_from(state, (uint32_t)hash, out, r, got);
+}
+
+int hs__points_lookup_gt(const void *state, uint64_t hash, hs_member_id *out)
+{
+    return lookup_from(state, (uint64_t)(uint32_t)hash + 1, out);
+}
+
+int hs__points_lookup_n_gt(const void *state, uint64_t hash, hs_member_id *out, size_t r,
+                           size_t *got)
+{
+    return lookup_n_from(state, (uint64_t)(uint32_t)hash + 1, out, r, got);
+}

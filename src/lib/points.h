@@ -101,4 +101,29 @@ void hs__split_host_port(const char *name, size_t len, const char **host, size_t
  * member order. *got = r (r <= n_members). */
 int hs__points_walk(const hs__points *p, size_t start, hs_member_id *out, size_t r, size_t *got);
 
+/* What the ketama-family methods share, to use directly in their
+ * hs__place_ops: state is an hs__points. */
+int hs__points_init(void **state, const hs_place_opts *opts);
+void hs__points_fini(void *state);
+
+/* Appends one member's points the way the peer library generates them.
+ * total is the sum of the weights of all n present members. */
+typedef int (*hs__points_emit_fn)(hs__points_builder *b, const hs__member *m, hs_member_id id,
+                                  double total, size_t n);
+/* Rebuild state (an hs__points) from the present members, member by member
+ * in order, with emit; on error the old continuum is kept. */
+int hs__points_build(void *state, const hs__member *members, const hs_member_id *order, size_t n,
+                     hs__points_emit_fn emit);
+
+/* Lookups starting at the first point >= the key's low 32 bits (libmemcached,
+ * twemproxy, libketama) ... */
+int hs__points_lookup_ge(const void *state, uint64_t hash, hs_member_id *out);
+int hs__points_lookup_n_ge(const void *state, uint64_t hash, hs_member_id *out, size_t r,
+                           size_t *got);
+/* ... or at the first point > them (python-continuum's bisect_right); both
+ * wrap to the first point. HS_EEMPTY when no member has a point. */
+int hs__points_lookup_gt(const void *state, uint64_t hash, hs_member_id *out);
+int hs__points_lookup_n_gt(const void *state, uint64_t hash, hs_member_id *out, size_t r,
+                           size_t *got);
+
 #endif
