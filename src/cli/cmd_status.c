@@ -6,6 +6,7 @@
  * the body is parsed as the Prometheus text exposition format. */
 #include "cli_util.h"
 #include "commands.h"
+#include "promtext.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -289,223 +290,10 @@ fail:
     return NULL;
 }
 
-/* --- Prometheus text format --- */
-
-typedef struct label {
-    char *name, *value;
-} label;
-
-typedef struct sample {
-    char *name;
-    label *labels;
-    size_t nlabels;
-    double value;
-} sample;
-
-typedef struct samples {
-    sample *v;
-    size_t n, cap;
-} samples;
-
-static void samples_clear(samples *s)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        for (size_t j = 0; j < s->v[i].nlabels; j++) {
-            free(s->v[i].labels[j].name);
-            free(s->v[i].labels[j].value);
-        }
-        free(s->v[i].labels);
-        free(s->v[i].name);
-    }
-    free(s->v);
-    memset(s, 0, sizeof *s);
-}
-
-static bool name_char(char c, bool first)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
-           (!first && c >= '0' && c <= '9');
-}
-
-static const char *skip_blank(const char *p)
-{
-    while (*p == ' ' || *p == '\t')
-        p++;
-    return p;
-}
-
-static char *dup_range(const char *p, size_t n)
-{
-    char *s = malloc(n + 1);
-    if (s != NULL) {
-        memcpy(s, p, n);
-        s[n] = '\0';
-    }
-    return s;
-}
-
-/* A label value: "..." with \\, \" and \n escapes. p points after the
- * opening quote; returns the position after the closing one, or NULL. */
-static const char *parse_label_value(const char *p, char **out)
-{
-    size_t cap = 32, n = 0;
-    char *v = malloc(cap);
-    if (v == NULL)
-        return NULL;
-    for (; *p != '"'; p++) {
-        if (*p == '\0' || *p == '\n') {
-            free(v);
-            return NULL;
-        }
-        char c = *p;
-        if (c == '\\') {
-            p++;
-            c = *p == 'n' ? '\n' : *p;
-            if (c == '\0') {
-                free(v);
-                return NULL;
-            }
-        }
-        if (n + 1 >= cap) {
-            char *bigger = realloc(v, cap *= 2);
-            if (bigger == NULL) {
-                free(v);
-                return NULL;
-            }
-            v = bigger;
-        }
-        v[n++] = c;
-    }
-    v[n] = '\0';
-    *out = v;
-    return p + 1;
-}
-
-static int parse_value(const char *p, const char **end, double *out)
-{
-    if (strncmp(p, "+Inf", 4) == 0 || strncmp(p, "Inf", 3) == 0) {
-        *out = INFINITY;
-        *end = p + (p[0] == '+' ? 4 : 3);
-        return 0;
-    }
-    if (strncmp(p, "-Inf", 4) == 0) {
-        *out = -INFINITY;
-        *end = p + 4;
-        return 0;
-    }
-    if (strncmp(p, "NaN", 3) == 0) {
-        *out = NAN;
-        *end = p + 3;
-        return 0;
-    }
-    char *e;
-    *out = strtod(p, &e);
-    if (e == p)
-        return -1;
-    *end = e;
-    return 0;
-}
-
-/* One sample line (comments and blank lines are skipped by the caller).
- * Returns 0, or -1 for a line that does not parse (it is skipped). */
-static int parse_line(const char *p, samples *s)
-{
-    sample smp = {0};
-    p = skip_blank(p);
-    const char *start = p;
-    if (!name_char(*p, true))
-        return -1;
-    while (name_char(*p, false))
-        p++;
-    if ((smp.name = dup_range(start, (size_t)(p - start))) == NULL)
-        return -1;
-    p = skip_blank(p);
-    if (*p == '{') {
-        p = skip_blank(p + 1);
-        while (*p != '}') {
-            const char *ls = p;
-            if (!name_char(*p, true))
-                goto bad;
-            while (name_char(*p, false))
-                p++;
-            size_t lnlen = (size_t)(p - ls);
-            p = skip_blank(p);
-            if (*p != '=')
-                goto bad;
-            p = skip_blank(p + 1);
-            if (*p != '"')
-                goto bad;
-            label *more = realloc(smp.labels, (smp.nlabels + 1) * sizeof *more);
-            if (more == NULL)
-                goto bad;
-            smp.labels = more;
-            label *l = &smp.labels[smp.nlabels];
-            if ((l->name = dup_range(ls, lnlen)) == NULL)
-                goto bad;
-            if ((p = parse_label_value(p + 1, &l->value)) == NULL) {
-                free(l->name);
-                goto bad;
-            }
-            smp.nlabels++;
-            p = skip_blank(p);
-            if (*p == ',')
-                p = skip_blank(p + 1);
-            else if (*p != '}')
-                goto bad;
-        }
-        p++;
-    }
-    p = skip_blank(p);
-    if (parse_value(p, &p, &smp.value) != 0)
-        goto bad;
-    /* An optional timestamp may follow; nothing else. */
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        sample *bigger = realloc(s->v, cap * sizeof *bigger);
-        if (bigger == NULL)
-            goto bad;
-        s->v = bigger;
-        s->cap = cap;
-    }
-    s->v[s->n++] = smp;
-    return 0;
-bad:
-    for (size_t j = 0; j < smp.nlabels; j++) {
-        free(smp.labels[j].name);
-        free(smp.labels[j].value);
-    }
-    free(smp.labels);
-    free(smp.name);
-    return -1;
-}
-
-static void parse_exposition(char *text, samples *s)
-{
-    for (char *line = text; line != NULL && *line != '\0';) {
-        char *nl = strchr(line, '\n');
-        if (nl != NULL)
-            *nl = '\0';
-        size_t len = strlen(line);
-        if (len > 0 && line[len - 1] == '\r')
-            line[len - 1] = '\0';
-        const char *p = skip_blank(line);
-        if (*p != '#' && *p != '\0')
-            parse_line(p, s);
-        line = nl ? nl + 1 : NULL;
-    }
-}
-
-static const char *label_of(const sample *smp, const char *name)
-{
-    for (size_t i = 0; i < smp->nlabels; i++)
-        if (strcmp(smp->labels[i].name, name) == 0)
-            return smp->labels[i].value;
-    return NULL;
-}
-
 /* Sum of a metric over all its series whose label `key` equals `want`
  * (key NULL: all series). NAN when there is no such series. */
-static double sum_where(const samples *s, const char *metric, const char *key, const char *want)
+static double sum_where(const hs_prom_samples *s, const char *metric, const char *key,
+                        const char *want)
 {
     double sum = 0;
     bool found = false;
@@ -513,7 +301,7 @@ static double sum_where(const samples *s, const char *metric, const char *key, c
         if (strcmp(s->v[i].name, metric) != 0)
             continue;
         if (key != NULL) {
-            const char *v = label_of(&s->v[i], key);
+            const char *v = hs_prom_label_of(&s->v[i], key);
             if (v == NULL || strcmp(v, want) != 0)
                 continue;
         }
@@ -523,7 +311,7 @@ static double sum_where(const samples *s, const char *metric, const char *key, c
     return found ? sum : NAN;
 }
 
-static double consumer_metric(const samples *s, const char *metric, const char *consumer,
+static double consumer_metric(const hs_prom_samples *s, const char *metric, const char *consumer,
                               const char *key2, const char *want2)
 {
     double sum = 0;
@@ -531,11 +319,11 @@ static double consumer_metric(const samples *s, const char *metric, const char *
     for (size_t i = 0; i < s->n; i++) {
         if (strcmp(s->v[i].name, metric) != 0)
             continue;
-        const char *c = label_of(&s->v[i], "consumer");
+        const char *c = hs_prom_label_of(&s->v[i], "consumer");
         if (c == NULL || strcmp(c, consumer) != 0)
             continue;
         if (key2 != NULL) {
-            const char *v = label_of(&s->v[i], key2);
+            const char *v = hs_prom_label_of(&s->v[i], key2);
             if (v == NULL || strcmp(v, want2) != 0)
                 continue;
         }
@@ -558,19 +346,20 @@ static int by_le(const void *a, const void *b)
 /* The q-quantile of a consumer's duration histogram, interpolated linearly
  * inside the bucket that holds it (as Prometheus's histogram_quantile does).
  * NAN when there is no observation. */
-static double histogram_quantile(const samples *s, const char *consumer, double q)
+static double histogram_quantile(const hs_prom_samples *s, const char *consumer, double q)
 {
     bucket b[128];
     size_t n = 0;
     for (size_t i = 0; i < s->n && n < 128; i++) {
         if (strcmp(s->v[i].name, "hashspace_consumer_duration_seconds_bucket") != 0)
             continue;
-        const char *c = label_of(&s->v[i], "consumer"), *le = label_of(&s->v[i], "le");
+        const char *c = hs_prom_label_of(&s->v[i], "consumer"),
+                   *le = hs_prom_label_of(&s->v[i], "le");
         if (c == NULL || le == NULL || strcmp(c, consumer) != 0)
             continue;
         const char *end;
         double bound;
-        if (parse_value(le, &end, &bound) != 0)
+        if (hs_prom_parse_value(le, &end, &bound) != 0)
             continue;
         /* Several series for one bound (e.g. per worker) add up. */
         size_t j;
@@ -629,19 +418,19 @@ static void fmt_seconds(char *out, size_t len, double v)
 
 typedef struct hub_state {
     target t;
-    samples now, before;
+    hs_prom_samples now, before;
     double t_now, t_before;
     bool have_before;
 } hub_state;
 
 /* Consumer names, in order of first appearance; at most max. */
-static size_t consumer_names(const samples *s, const char **names, size_t max)
+static size_t consumer_names(const hs_prom_samples *s, const char **names, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->n; i++) {
         if (strncmp(s->v[i].name, "hashspace_consumer_", 19) != 0)
             continue;
-        const char *c = label_of(&s->v[i], "consumer");
+        const char *c = hs_prom_label_of(&s->v[i], "consumer");
         if (c == NULL)
             continue;
         size_t j;
@@ -655,7 +444,7 @@ static size_t consumer_names(const samples *s, const char **names, size_t max)
 
 static void print_hub(hub_state *h)
 {
-    const samples *s = &h->now;
+    const hs_prom_samples *s = &h->now;
     char a[32], b[32], c[32], d[32], e[32];
     fmt_count(a, sizeof a, sum_where(s, "hashspace_view_epoch", NULL, NULL));
     fmt_count(b, sizeof b, sum_where(s, "hashspace_view_members", NULL, NULL));
@@ -672,7 +461,7 @@ static void print_hub(hub_state *h)
     for (size_t i = 0; i < s->n; i++) {
         if (strcmp(s->v[i].name, "hashspace_messages_malformed_total") != 0 || !(s->v[i].value > 0))
             continue;
-        const char *reason = label_of(&s->v[i], "reason");
+        const char *reason = hs_prom_label_of(&s->v[i], "reason");
         printf("%s%s %.0f", first ? "  malformed by reason: " : ", ", reason ? reason : "?",
                s->v[i].value);
         first = false;
@@ -738,12 +527,12 @@ static int refresh(hub_state *h, double timeout_s)
                                             : "");
         return -1;
     }
-    samples_clear(&h->before);
+    hs_prom_clear(&h->before);
     h->before = h->now;
     h->t_before = h->t_now;
     h->have_before = h->before.n > 0;
     memset(&h->now, 0, sizeof h->now);
-    parse_exposition(body, &h->now);
+    hs_prom_parse(body, &h->now);
     h->t_now = t;
     free(body);
     return 0;
@@ -839,8 +628,8 @@ int hs_cmd_status(int argc, char **argv)
             status = 0;
     }
     for (size_t i = 0; i < nhubs; i++) {
-        samples_clear(&hubs[i].now);
-        samples_clear(&hubs[i].before);
+        hs_prom_clear(&hubs[i].now);
+        hs_prom_clear(&hubs[i].before);
     }
     free(hubs);
     if (fflush(stdout) != 0)

@@ -83,6 +83,47 @@ static void adopt_next_view(hs__hub *hub)
     }
 }
 
+bool hs__ingress_check(size_t max_body, const hs__key_spec *key_spec, const hs__key_spec *fallback,
+                       const char *t, size_t tlen, const char *b, size_t blen, hs__key_buf *buf,
+                       const char **key, size_t *klen, bool *fell_back, hs__malformed *why,
+                       char *detail, size_t detaillen)
+{
+    *fell_back = false;
+    if (blen > max_body) {
+        *why = HS__MALFORMED_OVERSIZE;
+        snprintf(detail, detaillen, "body of %zu bytes is over max-body (%zu)", blen, max_body);
+        return false;
+    }
+    if (!hs__utf8_valid(t, tlen)) {
+        *why = HS__MALFORMED_TOPIC_UTF8;
+        snprintf(detail, detaillen, "the topic is not valid UTF-8");
+        return false;
+    }
+    hs__key_result found = hs__key_extract(key_spec, t, tlen, b, blen, buf, key, klen);
+    if (found != HS__KEY_OK && fallback != NULL &&
+        hs__key_extract(fallback, t, tlen, b, blen, buf, key, klen) == HS__KEY_OK) {
+        *fell_back = true;
+        found = HS__KEY_OK;
+    }
+    switch (found) {
+    case HS__KEY_OK:
+        return true;
+    case HS__KEY_BAD_JSON:
+        *why = HS__MALFORMED_JSON;
+        snprintf(detail, detaillen, "the body is not JSON and the key needs it");
+        return false;
+    case HS__KEY_MISSING:
+        *why = HS__MALFORMED_NO_KEY;
+        snprintf(detail, detaillen, "the key is not in the body");
+        return false;
+    case HS__KEY_NOT_SCALAR:
+        break;
+    }
+    *why = HS__MALFORMED_NO_KEY;
+    snprintf(detail, detaillen, "the key is null, an object or an array");
+    return false;
+}
+
 /* One whole message: frames in topic/body, already received. */
 static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t received_ns)
 {
@@ -92,41 +133,18 @@ static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t rece
     const char *b = zmq_msg_data(body);
     size_t blen = zmq_msg_size(body);
     char detail[160];
-    if (blen > hub->cfg->max_body) {
-        snprintf(detail, sizeof detail, "body of %zu bytes is over max-body (%zu)", blen,
-                 hub->cfg->max_body);
-        refuse(in, HS__MALFORMED_OVERSIZE, detail, topic, body, 2, received_ns);
-        return;
-    }
-    if (!hs__utf8_valid(t, tlen)) {
-        refuse(in, HS__MALFORMED_TOPIC_UTF8, "the topic is not valid UTF-8", topic, body, 2,
-               received_ns);
-        return;
-    }
     const char *key;
     size_t klen;
-    hs__key_result found = hs__key_extract(&hub->key, t, tlen, b, blen, &in->key_buf, &key, &klen);
-    if (found != HS__KEY_OK && hub->has_fallback &&
-        hs__key_extract(&hub->key_fallback, t, tlen, b, blen, &in->key_buf, &key, &klen) ==
-            HS__KEY_OK) {
+    bool fell_back;
+    hs__malformed why;
+    if (!hs__ingress_check(hub->cfg->max_body, &hub->key,
+                           hub->has_fallback ? &hub->key_fallback : NULL, t, tlen, b, blen,
+                           &in->key_buf, &key, &klen, &fell_back, &why, detail, sizeof detail)) {
+        refuse(in, why, detail, topic, body, 2, received_ns);
+        return;
+    }
+    if (fell_back)
         count(&hub->key_fallbacks);
-        found = HS__KEY_OK;
-    }
-    switch (found) {
-    case HS__KEY_OK:
-        break;
-    case HS__KEY_BAD_JSON:
-        refuse(in, HS__MALFORMED_JSON, "the body is not JSON and the key needs it", topic, body, 2,
-               received_ns);
-        return;
-    case HS__KEY_MISSING:
-        refuse(in, HS__MALFORMED_NO_KEY, "the key is not in the body", topic, body, 2, received_ns);
-        return;
-    case HS__KEY_NOT_SCALAR:
-        refuse(in, HS__MALFORMED_NO_KEY, "the key is null, an object or an array", topic, body, 2,
-               received_ns);
-        return;
-    }
     const hs__hub_view *hv = hub->view;
     uint64_t hash;
     size_t owner;

@@ -49,4 +49,10 @@ HS_SINK_MAP(HS__SINK_DECL)
 /* The sink for a kind name; NULL if unknown. */
 const hs__sink_ops *hs__sink_find(const char *kind);
 
+/* The exec sink's reading of one answer line from its child (a C string,
+ * trimmed in place): HS_OK for "ok" or {"ok": true}, HS_EIO with the reason
+ * in err for "fail [REASON]" or {"ok": false, "error": ...}, HS_EPARSE for
+ * anything else. Pure; exposed for the fuzz target. */
+int hs__exec_parse_answer(char *line, char *err, size_t errlen);
+
 #endif

@@ -333,7 +333,7 @@ static int check_idle_child(exec_sink *s, char *err, size_t errlen)
     return rc;
 }
 
-static int parse_answer(char *line, char *err, size_t errlen)
+int hs__exec_parse_answer(char *line, char *err, size_t errlen)
 {
     while (*line == ' ' || *line == '\t')
         line++;
@@ -447,7 +447,7 @@ static int exec_consume(void *state, const hs_message *msg, char *err, size_t er
     free(line);
     *nl = '\0';
     size_t used = (size_t)(nl - s->answer) + 1;
-    rc = parse_answer(s->answer, err, errlen);
+    rc = hs__exec_parse_answer(s->answer, err, errlen);
     memmove(s->answer, s->answer + used, s->answer_len - used);
     s->answer_len -= used;
     if (rc == HS_EPARSE || off < len) {
