@@ -604,6 +604,20 @@ int hs__config_view(const hs__hub_config *cfg, hs_view **out, size_t *self_index
     return HS_OK;
 }
 
+/* A consumer name must survive hs__config_print and libinih: its sections
+ * hold at most 49 bytes (longer ones are cut silently, so two long names
+ * could merge), and ']', ';', '#' or blanks would change what is read. */
+static bool consumer_name_ok(const char *name)
+{
+    size_t len = name != NULL ? strlen(name) : 0;
+    if (len == 0 || len > HS__CONSUMER_NAME_MAX)
+        return false;
+    for (const char *p = name; *p != '\0'; p++)
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+            return false;
+    return true;
+}
+
 int hs__config_check(hs__hub_config *cfg, FILE *errors)
 {
     check_ctx c = {cfg, errors, 0};
@@ -672,6 +686,11 @@ int hs__config_check(hs__hub_config *cfg, FILE *errors)
             snprintf(name, sizeof name, "%s-%u", kinds[k], counts[k]);
             s->name = strdup(name);
         }
+        if (!consumer_name_ok(s->name))
+            check_error(&c, s->line,
+                        "consumer '%s': a name is 1 to %d letters, digits, '.', '_' or '-' (it "
+                        "must fit an INI section [consumer NAME])",
+                        s->name, HS__CONSUMER_NAME_MAX);
         if (s->glob == NULL)
             s->glob = strdup("*");
         if (s->arg == NULL || s->arg[0] == '\0')
@@ -701,11 +720,35 @@ static void print_value(FILE *out, const char *name, const char *value)
         fprintf(out, "%s = %s\n", name, value);
 }
 
+/* A value that a repeated key continues (members with ',', arg with ' '),
+ * on as many lines as libinih needs: each line at most HS__INI_VALUE_MAX
+ * bytes of value, cut only where the reader puts the separator back (not
+ * next to a blank, which libinih would trim). */
+#define HS__INI_VALUE_MAX 180
+static void print_continued(FILE *out, const char *name, const char *value, char sep)
+{
+    if (value == NULL)
+        return;
+    size_t len = strlen(value), start = 0;
+    while (len - start > HS__INI_VALUE_MAX) {
+        size_t cut = 0;
+        for (size_t i = start + 1; i < start + HS__INI_VALUE_MAX && i + 1 < len; i++)
+            if (value[i] == sep && value[i - 1] != ' ' && value[i - 1] != '\t' &&
+                value[i + 1] != ' ' && value[i + 1] != '\t')
+                cut = i;
+        if (cut == 0)
+            break;
+        fprintf(out, "%s = %.*s\n", name, (int)(cut - start), value + start);
+        start = cut + 1;
+    }
+    fprintf(out, "%s = %s\n", name, value + start);
+}
+
 void hs__config_print(const hs__hub_config *cfg, FILE *out)
 {
     fprintf(out, "[hub]\n");
     print_value(out, "self", cfg->self);
-    print_value(out, "members", cfg->members);
+    print_continued(out, "members", cfg->members, ',');
     print_value(out, "key", cfg->key != NULL ? cfg->key : "body");
     print_value(out, "key_fallback", cfg->key_fallback);
     print_value(out, "hash", cfg->hash);
@@ -725,7 +768,7 @@ void hs__config_print(const hs__hub_config *cfg, FILE *out)
         fprintf(out, "\n[consumer %s]\n", s->name != NULL ? s->name : "?");
         print_value(out, "glob", s->glob);
         print_value(out, "kind", s->kind);
-        print_value(out, "arg", s->arg);
+        print_continued(out, "arg", s->arg, ' ');
         fprintf(out, "workers = %u\nqueue = %zu\non_full = %s\ntimeout = %g\nmax_tries = %u\n",
                 s->workers, s->queue_size, s->on_full == HS__ON_FULL_DROP ? "drop" : "block",
                 s->timeout_s, s->max_tries);

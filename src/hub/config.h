@@ -13,7 +13,8 @@
  * values on indented lines). Command-line options are applied after the
  * file: they override its single values and add to its lists. On the
  * command line a consumer is "[NAME[,OPTION=VALUE...]@][GLOB=]KIND:ARG",
- * the OPTIONs being the per-consumer keys above (workers=2,queue=100);
+ * the OPTIONs being the per-consumer keys above (workers=2,queue=100); a
+ * NAME is 1 to 32 letters, digits, '.', '_' or '-';
  * --workers, --queue-size, ... set the defaults of every consumer.
  *
  * Threads: a config is built and read by the main thread only.
@@ -60,6 +61,7 @@ typedef struct hs__hub_config {
 #define HS__DEFAULT_DRAIN_S 10.0
 #define HS__DEFAULT_QUEUE 10000
 #define HS__DEFAULT_MAX_TRIES 3
+#define HS__CONSUMER_NAME_MAX 32 /* letters, digits, '.', '_', '-' */
 
 /* Defaults everywhere. */
 void hs__config_init(hs__hub_config *cfg);
