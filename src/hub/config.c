@@ -371,6 +371,13 @@ int hs__config_add_consumer(hs__hub_config *cfg, const char *text, int line, cha
     }
     if (s->kind == NULL || s->arg == NULL || s->glob == NULL || (sep != NULL && s->name == NULL))
         goto nomem;
+    /* "NAME@GLOB =KIND:ARG" in a file: the blanks are not part of the glob
+     * (they would not survive hs__config_print and libinih either). */
+    size_t glob_len = strlen(s->glob), lead = strspn(s->glob, " \t");
+    while (glob_len > lead && (s->glob[glob_len - 1] == ' ' || s->glob[glob_len - 1] == '\t'))
+        glob_len--;
+    memmove(s->glob, s->glob + lead, glob_len - lead);
+    s->glob[glob_len - lead] = '\0';
     if (s->glob[0] == '\0') {
         free(s->glob);
         if ((s->glob = strdup("*")) == NULL)

@@ -80,6 +80,19 @@ static void test_config_refuses_consumer_names_that_do_not_print_back(void **sta
     hs__config_free(&cfg);
 }
 
+/* A blank before '=' in "GLOB =KIND:ARG" is not part of the glob (it was,
+ * and the printout lost it). */
+static void test_config_consumer_glob_loses_surrounding_blanks(void **state)
+{
+    (void)state;
+    char text[512];
+    snprintf(text, sizeof text, "%sconsumer = audit@ org.* =file:x\n", hub);
+    hs__hub_config cfg;
+    assert_int_equal(load_text(&cfg, text), 0);
+    assert_string_equal(cfg.consumers[0].glob, "org.*");
+    hs__config_free(&cfg);
+}
+
 /* Repeated members and arg keys continue the value; the printout used to put
  * it on one line longer than libinih reads. */
 static void test_config_print_of_long_values_loads_back(void **state)
@@ -119,6 +132,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_refuses_consumer_names_libinih_would_cut),
         cmocka_unit_test(test_config_refuses_consumer_names_that_do_not_print_back),
+        cmocka_unit_test(test_config_consumer_glob_loses_surrounding_blanks),
         cmocka_unit_test(test_config_print_of_long_values_loads_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
