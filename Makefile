@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo test-asan test-tsan bench format clean
+.PHONY: all deps build test demo test-asan test-tsan fuzz bench format clean
 
 all: build
 
@@ -31,6 +31,12 @@ test-tsan:
 	$(MAKE) build BUILD=build-tsan CMAKE_FLAGS="-DHS_SANITIZE=thread -DHS_BUILD_BENCH=OFF"
 	ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -L threaded
 
+# The libFuzzer targets (clang, ASan+UBSan), each for a bounded time on its
+# seed corpus (fuzz/CMakeLists.txt, HS_FUZZ_SECONDS).
+fuzz:
+	HS_DEPS_SANITIZERS=1 CC=clang $(MAKE) build BUILD=build-fuzz CMAKE_FLAGS="-DHS_BUILD_FUZZ=ON -DHS_SANITIZE=address,undefined -DHS_BUILD_BENCH=OFF -DHS_BUILD_TESTS=OFF"
+	ctest --test-dir build-fuzz --output-on-failure -j $(JOBS) -L fuzz
+
 bench: build
 	$(BUILD)/hashspace bench all
 
@@ -38,4 +44,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz
