@@ -373,8 +373,10 @@ int hs__config_add_consumer(hs__hub_config *cfg, const char *text, int line, cha
         goto nomem;
     /* "NAME@GLOB =KIND:ARG" in a file: the blanks are not part of the glob
      * (they would not survive hs__config_print and libinih either). */
-    size_t glob_len = strlen(s->glob), lead = strspn(s->glob, " \t");
-    while (glob_len > lead && (s->glob[glob_len - 1] == ' ' || s->glob[glob_len - 1] == '\t'))
+    size_t glob_len = strlen(s->glob), lead = 0;
+    while (isspace((unsigned char)s->glob[lead]))
+        lead++;
+    while (glob_len > lead && isspace((unsigned char)s->glob[glob_len - 1]))
         glob_len--;
     memmove(s->glob, s->glob + lead, glob_len - lead);
     s->glob[glob_len - lead] = '\0';
@@ -740,8 +742,8 @@ static void print_continued(FILE *out, const char *name, const char *value, char
     while (len - start > HS__INI_VALUE_MAX) {
         size_t cut = 0;
         for (size_t i = start + 1; i < start + HS__INI_VALUE_MAX && i + 1 < len; i++)
-            if (value[i] == sep && value[i - 1] != ' ' && value[i - 1] != '\t' &&
-                value[i + 1] != ' ' && value[i + 1] != '\t')
+            if (value[i] == sep && !isspace((unsigned char)value[i - 1]) &&
+                !isspace((unsigned char)value[i + 1]))
                 cut = i;
         if (cut == 0)
             break;
