@@ -78,7 +78,14 @@ struct hs__consumer {
     /* 0 while running; set when the hub stops: workers give up on what is
      * still queued after this CLOCK_MONOTONIC time. */
     atomic_uint_fast64_t drain_deadline_ns;
-    atomic_uint_fast64_t routed, ok, failed, dropped, restarts, left;
+    /* The ingress thread writes routed and dropped on every message, the
+     * workers the counters after them: a cache line (the padding) apart from
+     * each other and from the read-mostly fields above, so that neither side
+     * makes the other's line move between cores. */
+    char pad_ingress[64];
+    atomic_uint_fast64_t routed, dropped;
+    char pad_workers[64];
+    atomic_uint_fast64_t ok, failed, restarts, left;
     atomic_uint_fast64_t duration_buckets[HS__DURATION_BUCKETS + 1];
     atomic_uint_fast64_t duration_sum_ns;
 };
