@@ -201,12 +201,17 @@ static void *worker_main(void *arg)
     if (!opened)
         return NULL;
     hs__queue_item item;
-    while (hs__queue_peek(&w->queue, &item) == HS_OK) {
+    int rc = hs__queue_peek(&w->queue, &item);
+    while (rc == HS_OK) {
         if (past_deadline(c))
             break;
         process(w, item.msg);
-        hs__queue_done(&w->queue);
+        /* The slot still points at the message until done_peek removes it;
+         * nothing reads it through the slot meanwhile (stats reads only the
+         * enqueue time), and releasing first does not keep it alive while
+         * the worker waits for the next one. */
         hs__msg_release(item.msg);
+        rc = hs__queue_done_peek(&w->queue, &item);
     }
     while (hs__queue_pop_now(&w->queue, &item) == HS_OK) {
         atomic_fetch_add_explicit(&c->left, 1, memory_order_relaxed);

@@ -13,9 +13,9 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define HS__QUEUE_SPINS 50
-#include <time.h>
 
 int hs__queue_init(hs__queue *q, size_t cap)
 {
@@ -90,9 +90,9 @@ int hs__queue_push(hs__queue *q, hs__msg *m, uint64_t now_ns, bool block, const 
     return HS_OK;
 }
 
-int hs__queue_peek(hs__queue *q, hs__queue_item *out)
+/* Called with the lock held; returns with it released. */
+static int peek_locked(hs__queue *q, hs__queue_item *out)
 {
-    pthread_mutex_lock(&q->lock);
     if (q->count == 0 && !q->closed) {
         /* A burst usually brings the next message within microseconds:
          * yield a little before paying for a sleep and a wake-up. */
@@ -118,9 +118,9 @@ int hs__queue_peek(hs__queue *q, hs__queue_item *out)
     return HS_OK;
 }
 
-void hs__queue_done(hs__queue *q)
+/* Called with the lock held. */
+static void remove_head_locked(hs__queue *q)
 {
-    pthread_mutex_lock(&q->lock);
     if (q->count > 0) {
         q->ring[q->head].msg = NULL;
         q->head = (q->head + 1) % q->cap;
@@ -129,7 +129,26 @@ void hs__queue_done(hs__queue *q)
         if (q->producer_waiting)
             pthread_cond_signal(&q->not_full);
     }
+}
+
+int hs__queue_peek(hs__queue *q, hs__queue_item *out)
+{
+    pthread_mutex_lock(&q->lock);
+    return peek_locked(q, out);
+}
+
+void hs__queue_done(hs__queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    remove_head_locked(q);
     pthread_mutex_unlock(&q->lock);
+}
+
+int hs__queue_done_peek(hs__queue *q, hs__queue_item *out)
+{
+    pthread_mutex_lock(&q->lock);
+    remove_head_locked(q);
+    return peek_locked(q, out);
 }
 
 int hs__queue_pop_now(hs__queue *q, hs__queue_item *out)

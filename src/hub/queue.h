@@ -59,6 +59,9 @@ int hs__queue_peek(hs__queue *q, hs__queue_item *out);
 /* Remove the head item (after a successful peek). The caller keeps the
  * reference it got from peek and releases it itself. */
 void hs__queue_done(hs__queue *q);
+/* hs__queue_done, then hs__queue_peek, under one lock: the worker's loop
+ * takes the queue's mutex once per message on its side instead of twice. */
+int hs__queue_done_peek(hs__queue *q, hs__queue_item *out);
 /* Remove and return the head without waiting: HS_OK or HS_EEMPTY. */
 int hs__queue_pop_now(hs__queue *q, hs__queue_item *out);
 

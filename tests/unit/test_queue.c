@@ -54,6 +54,32 @@ static void test_queue_is_fifo_and_peek_keeps_the_head(void **state)
     hs__queue_destroy(&q);
 }
 
+static void test_queue_done_peek_removes_the_head_and_returns_the_next(void **state)
+{
+    (void)state;
+    hs__queue q;
+    assert_int_equal(hs__queue_init(&q, 4), HS_OK);
+    for (unsigned i = 0; i < 2; i++)
+        assert_int_equal(hs__queue_push(&q, numbered(i), 100 + i, true, NULL), HS_OK);
+    hs__queue_item first, second, none;
+    assert_int_equal(hs__queue_peek(&q, &first), HS_OK);
+    assert_int_equal(first.msg->key_hash, 0);
+    hs__msg_release(first.msg);
+    assert_int_equal(hs__queue_done_peek(&q, &second), HS_OK);
+    assert_int_equal(second.msg->key_hash, 1);
+    size_t count;
+    uint64_t oldest;
+    hs__queue_stats(&q, &count, &oldest);
+    assert_int_equal(count, 1);
+    assert_int_equal(oldest, 101);
+    hs__msg_release(second.msg);
+    hs__queue_close(&q);
+    assert_int_equal(hs__queue_done_peek(&q, &none), HS_ECLOSED);
+    hs__queue_stats(&q, &count, &oldest);
+    assert_int_equal(count, 0);
+    hs__queue_destroy(&q);
+}
+
 static void test_queue_full_drop_mode_refuses_at_once(void **state)
 {
     (void)state;
@@ -113,12 +139,14 @@ static void *consume_all(void *arg)
 {
     consumer_ctx *c = arg;
     hs__queue_item item;
-    while (hs__queue_peek(c->q, &item) == HS_OK) {
+    /* The worker's loop: release, then done_peek. */
+    int rc = hs__queue_peek(c->q, &item);
+    while (rc == HS_OK) {
         if (item.msg->key_hash != c->got)
             c->out_of_order++;
         c->got++;
-        hs__queue_done(c->q);
         hs__msg_release(item.msg);
+        rc = hs__queue_done_peek(c->q, &item);
     }
     return NULL;
 }
@@ -164,6 +192,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_queue_is_fifo_and_peek_keeps_the_head),
+        cmocka_unit_test(test_queue_done_peek_removes_the_head_and_returns_the_next),
         cmocka_unit_test(test_queue_full_drop_mode_refuses_at_once),
         cmocka_unit_test(test_queue_full_block_mode_gives_up_on_abort),
         cmocka_unit_test(test_queue_close_drains_then_reports_closed),
