@@ -8,7 +8,6 @@
 
 #include "config.h"
 
-#include <ctype.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -38,59 +37,44 @@ static char *print(const hs__hub_config *cfg, size_t *len)
     return out;
 }
 
-/* Drop the blanks at both ends of each "name = value" line's value, in
- * place: INI cannot carry them (libinih trims), so a value that has them
- * (an arg written "file:  x" in a consumer spec) reloads without. */
-static size_t trim_values(char *text, size_t len)
+/* Load text, check it and print it: the printout (malloc'd, *len bytes)
+ * and the number of problems in *problems. */
+static char *load_check_print(const void *text, size_t size, int *problems, size_t *len)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
-        char *eol = memchr(text + i, '\n', len - i);
-        size_t end = eol != NULL ? (size_t)(eol - text) : len;
-        char *eq = memmem(text + i, end - i, " = ", 3);
-        size_t v = eq != NULL ? (size_t)(eq - text) + 3 : end, e = end;
-        memmove(text + o, text + i, v - i);
-        o += v - i;
-        while (v < e && isspace((unsigned char)text[v]))
-            v++;
-        while (e > v && isspace((unsigned char)text[e - 1]))
-            e--;
-        memmove(text + o, text + v, e - v);
-        o += e - v;
-        if (eol != NULL)
-            text[o++] = '\n';
-        i = end + 1;
-    }
-    text[o] = '\0'; /* open_memstream left room for it */
-    return o;
+    hs__hub_config cfg;
+    hs__config_init(&cfg);
+    *problems = load(&cfg, text, size);
+    *problems += hs__config_check(&cfg, devnull);
+    char *out = print(&cfg, len);
+    hs__config_free(&cfg);
+    return out;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (devnull == NULL && (devnull = fopen("/dev/null", "w")) == NULL)
         abort();
-    hs__hub_config cfg;
-    hs__config_init(&cfg);
-    int problems = load(&cfg, data, size);
-    problems += hs__config_check(&cfg, devnull);
+    int problems;
     size_t first_len;
-    char *first = print(&cfg, &first_len);
-    hs__config_free(&cfg);
-    if (problems == 0) {
-        hs__hub_config again;
-        hs__config_init(&again);
-        int reload = load(&again, first, first_len);
-        reload += hs__config_check(&again, devnull);
-        size_t second_len;
-        char *second = print(&again, &second_len);
-        size_t a = trim_values(first, first_len), b = trim_values(second, second_len);
-        if (reload != 0 || a != b || memcmp(first, second, a) != 0) {
+    char *first = load_check_print(data, size, &problems, &first_len);
+    /* " ;" starts a comment for libinih, even inside a value: such a value
+     * cannot be written back (a known limit of the INI format). */
+    if (problems == 0 && memmem(first, first_len, " ;", 2) == NULL) {
+        /* A clean file's printout loads without problems; blanks at the ends
+         * of values (which INI cannot carry) may go, so from then on the
+         * printout must be a fixed point. */
+        int second_problems, third_problems;
+        size_t second_len, third_len;
+        char *second = load_check_print(first, first_len, &second_problems, &second_len);
+        char *third = load_check_print(second, second_len, &third_problems, &third_len);
+        if (second_problems != 0 || third_problems != 0 || second_len != third_len ||
+            memcmp(second, third, second_len) != 0) {
             fprintf(stderr, "printed config does not load back the same (%d problems):\n%s\n--\n%s",
-                    reload, first, second);
+                    second_problems, first, second);
             abort();
         }
         free(second);
-        hs__config_free(&again);
+        free(third);
     }
     free(first);
     return 0;
