@@ -69,7 +69,8 @@ int hs_view_owns(const hs_view *v, size_t self, const void *key, size_t len, boo
 int hs_view_owner_many(const hs_view *v, const void *keys, const size_t *lens, size_t n,
                        size_t *owners, size_t *done);
 
-/* Parse "a,b=2,c" (name[=weight], comma-separated) into members. On success
+/* Parse "a,b=2,c" (name[=weight], comma-separated; blanks around names and
+ * weights are ignored) into members. On success
  * *out is an array of *n members whose names point into *storage; free both
  * with free(). Errors: HS_EEMPTY (no member), HS_ENAME (empty name),
  * HS_EWEIGHT (weight not a positive finite number). Duplicates are left to

@@ -3,6 +3,7 @@
 #include "hashspace/view.h"
 #include "hashspace/error.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -188,6 +189,17 @@ static int parse_weight(const char *s, double *out)
     return HS_OK;
 }
 
+/* Cut the blanks around s in place ("a, b = 2" is "a" and "b" weight 2). */
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t len = strlen(s);
+    while (len > 0 && isspace((unsigned char)s[len - 1]))
+        s[--len] = '\0';
+    return s;
+}
+
 int hs_members_parse(const char *list, hs_view_member **out, size_t *n, char **storage,
                      size_t *err_at)
 {
@@ -208,15 +220,17 @@ int hs_members_parse(const char *list, hs_view_member **out, size_t *n, char **s
         char *comma = strchr(item, ',');
         if (comma)
             *comma = '\0';
-        /* A lone trailing comma or an empty list is not a member. */
-        if (*item == '\0' && count == 1)
+        char *next = comma ? comma + 1 : item + strlen(item);
+        /* An empty list is not a member. */
+        if (*trim(item) == '\0' && count == 1)
             break;
         char *eq = strchr(item, '=');
         double w = 1.0;
         if (eq) {
             *eq = '\0';
-            rc = parse_weight(eq + 1, &w);
+            rc = parse_weight(trim(eq + 1), &w);
         }
+        item = trim(item);
         if (rc == HS_OK && (*item == '\0' || strlen(item) > HS_MEMBER_NAME_MAX))
             rc = HS_ENAME;
         if (rc != HS_OK) {
@@ -225,7 +239,7 @@ int hs_members_parse(const char *list, hs_view_member **out, size_t *n, char **s
             break;
         }
         m[k++] = (hs_view_member){item, w};
-        item = comma ? comma + 1 : item + strlen(item);
+        item = next;
     }
     if (rc == HS_OK && k == 0)
         rc = HS_EEMPTY;

@@ -96,7 +96,17 @@ static void test_members_parse_weights_and_errors(void **state)
     assert_true(m[2].weight == 1.0);
     free(m);
     free(storage);
+    assert_int_equal(hs_members_parse(" a , b = 2 ,\tc ", &m, &n, &storage, &at), HS_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(m[0].name, "a");
+    assert_string_equal(m[1].name, "b");
+    assert_true(m[1].weight == 2.0);
+    assert_string_equal(m[2].name, "c");
+    free(m);
+    free(storage);
     assert_int_equal(hs_members_parse("", &m, &n, &storage, &at), HS_EEMPTY);
+    assert_int_equal(hs_members_parse("  ", &m, &n, &storage, &at), HS_EEMPTY);
+    assert_int_equal(hs_members_parse("a, ,c", &m, &n, &storage, &at), HS_ENAME);
     assert_int_equal(hs_members_parse("a,b=0", &m, &n, &storage, &at), HS_EWEIGHT);
     assert_int_equal(at, 1);
     assert_int_equal(hs_members_parse("a,b=-1", &m, &n, &storage, &at), HS_EWEIGHT);
