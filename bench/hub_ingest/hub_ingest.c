@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -67,6 +68,32 @@ static void sleep_ns(uint64_t ns)
 {
     struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
     nanosleep(&ts, NULL);
+}
+
+/* CPU time (user + system) of this process (pid 0) or of another one, in ns. */
+static uint64_t cpu_ns(pid_t pid)
+{
+    if (pid == 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+               (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+    }
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t len = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    buf[len] = '\0';
+    /* Fields 14 and 15 (utime, stime, in clock ticks) follow the command
+     * name, which ends with the last ')'. */
+    char *p = strrchr(buf, ')');
+    unsigned long long utime, stime;
+    if (p == NULL ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        die("cannot read %s", path);
+    return (utime + stime) * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
 }
 
 static int free_port(void)
@@ -170,8 +197,10 @@ static int bare_receiver_main(const char *ep, uint64_t n, bool stamps)
         die("out of memory");
     zmq_msg_t m;
     zmq_msg_init(&m);
-    uint64_t got = 0, stamp = 0;
+    uint64_t got = 0, stamp = 0, cpu0 = 0;
     while (got < n && zmq_msg_recv(&m, s, 0) >= 0) {
+        if (got == 0 && cpu0 == 0)
+            cpu0 = cpu_ns(0);
         if (zmq_msg_more(&m)) {
             if (stamps) {
                 const char *t = zmq_msg_data(&m);
@@ -187,13 +216,13 @@ static int bare_receiver_main(const char *ep, uint64_t n, bool stamps)
             age[got] = now_ns() - stamp;
         got++;
     }
-    uint64_t done = now_ns();
+    uint64_t done = now_ns(), cpu = cpu_ns(0) - cpu0;
     zmq_msg_close(&m);
     zmq_close(s);
     zmq_ctx_term(ctx);
     if (got < n)
         return 1;
-    printf("done %llu\n", (unsigned long long)done);
+    printf("done %llu %llu\n", (unsigned long long)done, (unsigned long long)cpu);
     for (uint64_t i = 0; stamps && i < n; i++)
         printf("%llu\n", (unsigned long long)age[i]);
     free(age);
@@ -253,15 +282,21 @@ static char *bare_run(void *ctx, const pool *p, uint64_t n, double rate, bool st
     return text;
 }
 
-static double bare_rate(void *ctx, const pool *p, uint64_t n)
+/* A rate run: messages per second, and the receiver's CPU time (all its
+ * threads) per message, less sensitive than the rate to what else runs. */
+typedef struct rate_run {
+    double rate, cpu_ns;
+} rate_run;
+
+static rate_run bare_rate(void *ctx, const pool *p, uint64_t n)
 {
     uint64_t t0;
-    unsigned long long done = 0;
+    unsigned long long done = 0, cpu = 0;
     char *text = bare_run(ctx, p, n, 0, false, &t0);
-    if (sscanf(text, "done %llu", &done) != 1 || done <= t0)
+    if (sscanf(text, "done %llu %llu", &done, &cpu) != 2 || done <= t0)
         die("bare loop: no done line");
     free(text);
-    return (double)n * 1e9 / (double)(done - t0);
+    return (rate_run){(double)n * 1e9 / (double)(done - t0), (double)cpu / (double)n};
 }
 
 /* --- the hub --- */
@@ -421,7 +456,7 @@ static char *wait_probe(const char *path, double timeout_s, uint64_t *done_ns)
 /* Ingest: the hub is the only member, so every message is claimed and
  * processed by its consumer (the probe plugin, one worker); the rate is n
  * over the time from the first send to the n-th message processed. */
-static double hub_rate(void *ctx, const pool *p, uint64_t n)
+static rate_run hub_rate(void *ctx, const pool *p, uint64_t n)
 {
     char out[256], consumer[512];
     run_path(out, sizeof out, "rate");
@@ -429,12 +464,13 @@ static double hub_rate(void *ctx, const pool *p, uint64_t n)
              (unsigned long long)n);
     int port;
     void *pub = hub_with_publisher(ctx, &port, "a", consumer, "100000");
-    uint64_t t0 = now_ns(), done;
+    uint64_t cpu0 = cpu_ns(hub_pid), t0 = now_ns(), done;
     blast(pub, p, n);
     free(wait_probe(out, 120, &done));
+    uint64_t cpu = cpu_ns(hub_pid) - cpu0;
     hub_stop(true);
     zmq_close(pub);
-    return (double)n * 1e9 / (double)(done - t0);
+    return (rate_run){(double)n * 1e9 / (double)(done - t0), (double)cpu / (double)n};
 }
 
 /* Send n messages at a steady rate. The publisher sleeps until the next
@@ -603,6 +639,7 @@ static void usage(FILE *out)
             "  --latency-count N   messages per latency run (default 100000)\n"
             "  --memory-count N    queued messages in the memory run (default 100000)\n"
             "  --repeat N          rate runs per size and side (default 5)\n"
+            "  --ingest-only       only the rate runs (to compare two builds)\n"
             "  --markdown          print the results as a Markdown table\n",
             HS_BENCH_HUB_BIN);
 }
@@ -620,11 +657,12 @@ int main(int argc, char **argv)
         {"markdown", no_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {"repeat", required_argument, NULL, 'R'},
+        {"ingest-only", no_argument, NULL, 'I'},
         {NULL, 0, NULL, 0},
     };
     hub_bin = HS_BENCH_HUB_BIN;
     uint64_t count = 300000, lat_count = 100000, mem_count = 100000;
-    bool markdown = false;
+    bool markdown = false, ingest_only = false;
     unsigned repeat = 5;
     int opt;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -651,6 +689,9 @@ int main(int argc, char **argv)
             repeat = (unsigned)strtoul(optarg, NULL, 10);
             repeat = repeat ? repeat : 1;
             break;
+        case 'I':
+            ingest_only = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -671,11 +712,12 @@ int main(int argc, char **argv)
         die("mkdtemp: %s", strerror(errno));
     void *ctx = zmq_ctx_new();
     static const size_t sizes[] = {200, 2048};
-    double bare[2], hub[2], ratio[2], ratio_lo[2], ratio_hi[2];
+    double bare[2], hub[2], ratio[2], ratio_lo[2], ratio_hi[2], bare_cpu[2], hub_cpu[2];
     latency lat[3], bare_lat[3];
     double *b = calloc(repeat, sizeof *b), *h = calloc(repeat, sizeof *h),
-           *r = calloc(repeat, sizeof *r);
-    if (b == NULL || h == NULL || r == NULL)
+           *r = calloc(repeat, sizeof *r), *bc = calloc(repeat, sizeof *bc),
+           *hc = calloc(repeat, sizeof *hc);
+    if (b == NULL || h == NULL || r == NULL || bc == NULL || hc == NULL)
         die("out of memory");
     double msg_size = 0;
     for (int i = 0; i < 2; i++) {
@@ -684,23 +726,36 @@ int main(int argc, char **argv)
         /* Alternate which side goes first, so that a drift in the machine's
          * load touches both alike; each ratio compares neighbouring runs. */
         for (unsigned k = 0; k < repeat; k++) {
+            rate_run br, hr;
             if (k % 2 == 0) {
-                b[k] = bare_rate(ctx, &p, count);
-                h[k] = hub_rate(ctx, &p, count);
+                br = bare_rate(ctx, &p, count);
+                hr = hub_rate(ctx, &p, count);
             } else {
-                h[k] = hub_rate(ctx, &p, count);
-                b[k] = bare_rate(ctx, &p, count);
+                hr = hub_rate(ctx, &p, count);
+                br = bare_rate(ctx, &p, count);
             }
+            b[k] = br.rate, bc[k] = br.cpu_ns, h[k] = hr.rate, hc[k] = hr.cpu_ns;
             r[k] = h[k] / b[k];
             fprintf(stderr,
-                    "hub_ingest: %zu-byte run %u: bare %.0f msg/s, hub %.0f msg/s (%.0f%%)\n",
-                    sizes[i], k + 1, b[k], h[k], 100 * r[k]);
+                    "hub_ingest: %zu-byte run %u: bare %.0f msg/s (%.0f ns CPU each), hub %.0f "
+                    "msg/s (%.0f ns CPU each): %.0f%%\n",
+                    sizes[i], k + 1, b[k], bc[k], h[k], hc[k], 100 * r[k]);
         }
         bare[i] = median(b, repeat);
         hub[i] = median(h, repeat);
+        bare_cpu[i] = median(bc, repeat);
+        hub_cpu[i] = median(hc, repeat);
         ratio[i] = median(r, repeat);
         ratio_lo[i] = r[0];
         ratio_hi[i] = r[repeat - 1];
+        if (ingest_only) {
+            fprintf(stderr,
+                    "hub_ingest: %zu-byte median: bare %.0f, hub %.0f msg/s, ratio %.0f%%; CPU "
+                    "per message: bare %.0f ns, hub %.0f ns\n",
+                    sizes[i], bare[i], hub[i], 100 * ratio[i], bare_cpu[i], hub_cpu[i]);
+            pool_free(&p);
+            continue;
+        }
         lat[i] = hub_latency(ctx, &p, lat_count, hub[i] / 2);
         bare_lat[i] = bare_latency(ctx, &p, lat_count, hub[i] / 2);
         lat[i].size = bare_lat[i].size = sizes[i];
@@ -720,6 +775,13 @@ int main(int argc, char **argv)
     free(b);
     free(h);
     free(r);
+    free(bc);
+    free(hc);
+    if (ingest_only) {
+        zmq_ctx_term(ctx);
+        rmdir(run_dir);
+        return 0;
+    }
     pool p;
     pool_build(&p, 200);
     double per_msg = bytes_per_queued(ctx, &p, mem_count);
@@ -737,6 +799,9 @@ int main(int argc, char **argv)
                  "hub %.0f msg/s, bare loop %.0f msg/s: %.0f%% (runs %.0f-%.0f%%; goal >= 80%%)",
                  hub[i], bare[i], 100 * ratio[i], 100 * ratio_lo[i], 100 * ratio_hi[i]);
         printf(fmt_row, what, v);
+        snprintf(v, sizeof v, "CPU per message (all threads): hub %.0f ns, bare loop %.0f ns",
+                 hub_cpu[i], bare_cpu[i]);
+        printf(fmt_row, "", v);
     }
     for (int i = 0; i < 3; i++) {
         snprintf(what, sizeof what, "latency, %zu-byte messages at %.0f msg/s", lat[i].size,
