@@ -97,9 +97,13 @@ int hs_cli_view(hs_view **out, const char *members, const char *hash, const char
                 hs_cli_error("--members: duplicate member '%s'", list[i].name);
                 break;
             }
-    } else if (rc == HS_ERANGE) {
+    } else if (rc == HS_ERANGE && info->max_members != 0 && n > info->max_members) {
         hs_cli_error("placement '%s' takes at most %zu members, %zu given", placement,
                      info->max_members, n);
+    } else if (rc == HS_ERANGE) {
+        hs_cli_error("placement '%s' cannot hold these members: the weights are too large "
+                     "(use small weights, e.g. 1 to 100) or the list too long",
+                     placement);
     } else if (rc != HS_OK) {
         hs_cli_error("cannot build the view: %s", hs_strerror(rc));
     }

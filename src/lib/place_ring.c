@@ -16,7 +16,10 @@
 #include <xxhash.h>
 
 #define DEFAULT_POINTS_PER_WEIGHT 160
-#define MAX_POINTS ((size_t)1 << 31)
+/* Weights are absolute (so that a change moves only the changed member's
+ * keys), and a careless weight (memory in bytes, say) would ask for billions
+ * of points: refuse past 16M points (about 400 MB while building). */
+#define MAX_POINTS ((size_t)1 << 24)
 #define MAX_INDEX_BITS 24
 #define SMALL_R 16
 

@@ -494,6 +494,23 @@ static void test_maglev_limits(void **state)
     free(names);
 }
 
+/* A weight given in bytes must not ask the ring for billions of points:
+ * refused, and the place keeps answering as before. */
+static void test_ring_refuses_absurd_weights(void **state)
+{
+    (void)state;
+    hs_place *p;
+    assert_int_equal(hs_place_new(&p, "ring", NULL), HS_OK);
+    assert_int_equal(hs_place_add(p, "small", 2), HS_OK);
+    assert_int_equal(hs_place_add(p, "huge", 1e9), HS_ERANGE);
+    assert_int_equal(hs_place_size(p), 1);
+    hs_member_id id;
+    assert_int_equal(hs_place_lookup(p, 12345, &id), HS_OK);
+    assert_string_equal(hs_place_member_name(p, id), "small");
+    assert_int_equal(hs_place_add(p, "big", 1000), HS_OK);
+    hs_place_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_rendezvous_matches_its_definition),
         cmocka_unit_test(test_maglev_matches_the_paper_population),
         cmocka_unit_test(test_maglev_limits),
+        cmocka_unit_test(test_ring_refuses_absurd_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
