@@ -80,6 +80,34 @@ static void test_queue_done_peek_removes_the_head_and_returns_the_next(void **st
     hs__queue_destroy(&q);
 }
 
+static void test_msg_block_is_reused_only_when_its_size_fits(void **state)
+{
+    (void)state;
+    char body[1000];
+    memset(body, 'x', sizeof body);
+    hs__msg *a = hs__msg_new("t", 1, body, 200, 0, 1);
+    assert_non_null(a);
+    void *block = a;
+    hs__msg_release(a);
+    /* Same size: the released block comes back, filled anew. */
+    hs__msg *b = hs__msg_new("u", 1, body + 1, 200, 7, 1);
+    assert_ptr_equal(b, block);
+    assert_string_equal(hs__msg_topic(b), "u");
+    assert_int_equal(b->body_len, 200);
+    assert_int_equal(b->received_ns, 7);
+    assert_int_equal(b->body[200], '\0');
+    hs__msg_release(b);
+    /* Much smaller: not held in the big block. */
+    hs__msg *c = hs__msg_new("t", 1, body, 10, 0, 1);
+    assert_non_null(c);
+    assert_string_equal(c->body, "xxxxxxxxxx");
+    hs__msg_release(c);
+    hs__msg *d = hs__msg_new("t", 1, body, sizeof body, 0, 2);
+    assert_non_null(d);
+    hs__msg_release(d);
+    hs__msg_release(d);
+}
+
 static void test_queue_full_drop_mode_refuses_at_once(void **state)
 {
     (void)state;
@@ -193,6 +221,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_queue_is_fifo_and_peek_keeps_the_head),
         cmocka_unit_test(test_queue_done_peek_removes_the_head_and_returns_the_next),
+        cmocka_unit_test(test_msg_block_is_reused_only_when_its_size_fits),
         cmocka_unit_test(test_queue_full_drop_mode_refuses_at_once),
         cmocka_unit_test(test_queue_full_block_mode_gives_up_on_abort),
         cmocka_unit_test(test_queue_close_drains_then_reports_closed),
