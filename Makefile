@@ -3,6 +3,7 @@
 #   make test   install missing Debian packages, build, run every test
 BUILD ?= build
 JOBS ?= 2
+FUZZ_RUNS ?= 0
 CMAKE_FLAGS ?=
 
 .PHONY: all deps build test demo test-asan test-tsan fuzz bench format clean
@@ -34,7 +35,7 @@ test-tsan:
 # The libFuzzer targets (clang, ASan+UBSan), each for a bounded time on its
 # seed corpus (fuzz/CMakeLists.txt, HS_FUZZ_SECONDS).
 fuzz:
-	HS_DEPS_SANITIZERS=1 CC=clang $(MAKE) build BUILD=build-fuzz CMAKE_FLAGS="-DHS_BUILD_FUZZ=ON -DHS_SANITIZE=address,undefined -DHS_BUILD_BENCH=OFF -DHS_BUILD_TESTS=OFF"
+	HS_DEPS_SANITIZERS=1 CC=clang $(MAKE) build BUILD=build-fuzz CMAKE_FLAGS="-DHS_BUILD_FUZZ=ON -DHS_FUZZ_RUNS=$(FUZZ_RUNS) -DHS_SANITIZE=address,undefined -DHS_BUILD_BENCH=OFF -DHS_BUILD_TESTS=OFF"
 	ctest --test-dir build-fuzz --output-on-failure -j $(JOBS) -L fuzz
 
 bench: build
