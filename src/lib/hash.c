@@ -32,34 +32,32 @@ static int hash_md5(const void *key, size_t len, const uint8_t *secret, uint64_t
     return HS_OK;
 }
 
-/* zlib takes uInt lengths; feed large keys in slices. */
-static int hash_crc32(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
+/* zlib's checksums take uInt lengths: feed large keys in slices. */
+static uint64_t zlib_checksum(uLong (*update)(uLong, const Bytef *, uInt), const void *key,
+                              size_t len)
 {
-    (void)secret;
     const unsigned char *p = key;
-    uLong crc = crc32(0L, Z_NULL, 0);
+    uLong sum = update(0L, Z_NULL, 0);
     while (len > 0) {
         uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
-        crc = crc32(crc, p, n);
+        sum = update(sum, p, n);
         p += n;
         len -= n;
     }
-    *out = (uint64_t)crc;
+    return (uint64_t)sum;
+}
+
+static int hash_crc32(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
+{
+    (void)secret;
+    *out = zlib_checksum(crc32, key, len);
     return HS_OK;
 }
 
 static int hash_adler32(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
 {
     (void)secret;
-    const unsigned char *p = key;
-    uLong a = adler32(0L, Z_NULL, 0);
-    while (len > 0) {
-        uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
-        a = adler32(a, p, n);
-        p += n;
-        len -= n;
-    }
-    *out = (uint64_t)a;
+    *out = zlib_checksum(adler32, key, len);
     return HS_OK;
 }
 
