@@ -3,6 +3,7 @@
  * libsodium); FNV-1a and `int` are a few lines and have no library. */
 #include "hashspace/hash.h"
 #include "hashspace/error.h"
+#include "hash_xxh3_avx2.h"
 
 /* MD5() is deprecated in OpenSSL 3 in favour of EVP, but EVP_Digest looks
  * the algorithm up on every call: 2.2 us per short key here against 0.3 us
@@ -61,9 +62,19 @@ static int hash_adler32(const void *key, size_t len, const uint8_t *secret, uint
     return HS_OK;
 }
 
+/* Past 240 bytes XXH3 runs its vector loop, twice as fast with AVX2 as with
+ * the SSE2 of Debian's build (1 KiB: about 45 ns against 90 ns here). */
+#define XXH3_VECTOR_MIN 240
+
 static int hash_xxh3(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
 {
     (void)secret;
+#if HS_HAVE_XXH3_AVX2
+    if (len > XXH3_VECTOR_MIN && __builtin_cpu_supports("avx2")) {
+        *out = hs__xxh3_avx2(key, len);
+        return HS_OK;
+    }
+#endif
     *out = XXH3_64bits(key, len);
     return HS_OK;
 }

@@ -14,6 +14,8 @@
 #include "hashspace/error.h"
 #include "hashspace/hash.h"
 
+#include <xxhash.h>
+
 static uint64_t hash_of(hs_hash_id id, const void *key, size_t len)
 {
     uint64_t h = 0;
@@ -342,6 +344,31 @@ static void test_registry_rejects_unknown_names_and_ids(void **state)
     assert_int_equal(hs_hash(HS_HASH__COUNT, "x", 1, &out), HS_EUNKNOWN_HASH);
 }
 
+/* xxh3 takes an AVX2 build of XXH3 for long keys on CPUs that have it: its
+ * answers must be libxxhash's, at every length around the vector loop's
+ * block and stripe sizes. */
+static void test_xxh3_equals_libxxhash_at_every_length(void **state)
+{
+    (void)state;
+    static unsigned char buf[5000];
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        buf[i] = (unsigned char)x;
+    }
+    for (size_t len = 0; len <= sizeof buf; len += len < 1100 ? 1 : 61) {
+        for (size_t off = 0; off < 3; off++) {
+            if (off + len > sizeof buf)
+                continue;
+            uint64_t ours;
+            assert_int_equal(hs_hash(HS_HASH_XXH3, buf + off, len, &ours), HS_OK);
+            assert_true(ours == XXH3_64bits(buf + off, len));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_int_rejects_what_is_not_a_uint64),
         cmocka_unit_test(test_registry_lists_and_finds_every_hash),
         cmocka_unit_test(test_registry_rejects_unknown_names_and_ids),
+        cmocka_unit_test(test_xxh3_equals_libxxhash_at_every_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
