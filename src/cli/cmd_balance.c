@@ -2,6 +2,7 @@
  * list by default) split over N servers by first letter, by each hash and by
  * each placement method, with peak-to-mean, standard deviation and a
  * chi-square test. The experiment lives in bench/balance.c. */
+#include "cli_report.h"
 #include "cli_util.h"
 #include "commands.h"
 
@@ -107,21 +108,12 @@ int hs_cmd_balance(int argc, char **argv)
         hs_cli_error("balance: --keys and --generate exclude each other");
         return 2;
     }
-    if (outdir != NULL && mkdir(outdir, 0777) != 0 && errno != EEXIST) {
-        hs_cli_error("--out: cannot create directory %s", outdir);
-        return 2;
-    }
-    bench_report *r = bench_report_new(format, "balance", outdir);
-    if (r == NULL) {
-        hs_cli_error("out of memory");
-        return 1;
-    }
+    int open_status;
+    bench_report *r = hs_cli_report_open(format, "balance", outdir, &open_status);
+    if (r == NULL)
+        return open_status;
     int status = bench_balance_run(r, &o);
-    if (bench_report_finish(r) != 0) {
-        hs_cli_error("balance: writing the results failed");
-        status = 1;
-    }
-    return status;
+    return hs_cli_report_close(r, "balance", status);
 }
 
 #else

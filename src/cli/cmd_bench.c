@@ -2,6 +2,7 @@
  * hash and placement method, comparisons with peers, and `all`, which runs
  * every experiment (with `balance` and `movement`) and writes one CSV per
  * table for the plots (bench/plots.sh). The measurements live in bench/. */
+#include "cli_report.h"
 #include "cli_util.h"
 #include "commands.h"
 
@@ -139,17 +140,12 @@ int hs_cmd_bench(int argc, char **argv)
                      what);
         return 2;
     }
-    if (outdir != NULL && mkdir(outdir, 0777) != 0 && errno != EEXIST) {
-        hs_cli_error("--out: cannot create directory %s", outdir);
-        return 2;
-    }
     char command[64];
     snprintf(command, sizeof command, "bench %s%s", what, quick ? " --quick" : "");
-    bench_report *r = bench_report_new(format, command, outdir);
-    if (r == NULL) {
-        hs_cli_error("out of memory");
-        return 1;
-    }
+    int open_status;
+    bench_report *r = hs_cli_report_open(format, command, outdir, &open_status);
+    if (r == NULL)
+        return open_status;
     place.quick = peers.quick = quick;
     int status = 0;
     if (all || strcmp(what, "hashes") == 0) {
@@ -170,11 +166,7 @@ int hs_cmd_bench(int argc, char **argv)
     }
     if (all || strcmp(what, "peers") == 0)
         status |= bench_peers_run(r, &peers);
-    if (bench_report_finish(r) != 0) {
-        hs_cli_error("bench: writing the results failed");
-        status = 1;
-    }
-    return status;
+    return hs_cli_report_close(r, "bench", status);
 }
 
 #else

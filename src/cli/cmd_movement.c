@@ -2,6 +2,7 @@
  * many keys change owner when one member joins or leaves, against the ideal,
  * and whether any key moves between two members that stayed. The experiment
  * lives in bench/movement.c. */
+#include "cli_report.h"
 #include "cli_util.h"
 #include "commands.h"
 
@@ -118,21 +119,12 @@ int hs_cmd_movement(int argc, char **argv)
         hs_cli_error("movement: unexpected argument '%s'", argv[optind]);
         return 2;
     }
-    if (outdir != NULL && mkdir(outdir, 0777) != 0 && errno != EEXIST) {
-        hs_cli_error("--out: cannot create directory %s", outdir);
-        return 2;
-    }
-    bench_report *r = bench_report_new(format, "movement", outdir);
-    if (r == NULL) {
-        hs_cli_error("out of memory");
-        return 1;
-    }
+    int open_status;
+    bench_report *r = hs_cli_report_open(format, "movement", outdir, &open_status);
+    if (r == NULL)
+        return open_status;
     int status = bench_movement_run(r, &o);
-    if (bench_report_finish(r) != 0) {
-        hs_cli_error("movement: writing the results failed");
-        status = 1;
-    }
-    return status;
+    return hs_cli_report_close(r, "movement", status);
 }
 
 #else
