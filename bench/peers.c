@@ -89,6 +89,30 @@ static double time_jump_ref(const uint64_t *h, size_t n, int32_t buckets)
     return (double)(t1 - t0) / (double)n;
 }
 
+static double time_jump_ours(const uint64_t *h, size_t n, uint32_t buckets)
+{
+    uint64_t acc = 0, t0 = bench_now_ns();
+    for (size_t i = 0; i < n; i++)
+        acc += hs_jump_bucket(h[i], buckets);
+    uint64_t t1 = bench_now_ns();
+    bench_consume(acc);
+    return (double)(t1 - t0) / (double)n;
+}
+
+static double time_place_many(const hs_place *p, const uint64_t *h, size_t n)
+{
+    hs_member_id ids[4096];
+    uint64_t acc = 0, t0 = bench_now_ns();
+    for (size_t at = 0; at < n; at += 4096) {
+        size_t len = n - at < 4096 ? n - at : 4096;
+        hs_place_lookup_many(p, h + at, len, ids);
+        acc += ids[len - 1];
+    }
+    uint64_t t1 = bench_now_ns();
+    bench_consume(acc);
+    return (double)(t1 - t0) / (double)n;
+}
+
 static double time_place(const hs_place *p, const uint64_t *h, size_t n)
 {
     uint64_t acc = 0, t0 = bench_now_ns();
@@ -128,21 +152,30 @@ static int peers_jump(peers_ctx *c)
         for (size_t i = 0; i < n_hashes; i++) {
             hs_member_id id;
             hs_place_lookup(p, h[i], &id);
-            differ += id != (hs_member_id)bench_jump_ref(h[i], (int32_t)n);
+            int32_t want = bench_jump_ref(h[i], (int32_t)n);
+            differ +=
+                id != (hs_member_id)want || hs_jump_bucket(h[i], (uint32_t)n) != (uint32_t)want;
         }
-        /* Each round alternates the two sides every BLOCK hashes, so that
-         * both sample the machine in the same moments. */
+        /* Each round alternates the sides every BLOCK hashes, so that all
+         * sample the machine in the same moments. Ours, against the
+         * reference, is the library's bucket function (both out-of-line
+         * calls); the placement's lookup, one call per key and in batches,
+         * is shown beside them. */
         enum { BLOCK = 4096 };
-        double ref[REPS_MAX], ours[REPS_MAX];
+        double ref[REPS_MAX], ours[REPS_MAX], place[REPS_MAX], many[REPS_MAX];
         for (int k = 0; k < c->reps; k++) {
-            double ref_sum = 0, ours_sum = 0;
+            double sum[4] = {0, 0, 0, 0};
             for (size_t at = 0; at < n_hashes; at += BLOCK) {
                 size_t len = n_hashes - at < BLOCK ? n_hashes - at : BLOCK;
-                ref_sum += time_jump_ref(h + at, len, (int32_t)n) * (double)len;
-                ours_sum += time_place(p, h + at, len) * (double)len;
+                sum[0] += time_jump_ref(h + at, len, (int32_t)n) * (double)len;
+                sum[1] += time_jump_ours(h + at, len, (uint32_t)n) * (double)len;
+                sum[2] += time_place(p, h + at, len) * (double)len;
+                sum[3] += time_place_many(p, h + at, len) * (double)len;
             }
-            ref[k] = ref_sum / (double)n_hashes;
-            ours[k] = ours_sum / (double)n_hashes;
+            ref[k] = sum[0] / (double)n_hashes;
+            ours[k] = sum[1] / (double)n_hashes;
+            place[k] = sum[2] / (double)n_hashes;
+            many[k] = sum[3] / (double)n_hashes;
         }
         hs_place_free(p);
         double ref_ns = bench_median(ref, (size_t)c->reps);
@@ -153,8 +186,12 @@ static int peers_jump(peers_ctx *c)
         snprintf(check, sizeof check, "%zu of %zu answers differ", differ, n_hashes);
         snprintf(what, sizeof what, "jump reference code (bench/jump_ref.c), %zu buckets", n);
         detail(c, what, ref_ns, check);
-        snprintf(what, sizeof what, "hs_place_lookup jump, %zu buckets", n);
+        snprintf(what, sizeof what, "hs_jump_bucket, %zu buckets", n);
         detail(c, what, ours_ns, NULL);
+        snprintf(what, sizeof what, "hs_place_lookup jump, %zu buckets", n);
+        detail(c, what, bench_median(place, (size_t)c->reps), NULL);
+        snprintf(what, sizeof what, "hs_place_lookup_many jump, %zu buckets", n);
+        detail(c, what, bench_median(many, (size_t)c->reps), NULL);
     }
     free(h);
     return rc;

@@ -106,6 +106,21 @@ int hs_place_lookup(const hs_place *p, uint64_t hash, hs_member_id *out);
  * out[1] takes over if out[0] is gone, ... *got = min(r, size). */
 int hs_place_lookup_n(const hs_place *p, uint64_t hash, hs_member_id *out, size_t r, size_t *got);
 
+/* Many owners in one call: out[i] is the owner of hashes[i], i < n. The
+ * method is dispatched once, not per key, so this is the fastest way to
+ * place a batch. HS_EEMPTY when there are no members (out untouched). */
+int hs_place_lookup_many(const hs_place *p, const uint64_t *hashes, size_t n, hs_member_id *out);
+
+/* The bucket functions alone, for callers that number their own buckets
+ * 0 .. n-1 and need no hs_place: the bucket of `hash` among n, for n >= 1
+ * (0 when n is 0). Growing n to n + 1 moves only keys to bucket n.
+ * hs_jump_bucket gives exactly the answers of Lamping & Veach's reference
+ * code (which takes an int32 count: n is capped at 2^31);
+ * hs_jumpback_bucket is JumpBackHash (any n < 2^32), with the answers of the
+ * `jumpback` method. */
+uint32_t hs_jump_bucket(uint64_t hash, uint32_t n);
+uint32_t hs_jumpback_bucket(uint64_t hash, uint32_t n);
+
 /* Consistent hashing with bounded loads (Mirrokni, Thorup, Zadimoghaddam):
  * the first member in preference order whose load is below
  * ceil(c * (total + 1) * weight / total_weight). loads is indexed by member

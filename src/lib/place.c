@@ -386,6 +386,22 @@ int hs_place_lookup(const hs_place *p, uint64_t hash, hs_member_id *out)
     return p->ops->lookup(p->state, hash, out);
 }
 
+int hs_place_lookup_many(const hs_place *p, const uint64_t *hashes, size_t n, hs_member_id *out)
+{
+    if (p->size == 0)
+        return HS_EEMPTY;
+    if (p->ops->lookup_many != NULL) {
+        p->ops->lookup_many(p->state, hashes, n, out);
+        return HS_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int rc = p->ops->lookup(p->state, hashes[i], &out[i]);
+        if (rc != HS_OK)
+            return rc;
+    }
+    return HS_OK;
+}
+
 int hs_place_lookup_n(const hs_place *p, uint64_t hash, hs_member_id *out, size_t r, size_t *got)
 {
     *got = 0;

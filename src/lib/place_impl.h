@@ -38,6 +38,9 @@ typedef struct hs__place_ops {
     int (*lookup)(const void *state, uint64_t hash, hs_member_id *out);
     /* r >= 1 and r <= the member count when called. */
     int (*lookup_n)(const void *state, uint64_t hash, hs_member_id *out, size_t r, size_t *got);
+    /* Optional: out[i] = lookup(hashes[i]) for i < n, with the method's
+     * lookup inlined in the loop. NULL: place.c calls lookup n times. */
+    void (*lookup_many)(const void *state, const uint64_t *hashes, size_t n, hs_member_id *out);
 } hs__place_ops;
 
 /* One line per method: X(symbol). The method file defines
@@ -73,6 +76,22 @@ typedef struct hs__buckets {
 static inline hs_member_id hs__bucket_member(const hs__buckets *s, size_t b)
 {
     return s->identity ? (hs_member_id)b : s->ids[b];
+}
+
+/* lookup_many for a bucket method: out[i] is the member in bucket
+ * fn(hashes[i], n). Always inlined, so that a method passing its own static
+ * bucket function gets a loop with that function inlined. */
+__attribute__((always_inline)) static inline void
+hs__buckets_lookup_many(const hs__buckets *s, uint32_t (*fn)(uint64_t, uint32_t),
+                        const uint64_t *hashes, size_t n, hs_member_id *out)
+{
+    uint32_t buckets = (uint32_t)s->n;
+    if (s->identity)
+        for (size_t i = 0; i < n; i++)
+            out[i] = fn(hashes[i], buckets);
+    else
+        for (size_t i = 0; i < n; i++)
+            out[i] = s->ids[fn(hashes[i], buckets)];
 }
 
 int hs__buckets_init(void **state, const hs_place_opts *opts);

@@ -28,6 +28,92 @@ static void test_jump_matches_jumper_slots(void **state)
     hs_place_free(p);
 }
 
+/* The paper's reference code (Lamping & Veach 2014, figure 1), in C. */
+static int32_t paper_jump(uint64_t key, int32_t num_buckets)
+{
+    int64_t b = -1, j = 0;
+    while (j < num_buckets) {
+        b = j;
+        key = key * 2862933555777941757ULL + 1;
+        j = (int64_t)((double)(b + 1) * ((double)(1LL << 31) / (double)((key >> 33) + 1)));
+    }
+    return (int32_t)b;
+}
+
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* hs_jump_bucket unrolls and reorders the paper's loop; its answers must be
+ * the paper's, bit for bit, at small counts (where the unrolled steps
+ * decide), large ones (where the loop goes on) and the int32 limit. Keys
+ * include 0 and all-ones, whose LCG steps hit the extremes of the division. */
+static void test_jump_bucket_is_the_papers_code(void **state)
+{
+    (void)state;
+    const int32_t counts[] = {1,    2,     3,      4,       5,       6,         7,
+                              8,    9,     10,     11,      16,      17,        100,
+                              1000, 65537, 999983, 1 << 24, 1 << 30, INT32_MAX, 123456789};
+    uint64_t seed = 7;
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        int32_t n = counts[c];
+        assert_int_equal(hs_jump_bucket(0, (uint32_t)n), paper_jump(0, n));
+        assert_int_equal(hs_jump_bucket(UINT64_MAX, (uint32_t)n), paper_jump(UINT64_MAX, n));
+        for (int k = 0; k < 20000; k++) {
+            uint64_t key = k < 1000 ? (uint64_t)k : splitmix(&seed);
+            assert_int_equal(hs_jump_bucket(key, (uint32_t)n), paper_jump(key, n));
+        }
+    }
+    assert_int_equal(hs_jump_bucket(12345, 0), 0);
+    /* Above 2^31 the count is capped, so the answer is still in range. */
+    assert_true(hs_jump_bucket(splitmix(&seed), UINT32_MAX) <= (1u << 31));
+}
+
+/* The placements answer as the bucket functions do, one key at a time or
+ * many at once, also once a middle member is gone (buckets no longer equal
+ * member ids) and for a method that has no batch loop of its own (ring). */
+static void test_lookup_many_and_bucket_functions_agree(void **state)
+{
+    (void)state;
+    const char *methods[] = {"jump", "jumpback", "ring", "modulo"};
+    enum { N_KEYS = 3000, MEMBERS = 37 };
+    uint64_t hashes[N_KEYS], seed = 3;
+    for (size_t i = 0; i < N_KEYS; i++)
+        hashes[i] = splitmix(&seed);
+    for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+        hs_place *p;
+        assert_int_equal(hs_place_new(&p, methods[m], NULL), HS_OK);
+        hs_member_id many[N_KEYS];
+        assert_int_equal(hs_place_lookup_many(p, hashes, N_KEYS, many), HS_EEMPTY);
+        char name[16];
+        for (int i = 0; i < MEMBERS; i++) {
+            snprintf(name, sizeof name, "m%02d", i);
+            assert_int_equal(hs_place_add(p, name, 1), HS_OK);
+        }
+        for (int round = 0; round < 2; round++) {
+            assert_int_equal(hs_place_lookup_many(p, hashes, N_KEYS, many), HS_OK);
+            for (size_t i = 0; i < N_KEYS; i++) {
+                hs_member_id one;
+                assert_int_equal(hs_place_lookup(p, hashes[i], &one), HS_OK);
+                assert_int_equal(many[i], one);
+                if (round == 1)
+                    continue;
+                if (strcmp(methods[m], "jump") == 0)
+                    assert_int_equal(one, hs_jump_bucket(hashes[i], MEMBERS));
+                if (strcmp(methods[m], "jumpback") == 0)
+                    assert_int_equal(one, hs_jumpback_bucket(hashes[i], MEMBERS));
+            }
+            if (round == 0)
+                assert_int_equal(hs_place_remove(p, "m05"), HS_OK);
+        }
+        hs_place_free(p);
+    }
+}
+
 static void test_jump_replicas_are_distinct_and_start_with_owner(void **state)
 {
     (void)state;
@@ -119,6 +205,8 @@ static void test_place_remove_middle_then_readd_keeps_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_jump_bucket_is_the_papers_code),
+        cmocka_unit_test(test_lookup_many_and_bucket_functions_agree),
         cmocka_unit_test(test_jump_matches_jumper_slots),
         cmocka_unit_test(test_jump_replicas_are_distinct_and_start_with_owner),
         cmocka_unit_test(test_modulo_is_hash_mod_n),

@@ -81,10 +81,11 @@ static uint64_t stream_at(uint64_t seed, uint64_t k)
 }
 
 /* The definition, literally: list every active index of every interval
- * (interval i has an active index when bit i of value 0 is set; its largest
- * is 2^i + (value 1+i mod 2^i); below the largest of the top interval, the
- * record lows of the 32-bit draws from value 64 on), then take the largest
- * below n. */
+ * (with r = value 0 and x = low32(r) ^ high32(r), interval i has an active
+ * index when bit i of x is set; its largest is 2^i + (h mod 2^i), h being
+ * high32(r) when bits 0..i of x have odd parity and low32(r) when even;
+ * below the largest of the top interval, the record lows of the 32-bit draws
+ * from value 64 on), then take the largest below n. */
 static uint32_t jumpback_reference(uint64_t hash, uint32_t n)
 {
     uint32_t active[128];
@@ -93,12 +94,17 @@ static uint32_t jumpback_reference(uint64_t hash, uint32_t n)
     int top = 0;
     while ((2ull << top) <= n - 1)
         top++;
-    uint64_t bits = stream_at(hash, 0);
+    uint64_t r = stream_at(hash, 0);
+    uint32_t x = (uint32_t)r ^ (uint32_t)(r >> 32);
     for (int i = 0; i <= top && n > 1; i++) {
-        if (!((bits >> i) & 1))
+        if (!((x >> i) & 1))
             continue;
+        int ones = 0;
+        for (int k = 0; k <= i; k++)
+            ones += (x >> k) & 1;
+        uint32_t half = ones % 2 ? (uint32_t)(r >> 32) : (uint32_t)r;
         uint64_t lo = 1ull << i;
-        uint32_t largest = (uint32_t)(lo + stream_at(hash, 1 + (uint64_t)i) % lo);
+        uint32_t largest = (uint32_t)(lo + half % lo);
         active[n_active++] = largest;
         if (i != top)
             continue;
