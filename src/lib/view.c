@@ -162,17 +162,37 @@ int hs_view_owns(const hs_view *v, size_t self, const void *key, size_t len, boo
 int hs_view_owner_many(const hs_view *v, const void *keys, const size_t *lens, size_t n,
                        size_t *owners, size_t *done)
 {
+    /* Blocks of BLOCK keys: hash them all, then place them all in one
+     * hs_place_lookup_many, whose independent lookups overlap in the CPU
+     * instead of each waiting at the end of its own key's hash. */
+    enum { BLOCK = 64 };
+    uint64_t hashes[BLOCK];
+    hs_member_id ids[BLOCK];
     const unsigned char *key = keys;
-    size_t i;
+    size_t placed = 0;
     int rc = HS_OK;
-    for (i = 0; i < n; i++) {
-        rc = hs_view_owner(v, key, lens[i], &owners[i]);
-        if (rc != HS_OK)
-            break;
-        key += lens[i];
+    while (placed < n && rc == HS_OK) {
+        size_t len = n - placed < BLOCK ? n - placed : BLOCK, hashed = 0;
+        for (; hashed < len; hashed++) {
+            rc = hs_hasher_hash(&v->hasher, key, lens[placed + hashed], &hashes[hashed]);
+            if (rc != HS_OK)
+                break;
+            key += lens[placed + hashed];
+        }
+        /* Keys before a failing one are still placed. */
+        if (hashed > 0) {
+            int prc = hs_place_lookup_many(v->place, hashes, hashed, ids);
+            if (prc != HS_OK) {
+                rc = prc;
+                break;
+            }
+            for (size_t i = 0; i < hashed; i++)
+                owners[placed + i] = ids[i];
+            placed += hashed;
+        }
     }
     if (done != NULL)
-        *done = i;
+        *done = placed;
     return rc;
 }
 

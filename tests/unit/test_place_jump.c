@@ -73,6 +73,59 @@ static void test_jump_bucket_is_the_papers_code(void **state)
     assert_true(hs_jump_bucket(splitmix(&seed), UINT32_MAX) <= (1u << 31));
 }
 
+/* The LCG step of the paper's loop, backwards: the key whose step lands on
+ * `after`. */
+static uint64_t lcg_back(uint64_t after)
+{
+    const uint64_t mul = 2862933555777941757ULL;
+    uint64_t inv = mul; /* Newton: each round doubles the correct low bits */
+    for (int i = 0; i < 6; i++)
+        inv *= 2 - mul * inv;
+    return (after - 1) * inv;
+}
+
+/* With a few members the jump placement runs the loop's first steps
+ * unrolled, without branches. It must still be the paper's code exactly: on
+ * random keys, and on keys crafted so that the step-k value r = key >> 33
+ * sits right at the points where a step from bucket m - 1 crosses into
+ * bucket t (r near m * 2^31 / t), for steps 1 to 3. */
+static void test_jump_few_members_is_the_papers_code(void **state)
+{
+    (void)state;
+    uint64_t seed = 11;
+    for (int32_t n = 1; n <= 10; n++) {
+        hs_place *p;
+        assert_int_equal(hs_place_new(&p, "jump", NULL), HS_OK);
+        char name[8];
+        for (int32_t i = 0; i < n; i++) {
+            snprintf(name, sizeof name, "b%d", i);
+            assert_int_equal(hs_place_add(p, name, 1), HS_OK);
+        }
+        size_t checked = 0;
+        for (int k = 0; k < 300000; k++) {
+            uint64_t key = splitmix(&seed);
+            if (k >= 100000) {
+                /* Steps 1..3; m < t <= 8; r within 2 of the crossing. */
+                int steps = 1 + k % 3, m = 1 + (k / 3) % 7, t = 2 + (k / 21) % 7;
+                if (t <= m)
+                    continue;
+                uint64_t r = (uint64_t)m * (1ull << 31) / (uint64_t)t - 1;
+                r += (uint64_t)(k / 147 % 5) - 2;
+                uint64_t state_k = (r << 33) | (splitmix(&seed) >> 31);
+                key = state_k;
+                for (int i = 0; i < steps; i++)
+                    key = lcg_back(key);
+            }
+            hs_member_id id;
+            assert_int_equal(hs_place_lookup(p, key, &id), HS_OK);
+            assert_int_equal(id, paper_jump(key, n));
+            checked++;
+        }
+        assert_true(checked > 200000);
+        hs_place_free(p);
+    }
+}
+
 /* The placements answer as the bucket functions do, one key at a time or
  * many at once, also once a middle member is gone (buckets no longer equal
  * member ids) and for a method that has no batch loop of its own (ring). */
@@ -80,37 +133,40 @@ static void test_lookup_many_and_bucket_functions_agree(void **state)
 {
     (void)state;
     const char *methods[] = {"jump", "jumpback", "ring", "modulo"};
-    enum { N_KEYS = 3000, MEMBERS = 37 };
+    const uint32_t sizes[] = {5, 37}; /* jump: unrolled steps decide, the loop goes on */
+    enum { N_KEYS = 3000 };
     uint64_t hashes[N_KEYS], seed = 3;
     for (size_t i = 0; i < N_KEYS; i++)
         hashes[i] = splitmix(&seed);
-    for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
-        hs_place *p;
-        assert_int_equal(hs_place_new(&p, methods[m], NULL), HS_OK);
-        hs_member_id many[N_KEYS];
-        assert_int_equal(hs_place_lookup_many(p, hashes, N_KEYS, many), HS_EEMPTY);
-        char name[16];
-        for (int i = 0; i < MEMBERS; i++) {
-            snprintf(name, sizeof name, "m%02d", i);
-            assert_int_equal(hs_place_add(p, name, 1), HS_OK);
-        }
-        for (int round = 0; round < 2; round++) {
-            assert_int_equal(hs_place_lookup_many(p, hashes, N_KEYS, many), HS_OK);
-            for (size_t i = 0; i < N_KEYS; i++) {
-                hs_member_id one;
-                assert_int_equal(hs_place_lookup(p, hashes[i], &one), HS_OK);
-                assert_int_equal(many[i], one);
-                if (round == 1)
-                    continue;
-                if (strcmp(methods[m], "jump") == 0)
-                    assert_int_equal(one, hs_jump_bucket(hashes[i], MEMBERS));
-                if (strcmp(methods[m], "jumpback") == 0)
-                    assert_int_equal(one, hs_jumpback_bucket(hashes[i], MEMBERS));
+    for (size_t z = 0; z < 2; z++) {
+        for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++) {
+            hs_place *p;
+            assert_int_equal(hs_place_new(&p, methods[m], NULL), HS_OK);
+            hs_member_id many[N_KEYS];
+            assert_int_equal(hs_place_lookup_many(p, hashes, N_KEYS, many), HS_EEMPTY);
+            char name[16];
+            for (uint32_t i = 0; i < sizes[z]; i++) {
+                snprintf(name, sizeof name, "m%02u", i);
+                assert_int_equal(hs_place_add(p, name, 1), HS_OK);
             }
-            if (round == 0)
-                assert_int_equal(hs_place_remove(p, "m05"), HS_OK);
+            for (int round = 0; round < 2; round++) {
+                assert_int_equal(hs_place_lookup_many(p, hashes, N_KEYS, many), HS_OK);
+                for (size_t i = 0; i < N_KEYS; i++) {
+                    hs_member_id one;
+                    assert_int_equal(hs_place_lookup(p, hashes[i], &one), HS_OK);
+                    assert_int_equal(many[i], one);
+                    if (round == 1)
+                        continue;
+                    if (strcmp(methods[m], "jump") == 0)
+                        assert_int_equal(one, hs_jump_bucket(hashes[i], sizes[z]));
+                    if (strcmp(methods[m], "jumpback") == 0)
+                        assert_int_equal(one, hs_jumpback_bucket(hashes[i], sizes[z]));
+                }
+                if (round == 0)
+                    assert_int_equal(hs_place_remove(p, "m02"), HS_OK);
+            }
+            hs_place_free(p);
         }
-        hs_place_free(p);
     }
 }
 
@@ -206,6 +262,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jump_bucket_is_the_papers_code),
+        cmocka_unit_test(test_jump_few_members_is_the_papers_code),
         cmocka_unit_test(test_lookup_many_and_bucket_functions_agree),
         cmocka_unit_test(test_jump_matches_jumper_slots),
         cmocka_unit_test(test_jump_replicas_are_distinct_and_start_with_owner),
