@@ -24,6 +24,8 @@ from .core import (
     hash_id,
     hash_summary,
     hashes,
+    jump_bucket,
+    jumpback_bucket,
     method_info,
     methods,
 )
@@ -56,6 +58,8 @@ __all__ = [
     "hash_id",
     "hash_summary",
     "hashes",
+    "jump_bucket",
+    "jumpback_bucket",
     "library_path",
     "method_info",
     "methods",

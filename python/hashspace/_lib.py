@@ -164,6 +164,16 @@ hs_place_lookup = _fn("hs_place_lookup", I, VP, ctypes.c_uint64, c_u32_p)
 hs_place_lookup_n = _fn(
     "hs_place_lookup_n", I, VP, ctypes.c_uint64, c_u32_p, SZ, c_size_p
 )
+# Newer than the first release: the binding falls back to one call per hash.
+hs_place_lookup_many = _fn(
+    "hs_place_lookup_many", I, VP, c_u64_p, SZ, c_u32_p, optional=True
+)
+hs_jump_bucket = _fn(
+    "hs_jump_bucket", ctypes.c_uint32, ctypes.c_uint64, ctypes.c_uint32, optional=True
+)
+hs_jumpback_bucket = _fn(
+    "hs_jumpback_bucket", ctypes.c_uint32, ctypes.c_uint64, ctypes.c_uint32, optional=True
+)
 hs_place_lookup_bounded = _fn(
     "hs_place_lookup_bounded", I, VP, ctypes.c_uint64, D, c_u64_p, ctypes.c_uint64, c_u32_p
 )

@@ -24,6 +24,8 @@ __all__ = [
     "method_info",
     "Placement",
     "View",
+    "jump_bucket",
+    "jumpback_bucket",
 ]
 
 _SECRET_BYTES = 16
@@ -341,6 +343,20 @@ class Placement:
               "lookup")
         return self._name(out.value)
 
+    def lookup_hashes(self, hashes):
+        """The owners of many already-computed 64-bit hashes, in one C call
+        (hs_place_lookup_many): a list of names, in order."""
+        hashes = [h & 0xFFFFFFFFFFFFFFFF for h in hashes]
+        if not hashes:
+            return []
+        if _lib.hs_place_lookup_many is None:
+            return [self.lookup_hash(h) for h in hashes]
+        arr = (ctypes.c_uint64 * len(hashes))(*hashes)
+        out = (ctypes.c_uint32 * len(hashes))()
+        check(_lib.hs_place_lookup_many(self._ptr, arr, len(hashes), out), "lookup")
+        names = {}
+        return [names.get(i) or names.setdefault(i, self._name(i)) for i in out]
+
     def lookup(self, key):
         """The member that owns key. EmptyError (an IndexError) if there are
         no members."""
@@ -556,3 +572,26 @@ class View:
             len(self),
         )
 
+
+def _bucket(fn, name, h, n):
+    if fn is None:
+        raise ImportError("hashspace: %s has no hs_%s(); rebuild it" % (_lib.path, name))
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n < 2**32:
+        raise InvalidError("%s: n must be an int from 1 to 2^32 - 1, not %r" % (name, n))
+    if isinstance(h, bool) or not isinstance(h, int):
+        raise TypeError("%s: the hash must be an int, not %s" % (name, type(h).__name__))
+    return fn(h & 0xFFFFFFFFFFFFFFFF, n)
+
+
+def jump_bucket(h, n):
+    """The bucket, 0 .. n-1, of a 64-bit hash among n buckets: Lamping &
+    Veach's jump hash, exactly the answers of the paper's reference code (and
+    of Guava's consistentHash / Elixir's Jumper on the same 64-bit input). n is
+    capped at 2^31, as in the paper."""
+    return _bucket(_lib.hs_jump_bucket, "jump_bucket", h, n)
+
+
+def jumpback_bucket(h, n):
+    """The bucket, 0 .. n-1, of a 64-bit hash among n buckets by JumpBackHash
+    (the `jumpback` method's answers)."""
+    return _bucket(_lib.hs_jumpback_bucket, "jumpback_bucket", h, n)

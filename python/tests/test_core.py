@@ -137,6 +137,41 @@ class Placements(unittest.TestCase):
             key = "key-%d" % k
             self.assertEqual(p.lookup_hash(hashspace.hash("md5", key)), p.lookup(key))
 
+    def test_lookup_hashes_is_lookup_hash_of_each(self):
+        hashes = [hashspace.hash("xxh3", "key-%d" % k) for k in range(500)]
+        for method in hashspace.methods():
+            with self.subTest(method=method):
+                p = hashspace.Placement(method, ["10.0.0.%d:11211" % i for i in range(13)])
+                self.assertEqual(p.lookup_hashes(hashes), [p.lookup_hash(h) for h in hashes])
+                self.assertEqual(p.lookup_hashes([]), [])
+        with self.assertRaises(hashspace.EmptyError):
+            hashspace.Placement("jump").lookup_hashes(hashes)
+
+    def test_bucket_functions_are_the_placements_and_the_papers(self):
+        def paper_jump(key, n):  # Lamping & Veach, figure 1
+            b, j = -1, 0
+            while j < n:
+                b = j
+                key = (key * 2862933555777941757 + 1) % 2**64
+                j = int((b + 1) * (float(1 << 31) / float((key >> 33) + 1)))
+            return b
+
+        names = ["m%02d" % i for i in range(40)]
+        jump = hashspace.Placement("jump", names)
+        back = hashspace.Placement("jumpback", names)
+        for k in range(2000):
+            h = hashspace.hash("xxh3", "key-%d" % k)
+            n = 1 + k % 40
+            self.assertEqual(hashspace.jump_bucket(h, n), paper_jump(h, n))
+            self.assertEqual(names[hashspace.jump_bucket(h, 40)], jump.lookup_hash(h))
+            self.assertEqual(names[hashspace.jumpback_bucket(h, 40)], back.lookup_hash(h))
+            self.assertLess(hashspace.jumpback_bucket(h, n), n)
+        for bad in (0, -1, 2**32, 1.5, True):
+            with self.assertRaises((ValueError, TypeError)):
+                hashspace.jump_bucket(1, bad)
+        with self.assertRaises(TypeError):
+            hashspace.jumpback_bucket("key", 3)
+
     def test_bounded_lookup_respects_the_bound(self):
         names = ["a", "b", "c", "d"]
         p = hashspace.Placement("jump", names)
