@@ -16,13 +16,17 @@ static const hs__place_ops *const methods[] = {
 #define N_METHODS (sizeof methods / sizeof methods[0])
 
 struct hs_place {
-    const hs__place_ops *ops;
+    /* The hot fields first, read together by every lookup: the method's
+     * lookup is copied out of ops so that a lookup needs no second load
+     * before its call. */
+    int (*lookup)(const void *state, uint64_t hash, hs_member_id *out);
     void *state;
+    size_t size;
+    const hs__place_ops *ops;
     hs__member *members; /* indexed by member id */
     size_t slots;        /* ids in use or free: members[0 .. slots) */
     size_t slots_cap;
-    hs_member_id *order; /* present ids in insertion order */
-    size_t size;
+    hs_member_id *order;    /* present ids in insertion order */
     hs_member_id *free_ids; /* stack of free slots below `slots` */
     size_t n_free;
     /* Name index: open addressing, entries are id + 1 (0 = empty). */
@@ -76,6 +80,7 @@ int hs_place_new(hs_place **out, const char *method, const hs_place_opts *opts)
     if (p == NULL)
         return HS_ENOMEM;
     p->ops = ops;
+    p->lookup = ops->lookup;
     int rc = ops->init(&p->state, opts ? opts : &defaults);
     if (rc != HS_OK) {
         free(p);
@@ -383,7 +388,7 @@ int hs_place_lookup(const hs_place *p, uint64_t hash, hs_member_id *out)
 {
     if (p->size == 0)
         return HS_EEMPTY;
-    return p->ops->lookup(p->state, hash, out);
+    return p->lookup(p->state, hash, out);
 }
 
 int hs_place_lookup_many(const hs_place *p, const uint64_t *hashes, size_t n, hs_member_id *out)
