@@ -39,6 +39,7 @@ unset format x
 unset logscale
 
 # ---- placement lookup cost by member count ----
+# Columns by name: the table gains columns now and then.
 f = data . '/placement.csv'
 set output out . '/placement-lookup.' . ext
 set title 'Placement lookup cost by member count (lower is better)'
@@ -46,11 +47,15 @@ set xlabel 'members'
 set ylabel 'ns per lookup'
 set logscale xy
 methods = names(f)
-plot for [m in methods] f using 2:(strcol(1) eq m ? $3 : 1/0) with linespoints title m
+plot for [m in methods] f \
+     using (column('members')):(strcol(1) eq m ? column('lookup_ns') : 1/0) \
+     with linespoints title m
 set output out . '/placement-build.' . ext
 set title 'Time to build a view of n members (lower is better)'
 set ylabel 'ms'
-plot for [m in methods] f using 2:(strcol(1) eq m ? $4 : 1/0) with linespoints title m
+plot for [m in methods] f \
+     using (column('members')):(strcol(1) eq m ? column('view_build_ms') : 1/0) \
+     with linespoints title m
 unset logscale
 
 # ---- the word list over 4 servers ----
