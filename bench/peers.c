@@ -38,22 +38,24 @@ typedef struct peers_ctx {
         char ratio_is[16];
         char goal[24];
         const char *met;
-    } rows[16];
+    } rows[24];
     size_t n_rows;
     /* Rows of the detail table. */
     struct detail {
         char what[96];
         double ns;
         char check[96];
-    } details[24];
+    } details[40];
     size_t n_details;
 } peers_ctx;
 
 static void summary(peers_ctx *c, const char *what, double ours, double other, bool ours_over,
                     double goal, bool goal_is_max, const char *goal_text)
 {
-    if (c->n_rows == sizeof c->rows / sizeof c->rows[0])
+    if (c->n_rows == sizeof c->rows / sizeof c->rows[0]) {
+        bench_note(c->r, "peers: summary table full, \"%s\" left out", what);
         return;
+    }
     struct summary *s = &c->rows[c->n_rows++];
     snprintf(s->what, sizeof s->what, "%s", what);
     s->ours_ns = ours;
@@ -69,8 +71,10 @@ static void summary(peers_ctx *c, const char *what, double ours, double other, b
 
 static void detail(peers_ctx *c, const char *what, double ns, const char *check)
 {
-    if (c->n_details == sizeof c->details / sizeof c->details[0])
+    if (c->n_details == sizeof c->details / sizeof c->details[0]) {
+        bench_note(c->r, "peers: detail table full, \"%s\" left out", what);
         return;
+    }
     struct detail *d = &c->details[c->n_details++];
     snprintf(d->what, sizeof d->what, "%s", what);
     d->ns = ns;

@@ -14,6 +14,7 @@
 #include "hashspace/error.h"
 #include "hashspace/hash.h"
 
+#include <openssl/evp.h>
 #include <xxhash.h>
 
 static uint64_t hash_of(hs_hash_id id, const void *key, size_t len)
@@ -61,6 +62,32 @@ static void test_md5_rfc1321_suite(void **state)
     };
     for (size_t i = 0; i < sizeof suite / sizeof suite[0]; i++)
         assert_int_equal(hash_str(HS_HASH_MD5, suite[i].msg), le64_of_hex(suite[i].digest));
+}
+
+/* Short keys take a one-block path (the padding done by hand around
+ * OpenSSL's compression function), longer ones MD5(): both must be MD5 at
+ * every length around the 55-byte boundary and beyond two blocks, at any
+ * alignment. */
+static void test_md5_equals_openssl_at_every_length(void **state)
+{
+    (void)state;
+    unsigned char buf[200 + 8];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (unsigned char)(i * 131 + 7);
+    EVP_MD *md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+    assert_non_null(md5);
+    for (size_t off = 0; off < 8; off += 3)
+        for (size_t len = 0; len <= 200; len++) {
+            unsigned char digest[EVP_MAX_MD_SIZE];
+            unsigned int dlen = 0;
+            assert_true(EVP_Digest(buf + off, len, digest, &dlen, md5, NULL));
+            assert_int_equal(dlen, 16);
+            uint64_t want = 0;
+            for (int b = 7; b >= 0; b--)
+                want = want << 8 | digest[b];
+            assert_int_equal(hash_of(HS_HASH_MD5, buf + off, len), want);
+        }
+    EVP_MD_free(md5);
 }
 
 /* libketama's python test: ketama.hashi("test") == 3446378249, the low 32
@@ -373,6 +400,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_md5_rfc1321_suite),
+        cmocka_unit_test(test_md5_equals_openssl_at_every_length),
         cmocka_unit_test(test_md5_low_bits_are_ketama_hashi),
         cmocka_unit_test(test_crc32_check_values),
         cmocka_unit_test(test_adler32_known_values),
