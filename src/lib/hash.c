@@ -4,6 +4,7 @@
 #include "hashspace/hash.h"
 #include "hashspace/error.h"
 #include "hash_xxh3_avx2.h"
+#include "md5.h"
 
 /* MD5() and MD5_Transform() are deprecated in OpenSSL 3 in favour of EVP,
  * but EVP_Digest looks the algorithm up on every call: 2.2 us per short key
@@ -28,13 +29,11 @@ static uint64_t load_le64(const unsigned char *p)
  * zeros, the length in bits, little-endian) fill exactly one 64-byte block,
  * so one call of OpenSSL's compression function gives the digest. MD5()'s
  * init/update/final around that same call copy the key twice: the short
- * keys ketama and its peers hash take 15-20 % less this way. The first 8
- * digest bytes are state words A and B, little-endian. */
+ * keys ketama and its peers hash take 15-20 % less this way. */
 #define MD5_ONE_BLOCK 55
 
-static int hash_md5(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
+void hs__md5_words(const void *key, size_t len, uint32_t words[4])
 {
-    (void)secret;
     if (len <= MD5_ONE_BLOCK) {
         unsigned char block[MD5_CBLOCK] = {0};
         if (len > 0)
@@ -46,12 +45,25 @@ static int hash_md5(const void *key, size_t len, const uint8_t *secret, uint64_t
         MD5_CTX ctx;
         MD5_Init(&ctx);
         MD5_Transform(&ctx, block);
-        *out = (uint64_t)ctx.A | (uint64_t)ctx.B << 32;
-        return HS_OK;
+        words[0] = ctx.A;
+        words[1] = ctx.B;
+        words[2] = ctx.C;
+        words[3] = ctx.D;
+        return;
     }
-    unsigned char digest[MD5_DIGEST_LENGTH];
-    MD5(key, len, digest);
-    *out = load_le64(digest);
+    unsigned char d[MD5_DIGEST_LENGTH];
+    MD5(key, len, d);
+    for (int k = 0; k < 4; k++)
+        words[k] = (uint32_t)d[4 * k] | (uint32_t)d[4 * k + 1] << 8 | (uint32_t)d[4 * k + 2] << 16 |
+                   (uint32_t)d[4 * k + 3] << 24;
+}
+
+static int hash_md5(const void *key, size_t len, const uint8_t *secret, uint64_t *out)
+{
+    (void)secret;
+    uint32_t w[4];
+    hs__md5_words(key, len, w);
+    *out = (uint64_t)w[0] | (uint64_t)w[1] << 32;
     return HS_OK;
 }
 

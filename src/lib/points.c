@@ -2,21 +2,14 @@
  * methods: building (MD5 point generation, a stable radix sort, the
  * first-level index) and the clockwise replica walk. See points.h. */
 #include "points.h"
+#include "md5.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 int hs__points_builder_init(hs__points_builder *b)
 {
     memset(b, 0, sizeof *b);
-    b->md5_ctx = EVP_MD_CTX_new();
-    /* An explicit fetch: EVP_md5() would look the provider up per digest. */
-    b->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
-    if (b->md5_ctx == NULL || b->md5 == NULL) {
-        hs__points_builder_free(b);
-        return HS_ENOMEM;
-    }
     return HS_OK;
 }
 
@@ -24,8 +17,6 @@ void hs__points_builder_free(hs__points_builder *b)
 {
     free(b->value);
     free(b->owner);
-    EVP_MD_CTX_free(b->md5_ctx);
-    EVP_MD_free(b->md5);
     memset(b, 0, sizeof *b);
 }
 
@@ -64,18 +55,13 @@ int hs__points_push(hs__points_builder *b, uint32_t value, hs_member_id owner)
 
 int hs__points_push_md5x4(hs__points_builder *b, const char *text, size_t len, hs_member_id owner)
 {
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dlen = 0;
     int rc = reserve(b, 4);
     if (rc != HS_OK)
         return rc;
-    if (!EVP_DigestInit_ex(b->md5_ctx, b->md5, NULL) || !EVP_DigestUpdate(b->md5_ctx, text, len) ||
-        !EVP_DigestFinal_ex(b->md5_ctx, d, &dlen) || dlen != 16)
-        return HS_ESYSTEM;
+    uint32_t words[4];
+    hs__md5_words(text, len, words);
     for (int k = 0; k < 4; k++) {
-        const unsigned char *q = d + 4 * k;
-        b->value[b->n] =
-            (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+        b->value[b->n] = words[k];
         b->owner[b->n] = owner;
         b->n++;
     }

@@ -37,8 +37,6 @@ typedef struct hs__points_builder {
     uint32_t *value;
     hs_member_id *owner;
     size_t n, cap;
-    void *md5_ctx; /* an EVP_MD_CTX, reused for every digest */
-    void *md5;     /* the EVP_MD, fetched once */
 } hs__points_builder;
 
 int hs__points_builder_init(hs__points_builder *b);
