@@ -239,6 +239,17 @@ static int memento_lookup(const void *state, uint64_t hash, hs_member_id *out)
     return HS_OK;
 }
 
+static void memento_lookup_many(const void *state, const uint64_t *hashes, size_t n,
+                                hs_member_id *out)
+{
+    const memento *m = state;
+    hs__removals t = {.n = m->n, .n_removed = m->n_removed, .repl = m->repl};
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b = walk(&t, hs__jumpback_bucket, NULL, m->n, hashes[i]);
+        out[i] = m->mismatched == 0 ? b : m->member_of[b];
+    }
+}
+
 static int memento_lookup_n(const void *state, uint64_t hash, hs_member_id *out, size_t r,
                             size_t *got)
 {
@@ -263,4 +274,5 @@ const hs__place_ops hs__place_memento = {
     .remove = memento_remove,
     .lookup = memento_lookup,
     .lookup_n = memento_lookup_n,
+    .lookup_many = memento_lookup_many,
 };

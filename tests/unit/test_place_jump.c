@@ -132,7 +132,7 @@ static void test_jump_few_members_is_the_papers_code(void **state)
 static void test_lookup_many_and_bucket_functions_agree(void **state)
 {
     (void)state;
-    const char *methods[] = {"jump", "jumpback", "ring", "modulo"};
+    const char *methods[] = {"jump", "jumpback", "memento", "ring", "modulo"};
     const uint32_t sizes[] = {5, 37}; /* jump: unrolled steps decide, the loop goes on */
     enum { N_KEYS = 3000 };
     uint64_t hashes[N_KEYS], seed = 3;
