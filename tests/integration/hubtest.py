@@ -4,6 +4,7 @@ messages from Python (Debian's python3-zmq), find free ports.
 
 Stable API (other tests import it):
     HS_BIN, free_port(), wait_until(pred, timeout, what)
+    scaled(seconds): a time limit stretched for a sanitizer build (TIMEOUT_SCALE)
     parse_metrics(text) -> {(name, ((label, value), ...)): float}
     fedmsg_body(topic, msg, msg_id=None, i=1, username="hashspace") -> bytes
     Publisher(): a PUB socket bound on 127.0.0.1 (random port); .endpoint,
@@ -16,6 +17,15 @@ Stable API (other tests import it):
     cleanup(): kill every process started here (also run at exit)
 
 Every process started here is killed at exit, even when a test fails.
+
+Sanitizer builds: tests/CMakeLists.txt passes HS_SANITIZE, and under
+ThreadSanitizer a TSAN_OPTIONS with the suppressions, halt_on_error=1 and
+exitcode=66. The waits here (and the tests' own, through scaled()) then
+allow TIMEOUT_SCALE times longer: waits, not measurements, so a slow build
+does not fail for being slow. A hub whose log holds a ThreadSanitizer report
+fails the test: Hub.stop raises, and at exit the reports of every hub
+started here, killed ones included, are printed and the exit status is 66.
+Other processes fail through their exit status (66) where the tests check it.
 """
 import atexit
 import json
@@ -34,8 +44,28 @@ import zmq
 HS_BIN = os.environ.get("HS_BIN") or os.path.join(
     os.environ.get("HS_BUILD_DIR", "build"), "hashspace")
 WARMUP_TOPIC = b"hashspace.warmup"
+TSAN_MARK = "WARNING: ThreadSanitizer"
+TSAN_EXIT = 66
+
+
+def _timeout_scale():
+    if os.environ.get("HS_TIMEOUT_SCALE"):
+        return float(os.environ["HS_TIMEOUT_SCALE"])
+    sanitize = os.environ.get("HS_SANITIZE", "")
+    # TSan runs the hub 5-15x slower, ASan about 2x; most waits end long
+    # before their limit, so the limits need not grow as much.
+    return 4.0 if "thread" in sanitize else 2.0 if sanitize else 1.0
+
+
+TIMEOUT_SCALE = _timeout_scale()
+
+
+def scaled(seconds):
+    return seconds * TIMEOUT_SCALE
+
 
 _procs = []
+_hubs = []
 
 
 def cleanup():
@@ -46,9 +76,33 @@ def cleanup():
                 p.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
+    # Read the hubs' logs now: a test may delete its directory next.
+    for h in _hubs:
+        h.tsan_report()
 
 
-atexit.register(cleanup)
+def tsan_report(text):
+    """The ThreadSanitizer reports in a process's output, or None."""
+    at = text.find(TSAN_MARK)
+    if at < 0:
+        return None
+    return text[text.rfind("\n", 0, at) + 1:]
+
+
+def _at_exit():
+    cleanup()
+    found = [h for h in _hubs if h.tsan_report() is not None]
+    for h in found:
+        if not h.tsan_raised:
+            print("hub %s (pid %d): ThreadSanitizer report:\n%s"
+                  % (h.name, h.proc.pid, h.tsan_report()), file=sys.stderr)
+    if found:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(TSAN_EXIT)
+
+
+atexit.register(_at_exit)
 
 
 def free_port():
@@ -59,6 +113,7 @@ def free_port():
 
 def wait_until(pred, timeout, what, interval=0.05):
     """Poll pred() until it is true; fail with `what` after timeout seconds."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while True:
         v = pred()
@@ -135,6 +190,9 @@ class Hub:
                                      stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, env=env)
         _procs.append(self.proc)
+        _hubs.append(self)
+        self.tsan = None  # the ThreadSanitizer report in its log, once seen
+        self.tsan_raised = False
         self.metrics_url = None
         self.status_url = None
         addr = wait_until(self._metrics_addr, ready_timeout, "hub %s to start" % name)
@@ -143,6 +201,7 @@ class Hub:
 
     def _metrics_addr(self):
         if self.proc.poll() is not None:
+            self.tsan_raised = self.tsan_report() is not None  # the log below shows it
             raise AssertionError("hub %s exited with %s at start:\n%s"
                                  % (self.name, self.proc.returncode, self.log()))
         m = re.search(r"metrics on http://([^/\s]+)/metrics", self.log())
@@ -152,18 +211,29 @@ class Hub:
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def tsan_report(self):
+        if self.tsan is None:
+            try:
+                self.tsan = tsan_report(self.log())
+            except OSError:  # the test removed its directory
+                pass
+        return self.tsan
+
     def scrape(self):
-        with urllib.request.urlopen(self.metrics_url, timeout=5) as r:
+        with urllib.request.urlopen(self.metrics_url, timeout=scaled(5)) as r:
             return parse_metrics(r.read().decode())
 
     def metric(self, name, **labels):
         return self.scrape().get((name, tuple(sorted(labels.items()))), 0.0)
 
     def status(self):
-        with urllib.request.urlopen(self.status_url, timeout=5) as r:
+        with urllib.request.urlopen(self.status_url, timeout=scaled(5)) as r:
             return json.loads(r.read().decode())
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Signal the hub and wait for its exit status. Raises when it does
+        not exit in time or when its log holds a ThreadSanitizer report."""
+        timeout = scaled(timeout)
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
@@ -174,6 +244,11 @@ class Hub:
             raise AssertionError("hub %s did not exit within %s s after signal %s:\n%s"
                                  % (self.name, timeout, sig, self.log()[-3000:]))
         self._log.close()
+        report = self.tsan_report()
+        if report is not None:
+            self.tsan_raised = True
+            raise AssertionError("hub %s (exit status %s): ThreadSanitizer report:\n%s"
+                                 % (self.name, rc, report))
         return rc
 
     def kill(self):
@@ -188,7 +263,7 @@ def wait_subscribed(pub, hubs, timeout=20):
     msg has "user" and "key" fields, so json:/msg/user and json:/msg/key
     keys find one; give consumers a glob that does not match the topic."""
     sent = 0
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     pending = list(hubs)
     while pending:
         msg = {"warmup": sent, "user": "warmup-%d" % sent, "key": "warmup-%d" % sent}

@@ -53,7 +53,7 @@ this line is broken
 
 def check(path):
     p = subprocess.run([HS_BIN, "hub", "--check-config", path], capture_output=True,
-                       text=True, timeout=30)
+                       text=True, timeout=hubtest.scaled(30))
     return p.returncode, p.stdout, p.stderr
 
 

@@ -15,6 +15,9 @@ import unittest
 
 import zmq
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hubtest import scaled  # noqa: E402
+
 HS_BIN = os.environ.get("HS_BIN", "build/hashspace")
 
 
@@ -37,7 +40,7 @@ class Proc:
         self.p.communicate()
 
     def wait(self, timeout):
-        out, err = self.p.communicate(timeout=timeout)
+        out, err = self.p.communicate(timeout=scaled(timeout))
         return self.p.returncode, out.decode(), err.decode()
 
 
@@ -138,7 +141,7 @@ class PubTail(unittest.TestCase):
                           "--wait-subscribers", "1", "--wait-timeout", "20", "--size", "300"])
         seen = set()
         seq_sum = 0
-        deadline = time.monotonic() + 40
+        deadline = time.monotonic() + scaled(40)
         while len(seen) < n and time.monotonic() < deadline:
             if sub.poll(1000):
                 frames = sub.recv_multipart()
@@ -192,7 +195,7 @@ class PubTail(unittest.TestCase):
     def test_bad_endpoint_is_one_clean_line(self):
         for ep in ("foo://bar", "tcp://127.0.0.1:notaport"):
             r = subprocess.run([HS_BIN, "pub", "--bind", ep, "--count", "1"],
-                               capture_output=True, text=True, timeout=20)
+                               capture_output=True, text=True, timeout=scaled(20))
             self.assertEqual(r.returncode, 1)
             self.assertRegex(r.stderr, r"^hashspace: cannot bind %s: .+\n$" % ep)
 
@@ -200,7 +203,7 @@ class PubTail(unittest.TestCase):
         ep = "tcp://127.0.0.1:%d" % free_port()
         r = subprocess.run([HS_BIN, "pub", "--bind", ep, "--wait-subscribers", "2",
                             "--wait-timeout", "0.5"], capture_output=True, text=True,
-                           timeout=20)
+                           timeout=scaled(20))
         self.assertEqual(r.returncode, 1)
         self.assertIn("0 of 2 subscriptions", r.stderr)
 
@@ -209,7 +212,7 @@ class PubTail(unittest.TestCase):
                      ["--bind", "tcp://127.0.0.1:1", "--connect", "tcp://127.0.0.1:2"],
                      ["--burst", "10"]):
             r = subprocess.run([HS_BIN, "pub", *args], capture_output=True, text=True,
-                               timeout=20)
+                               timeout=scaled(20))
             self.assertEqual(r.returncode, 2, args)
             self.assertTrue(r.stderr.startswith("hashspace: "), r.stderr)
 

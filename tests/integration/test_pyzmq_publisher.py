@@ -47,7 +47,7 @@ class PyzmqPublisher(unittest.TestCase):
         for i in range(1, n_py + 1):
             user = "user-%d" % (i % 300)
             pub.send("org.py.test", fedmsg_body("org.py.test", {"user": user, "n": i}, i=i))
-        _, err = cpub.communicate(timeout=40)
+        _, err = cpub.communicate(timeout=hubtest.scaled(40))
         self.assertEqual(cpub.returncode, 0, err)
 
         hubtest.wait_until(
@@ -75,7 +75,7 @@ class PyzmqPublisher(unittest.TestCase):
 
         # The owner of each message is the one `hashspace route` names.
         route = subprocess.run([HS_BIN, "route", "--members", MEMBERS], input="\n".join(
-            sorted(users)) + "\n", capture_output=True, text=True, timeout=20)
+            sorted(users)) + "\n", capture_output=True, text=True, timeout=hubtest.scaled(20))
         self.assertEqual(route.returncode, 0, route.stderr)
         owner = dict(line.split("\t") for line in route.stdout.splitlines())
         for key, (hub, user) in taken.items():

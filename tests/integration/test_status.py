@@ -102,7 +102,7 @@ class Status(unittest.TestCase):
     def test_table_shows_the_figures(self):
         srv = Server(self)
         r = subprocess.run([HS_BIN, "status", srv.addr], capture_output=True, text=True,
-                           timeout=30)
+                           timeout=hubtest.scaled(30))
         self.assertEqual(r.returncode, 0, r.stderr)
         out = r.stdout
         self.assertIn("hub %s: view epoch 7, 4 members" % srv.addr, out)
@@ -125,12 +125,12 @@ class Status(unittest.TestCase):
         p = subprocess.Popen([HS_BIN, "status", "--watch", "0.5", srv.addr],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.addCleanup(lambda: p.poll() is None and p.kill())
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + hubtest.scaled(20)
         while srv.requests < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.1)
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=20)
+        out, err = p.communicate(timeout=hubtest.scaled(20))
         self.assertEqual(p.returncode, 0, err)
         tables = [t for t in out.split("\n\n") if t.strip()]
         self.assertGreaterEqual(len(tables), 3)
@@ -146,7 +146,7 @@ class Status(unittest.TestCase):
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         r = subprocess.run([HS_BIN, "status", "127.0.0.1:%d" % port], capture_output=True,
-                           text=True, timeout=30)
+                           text=True, timeout=hubtest.scaled(30))
         self.assertEqual(r.returncode, 1)
         self.assertRegex(r.stderr, r"^hashspace: cannot read the metrics of 127\.0\.0\.1:%d: "
                                    r"Connection refused.*\n$" % port)
@@ -154,14 +154,14 @@ class Status(unittest.TestCase):
     def test_wrong_path_reports_the_http_status(self):
         srv = Server(self)
         r = subprocess.run([HS_BIN, "status", "http://%s/nope" % srv.addr],
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True, timeout=hubtest.scaled(30))
         self.assertEqual(r.returncode, 1)
         self.assertIn("GET /nope: HTTP/1.0 404", r.stderr)
 
     def test_bad_address_exits_2(self):
         for addr in ("nocolon", "host:0", "ftp://x:1", "h:99999"):
             r = subprocess.run([HS_BIN, "status", addr], capture_output=True, text=True,
-                               timeout=30)
+                               timeout=hubtest.scaled(30))
             self.assertEqual(r.returncode, 2, addr)
             self.assertTrue(r.stderr.startswith("hashspace: "), r.stderr)
 
@@ -179,7 +179,7 @@ class StatusOfARealHub(unittest.TestCase):
         n = 2000
         r = subprocess.run([os.path.abspath(HS_BIN), "pub", "--bind", ep, "--count", str(n),
                             "--wait-subscribers", "1", "--wait-timeout", "20", "-q"],
-                           capture_output=True, text=True, timeout=40)
+                           capture_output=True, text=True, timeout=hubtest.scaled(40))
         self.assertEqual(r.returncode, 0, r.stderr)
         hubtest.wait_until(lambda: hub.metric("hashspace_messages_received_total") >= n
                            and hub.metric("hashspace_consumer_backlog", consumer="archive") == 0,
@@ -191,7 +191,7 @@ class StatusOfARealHub(unittest.TestCase):
         self.assertLess(claimed, 3 * n // 4)
         addr = hub.metrics_url[len("http://"):-len("/metrics")]
         r = subprocess.run([HS_BIN, "status", addr], capture_output=True, text=True,
-                           timeout=30)
+                           timeout=hubtest.scaled(30))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("view epoch", r.stdout)
         self.assertIn(", 2 members", r.stdout)
