@@ -27,10 +27,12 @@ demo: build
 test-asan:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DHS_SANITIZE=address,undefined -DHS_BUILD_BENCH=OFF"
 
-# ThreadSanitizer over the threaded parts.
+# ThreadSanitizer over the threaded unit tests and the integration tests (the
+# hub, pub and tail as real processes); tests/CMakeLists.txt sets TSAN_OPTIONS
+# (suppressions for the uninstrumented libzmq, a report fails the test).
 test-tsan:
 	$(MAKE) build BUILD=build-tsan CMAKE_FLAGS="-DHS_SANITIZE=thread -DHS_BUILD_BENCH=OFF"
-	ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -L threaded
+	ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -L 'threaded|integration'
 
 # The libFuzzer targets (clang, ASan+UBSan), each for a bounded time on its
 # seed corpus (fuzz/CMakeLists.txt, HS_FUZZ_SECONDS).
