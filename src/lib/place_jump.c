@@ -21,7 +21,10 @@ static inline double jump_q(uint64_t key)
  * exit (taken after a varying number of steps) is no longer a branch to
  * mispredict for n up to 4, and rarely up to SMALL. A step past
  * the answer is clamped to n so that it cannot overflow; jumps only go up,
- * so the answer is the last j below n. */
+ * so the answer is the last j below n. Since every jump below n goes up by
+ * at least one from 0, n buckets never need more than n - 1 steps: up to 4
+ * buckets (a branch on n, the same at every lookup of a view) the steps that
+ * cannot change the answer are not computed. */
 static inline uint32_t jump_bucket(uint64_t key, uint32_t n)
 {
     if (n > SMALL) {
@@ -35,20 +38,26 @@ static inline uint32_t jump_bucket(uint64_t key, uint32_t n)
         }
         return (uint32_t)b;
     }
-    uint64_t k1 = key * LCG + 1, k2 = k1 * LCG + 1, k3 = k2 * LCG + 1, k4 = k3 * LCG + 1;
-    double q1 = jump_q(k1), q2 = jump_q(k2), q3 = jump_q(k3), q4 = jump_q(k4);
+    uint64_t k1 = key * LCG + 1, k2 = k1 * LCG + 1, k3 = k2 * LCG + 1;
     int64_t lim = n;
-    int64_t j = (int64_t)q1; /* b = 0 */
-    int64_t b = j < lim ? j : 0, c = j < lim ? j : lim;
-    j = (int64_t)((double)(c + 1) * q2);
+    int64_t j = (int64_t)jump_q(k1); /* b = 0 */
+    int64_t b = j < lim ? j : 0;
+    if (n <= 2)
+        return (uint32_t)b;
+    int64_t c = j < lim ? j : lim;
+    j = (int64_t)((double)(c + 1) * jump_q(k2));
     b = j < lim ? j : b;
+    if (n == 3)
+        return (uint32_t)b;
     c = j < lim ? j : lim;
-    j = (int64_t)((double)(c + 1) * q3);
+    j = (int64_t)((double)(c + 1) * jump_q(k3));
     b = j < lim ? j : b;
+    if (n == 4)
+        return (uint32_t)b;
     c = j < lim ? j : lim;
-    j = (int64_t)((double)(c + 1) * q4);
+    key = k3 * LCG + 1;
+    j = (int64_t)((double)(c + 1) * jump_q(key));
     b = j < lim ? j : b;
-    key = k4;
     while (j < lim) {
         b = j;
         key = key * LCG + 1;
