@@ -286,8 +286,8 @@ if hash_missed:
     many_ok = [s for s, r in vs_hash_many.items() if is_met(r)]
     text = ""
     if one_missed:
-        chain = (" (`jump` over 4 members: its four unrolled steps, each waiting for"
-                 " the one before)"
+        chain = (" (`jump` over 4 members: three steps, each waiting for"
+                 " the one before, the first on a division)"
                  if claim_method == "jump" and claim_members == "4" else "")
         warmer = ("; a fixed cost that weighs more the faster the hash, hence more when warm"
                   " than cold" if "warm" in vs_hash_one and "cold" in vs_hash_one and
