@@ -150,7 +150,7 @@ static bool past_deadline(hs__consumer *c)
 static void process(hs__worker *w, hs__msg *m)
 {
     hs__consumer *c = w->consumer;
-    char err[512];
+    char err[512] = "";
     int rc = HS_EINVAL;
     uint64_t start = hs__monotonic_ns();
     unsigned attempt;
