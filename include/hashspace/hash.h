@@ -72,6 +72,10 @@ const char *hs_hash_names(void);
 int hs_hasher_init(hs_hasher *h, hs_hash_id id);
 /* Set the siphash secret (ignored by the other hashes). */
 void hs_hasher_set_secret(hs_hasher *h, const uint8_t secret[HS_SIPHASH_KEYBYTES]);
+/* The same from text: exactly 2 * HS_SIPHASH_KEYBYTES hex digits, either
+ * case, nothing else (no sign, blank or 0x). HS_EINVAL, and h unchanged, for
+ * anything else. */
+int hs_hasher_set_secret_hex(hs_hasher *h, const char *hex);
 
 /* Hash one key. Fails only with HS_EKEY (the `int` hash and a key that is not
  * a decimal uint64). */

@@ -20,19 +20,6 @@ void hs_cli_error(const char *fmt, ...)
     va_end(ap);
 }
 
-static int parse_secret(const char *hex, uint8_t secret[HS_SIPHASH_KEYBYTES])
-{
-    if (strlen(hex) != 2 * HS_SIPHASH_KEYBYTES)
-        return -1;
-    for (size_t i = 0; i < HS_SIPHASH_KEYBYTES; i++) {
-        unsigned v;
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-            return -1;
-        secret[i] = (uint8_t)v;
-    }
-    return 0;
-}
-
 static int by_name(const void *a, const void *b)
 {
     return strcmp(((const hs_view_member *)a)->name, ((const hs_view_member *)b)->name);
@@ -56,13 +43,10 @@ int hs_cli_view(hs_view **out, const char *members, const char *hash, const char
     }
     hs_hasher hasher;
     hs_hasher_init(&hasher, hid);
-    if (secret_hex != NULL) {
-        uint8_t secret[HS_SIPHASH_KEYBYTES];
-        if (parse_secret(secret_hex, secret) != 0) {
-            hs_cli_error("--hash-key wants %d hex digits", 2 * HS_SIPHASH_KEYBYTES);
-            return -1;
-        }
-        hs_hasher_set_secret(&hasher, secret);
+    if (secret_hex != NULL && hs_hasher_set_secret_hex(&hasher, secret_hex) != HS_OK) {
+        hs_cli_error("--hash-key wants %d hex digits, got '%s'", 2 * HS_SIPHASH_KEYBYTES,
+                     secret_hex);
+        return -1;
     }
     if (members == NULL) {
         hs_cli_error("--members is required (e.g. --members hub-a,hub-b,hub-c=2)");

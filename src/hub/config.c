@@ -567,19 +567,9 @@ int hs__config_view(const hs__hub_config *cfg, hs_view **out, size_t *self_index
     }
     hs_hasher hasher;
     hs_hasher_init(&hasher, hid);
-    if (cfg->hash_key != NULL) {
-        uint8_t secret[HS_SIPHASH_KEYBYTES];
-        bool ok = strlen(cfg->hash_key) == 2 * HS_SIPHASH_KEYBYTES;
-        for (size_t i = 0; ok && i < HS_SIPHASH_KEYBYTES; i++) {
-            unsigned v;
-            ok = sscanf(cfg->hash_key + 2 * i, "%2x", &v) == 1;
-            secret[i] = (uint8_t)v;
-        }
-        if (!ok) {
-            snprintf(err, errlen, "hash-key wants %d hex digits", 2 * HS_SIPHASH_KEYBYTES);
-            return HS_EINVAL;
-        }
-        hs_hasher_set_secret(&hasher, secret);
+    if (cfg->hash_key != NULL && hs_hasher_set_secret_hex(&hasher, cfg->hash_key) != HS_OK) {
+        snprintf(err, errlen, "hash-key wants %d hex digits", 2 * HS_SIPHASH_KEYBYTES);
+        return HS_EINVAL;
     }
     if (cfg->members == NULL) {
         snprintf(err, errlen, "members is required (e.g. members = hub-a,hub-b,hub-c)");

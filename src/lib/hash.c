@@ -248,6 +248,35 @@ void hs_hasher_set_secret(hs_hasher *h, const uint8_t secret[HS_SIPHASH_KEYBYTES
     memcpy(h->secret, secret, HS_SIPHASH_KEYBYTES);
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int hs_hasher_set_secret_hex(hs_hasher *h, const char *hex)
+{
+    uint8_t secret[HS_SIPHASH_KEYBYTES];
+    if (hex == NULL)
+        return HS_EINVAL;
+    for (size_t i = 0; i < HS_SIPHASH_KEYBYTES; i++) {
+        int hi = hex_digit(hex[2 * i]);
+        int lo = hi < 0 ? -1 : hex_digit(hex[2 * i + 1]);
+        if (lo < 0)
+            return HS_EINVAL;
+        secret[i] = (uint8_t)(hi << 4 | lo);
+    }
+    if (hex[2 * HS_SIPHASH_KEYBYTES] != '\0')
+        return HS_EINVAL;
+    hs_hasher_set_secret(h, secret);
+    return HS_OK;
+}
+
 int hs_hash(hs_hash_id id, const void *key, size_t len, uint64_t *out)
 {
     hs_hasher h;

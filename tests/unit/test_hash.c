@@ -306,6 +306,48 @@ static void test_siphash_reference_vectors(void **state)
     assert_int_not_equal(hash_of(HS_HASH_SIPHASH, msg, 15), 0xa129ca6149be45e5ull);
 }
 
+static void test_siphash_secret_from_hex(void **state)
+{
+    (void)state;
+    /* The reference key 00 01 .. 0f as text, in both cases: same tag as the
+     * reference vector. */
+    unsigned char msg[15];
+    for (int i = 0; i < 15; i++)
+        msg[i] = (unsigned char)i;
+    const char *good[] = {"000102030405060708090a0b0c0d0e0f", "000102030405060708090A0B0C0D0E0F"};
+    for (size_t g = 0; g < 2; g++) {
+        hs_hasher h;
+        assert_int_equal(hs_hasher_init(&h, HS_HASH_SIPHASH), HS_OK);
+        assert_int_equal(hs_hasher_set_secret_hex(&h, good[g]), HS_OK);
+        uint64_t out;
+        assert_int_equal(hs_hasher_hash(&h, msg, 15, &out), HS_OK);
+        assert_int_equal(out, 0xa129ca6149be45e5ull);
+    }
+    /* What sscanf("%2x") would have let through, and the wrong lengths:
+     * refused, and the secret left as it was. */
+    const char *bad[] = {
+        "",
+        "000102030405060708090a0b0c0d0e0",   /* 31 digits */
+        "000102030405060708090a0b0c0d0e0f0", /* 33 */
+        " 00102030405060708090a0b0c0d0e0f",  /* a blank */
+        "-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1",  /* signs */
+        "0x0102030405060708090a0b0c0d0e0f",  /* a prefix */
+        "000102030405060708090a0b0c0d0eg0",  /* not hex */
+        "000102030405060708090a0b0c0d0e0f\n",
+    };
+    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+        hs_hasher h;
+        assert_int_equal(hs_hasher_init(&h, HS_HASH_SIPHASH), HS_OK);
+        assert_int_equal(hs_hasher_set_secret_hex(&h, bad[b]), HS_EINVAL);
+        uint64_t out;
+        assert_int_equal(hs_hasher_hash(&h, msg, 15, &out), HS_OK);
+        assert_int_equal(out, hash_of(HS_HASH_SIPHASH, msg, 15));
+    }
+    hs_hasher h;
+    assert_int_equal(hs_hasher_init(&h, HS_HASH_SIPHASH), HS_OK);
+    assert_int_equal(hs_hasher_set_secret_hex(&h, NULL), HS_EINVAL);
+}
+
 static void test_int_parses_decimal_uint64(void **state)
 {
     (void)state;
@@ -409,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_fnv1a_published_vectors),
         cmocka_unit_test(test_murmur3_smhasher_verification),
         cmocka_unit_test(test_siphash_reference_vectors),
+        cmocka_unit_test(test_siphash_secret_from_hex),
         cmocka_unit_test(test_int_parses_decimal_uint64),
         cmocka_unit_test(test_int_rejects_what_is_not_a_uint64),
         cmocka_unit_test(test_registry_lists_and_finds_every_hash),
