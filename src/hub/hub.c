@@ -91,6 +91,31 @@ static void hub_free(hs__hub *hub, const unsigned *stuck)
         zmq_ctx_term(hub->zmq_ctx);
 }
 
+/* What this hub is about to run, logged before the ingress thread starts:
+ * from then on hub->view is that thread's own. */
+static void log_setup(const hs__hub *hub, const hs__hub_config *cfg)
+{
+    for (size_t i = 0; i < cfg->connect.n; i++)
+        hs__info("bus: connected to %s", cfg->connect.items[i]);
+    for (size_t i = 0; i < cfg->bind.n; i++)
+        hs__info("bus: bound to %s", cfg->bind.items[i]);
+    for (size_t i = 0; i < hub->nconsumers; i++) {
+        const hs__consumer_spec *s = &hub->consumers[i]->spec;
+        hs__info("consumer %s: %s=%s:%s, %u worker%s, queue %zu, on full %s, %u tries", s->name,
+                 s->glob, s->kind, s->arg, s->workers, s->workers == 1 ? "" : "s", s->queue_size,
+                 s->on_full == HS__ON_FULL_DROP ? "drop" : "block", s->max_tries);
+    }
+    hs__info("dead letters: %s", hs__deadletter_describe(hub->deadletter));
+    if (hub->metrics != NULL)
+        hs__info("metrics on http://%s/metrics", hub->metrics_addr);
+    hs__info("hub %s starting: member %zu of %zu (epoch %llu, %s, hash %s), key %s", cfg->self,
+             hub->view->self + 1, hs_view_size(hub->view->view),
+             (unsigned long long)hs_view_epoch(hub->view->view),
+             hs_place_method(hs_view_place(hub->view->view))->name,
+             hs_hash_name(hs_view_hasher(hub->view->view)->id),
+             cfg->key != NULL ? cfg->key : "body");
+}
+
 static int start(hs__hub *hub, const hs__hub_config *cfg)
 {
     char err[600];
@@ -148,6 +173,7 @@ static int start(hs__hub *hub, const hs__hub_config *cfg)
         hs__error("%s", err);
         return -1;
     }
+    log_setup(hub, cfg);
     if (hs__ingress_start(hub, err, sizeof err) != HS_OK) {
         hs__error("%s", err);
         return -1;
@@ -195,25 +221,6 @@ int hs__hub_run(const hs__hub_config *cfg)
         free(hub);
         return 1;
     }
-    for (size_t i = 0; i < cfg->connect.n; i++)
-        hs__info("bus: connected to %s", cfg->connect.items[i]);
-    for (size_t i = 0; i < cfg->bind.n; i++)
-        hs__info("bus: bound to %s", cfg->bind.items[i]);
-    for (size_t i = 0; i < hub->nconsumers; i++) {
-        const hs__consumer_spec *s = &hub->consumers[i]->spec;
-        hs__info("consumer %s: %s=%s:%s, %u worker%s, queue %zu, on full %s, %u tries", s->name,
-                 s->glob, s->kind, s->arg, s->workers, s->workers == 1 ? "" : "s", s->queue_size,
-                 s->on_full == HS__ON_FULL_DROP ? "drop" : "block", s->max_tries);
-    }
-    hs__info("dead letters: %s", hs__deadletter_describe(hub->deadletter));
-    if (hub->metrics != NULL)
-        hs__info("metrics on http://%s/metrics", hub->metrics_addr);
-    hs__info("hub %s running: member %zu of %zu (epoch %llu, %s, hash %s), key %s", cfg->self,
-             hub->view->self + 1, hs_view_size(hub->view->view),
-             (unsigned long long)hs_view_epoch(hub->view->view),
-             hs_place_method(hs_view_place(hub->view->view))->name,
-             hs_hash_name(hs_view_hasher(hub->view->view)->id),
-             cfg->key != NULL ? cfg->key : "body");
 
     int status = 0;
     for (;;) {
