@@ -73,6 +73,26 @@ static void test_jump_bucket_is_the_papers_code(void **state)
     assert_true(hs_jump_bucket(splitmix(&seed), UINT32_MAX) <= (1u << 31));
 }
 
+/* Up to 4 buckets, hs_jump_bucket decides each of the paper's jumps by
+ * comparing t = (key >> 33) + 1 with the integer (b + 1) * 2^31 / m: the
+ * jump from bucket b reaches bucket m when t is at most that. The paper's
+ * double arithmetic only falls as t grows, so the comparison is exact if it
+ * holds at the boundary: there the paper's jump reaches m, and one above it
+ * does not. */
+static void test_jump_integer_thresholds_are_the_papers_boundaries(void **state)
+{
+    (void)state;
+    for (int64_t b = 0; b < 4; b++) {
+        for (int64_t m = b + 1; m <= 4; m++) {
+            uint64_t t = ((uint64_t)(b + 1) << 31) / (uint64_t)m;
+            double q_at = (double)(1LL << 31) / (double)t;
+            double q_above = (double)(1LL << 31) / (double)(t + 1);
+            assert_true((int64_t)((double)(b + 1) * q_at) >= m);
+            assert_true((int64_t)((double)(b + 1) * q_above) < m);
+        }
+    }
+}
+
 /* The LCG step of the paper's loop, backwards: the key whose step lands on
  * `after`. */
 static uint64_t lcg_back(uint64_t after)
@@ -263,6 +283,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jump_bucket_is_the_papers_code),
         cmocka_unit_test(test_jump_few_members_is_the_papers_code),
+        cmocka_unit_test(test_jump_integer_thresholds_are_the_papers_boundaries),
         cmocka_unit_test(test_lookup_many_and_bucket_functions_agree),
         cmocka_unit_test(test_jump_matches_jumper_slots),
         cmocka_unit_test(test_jump_replicas_are_distinct_and_start_with_owner),
