@@ -140,9 +140,11 @@ static int peers_jump(peers_ctx *c)
     uint64_t *h = bench_random_hashes(n_hashes, 11);
     if (h == NULL)
         return HS_ENOMEM;
-    static const size_t sizes[] = {10, 1000, 1000000};
+    /* 4: no division (up to 4 buckets); 10: the unrolled steps; then the
+     * paper's loop. */
+    static const size_t sizes[] = {4, 10, 1000, 1000000};
     int rc = HS_OK;
-    for (size_t s = 0; s < 3 && rc == HS_OK; s++) {
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0] && rc == HS_OK; s++) {
         size_t n = sizes[s];
         if (c->o->quick && n > 1000)
             break;
