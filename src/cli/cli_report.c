@@ -6,7 +6,33 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+int hs_cli_without_bench(const char *command)
+{
+    hs_cli_error("%s: this hashspace was built without benchmarks (-DHS_BUILD_BENCH=OFF)", command);
+    return 2;
+}
+
 #if HS_HAVE_BENCH
+bool hs_cli_report_option(int opt, const char *arg, hs_cli_report_opts *o)
+{
+    switch (opt) {
+    case 'q':
+        o->quick = true;
+        return true;
+    case 'j':
+        o->format = BENCH_JSON;
+        return true;
+    case 'c':
+        o->format = BENCH_CSV;
+        return true;
+    case 'o':
+        o->outdir = arg;
+        return true;
+    default:
+        return false;
+    }
+}
+
 bench_report *hs_cli_report_open(bench_format format, const char *command, const char *outdir,
                                  int *exit_status)
 {

@@ -40,23 +40,18 @@ static void balance_usage(FILE *out)
 int hs_cmd_balance(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"servers", required_argument, NULL, 's'},
-        {"keys", required_argument, NULL, 'k'},
-        {"generate", required_argument, NULL, 'g'},
-        {"quick", no_argument, NULL, 'q'},
-        {"json", no_argument, NULL, 'j'},
-        {"csv", no_argument, NULL, 'c'},
-        {"out", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"servers", required_argument, NULL, 's'},  {"keys", required_argument, NULL, 'k'},
+        {"generate", required_argument, NULL, 'g'}, HS_CLI_REPORT_OPTIONS,
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     bench_balance_opts o = {.servers = 4};
-    bench_format format = BENCH_TEXT;
-    const char *outdir = NULL;
+    hs_cli_report_opts report = {.format = BENCH_TEXT};
     unsigned long long v;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (hs_cli_report_option(opt, optarg, &report))
+            continue;
         switch (opt) {
         case 's':
             if (hs_cli_parse_count("--servers", optarg, &v) != 0)
@@ -79,18 +74,6 @@ int hs_cmd_balance(int argc, char **argv)
             }
             o.generate = (size_t)v;
             break;
-        case 'q':
-            o.quick = true;
-            break;
-        case 'j':
-            format = BENCH_JSON;
-            break;
-        case 'c':
-            format = BENCH_CSV;
-            break;
-        case 'o':
-            outdir = optarg;
-            break;
         case 'h':
             balance_usage(stdout);
             return 0;
@@ -109,9 +92,10 @@ int hs_cmd_balance(int argc, char **argv)
         return 2;
     }
     int open_status;
-    bench_report *r = hs_cli_report_open(format, "balance", outdir, &open_status);
+    bench_report *r = hs_cli_report_open(report.format, "balance", report.outdir, &open_status);
     if (r == NULL)
         return open_status;
+    o.quick = report.quick;
     int status = bench_balance_run(r, &o);
     return hs_cli_report_close(r, "balance", status);
 }
@@ -122,8 +106,7 @@ int hs_cmd_balance(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    hs_cli_error("balance: this hashspace was built without benchmarks (-DHS_BUILD_BENCH=OFF)");
-    return 2;
+    return hs_cli_without_bench("balance");
 }
 
 #endif

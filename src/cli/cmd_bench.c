@@ -60,10 +60,7 @@ static int count_opt(const char *name, const char *text, size_t *out)
 int hs_cmd_bench(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"quick", no_argument, NULL, 'q'},
-        {"json", no_argument, NULL, 'j'},
-        {"csv", no_argument, NULL, 'c'},
-        {"out", required_argument, NULL, 'o'},
+        HS_CLI_REPORT_OPTIONS,
         {"max-members", required_argument, NULL, 'M'},
         {"budget", required_argument, NULL, 'B'},
         {"keys", required_argument, NULL, 'k'},
@@ -72,27 +69,15 @@ int hs_cmd_bench(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    bench_format format = BENCH_TEXT;
-    const char *outdir = NULL;
-    bool quick = false;
+    hs_cli_report_opts report = {.format = BENCH_TEXT};
     bench_placement_opts place = {0};
     bench_peers_opts peers = {0};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (hs_cli_report_option(opt, optarg, &report))
+            continue;
         switch (opt) {
-        case 'q':
-            quick = true;
-            break;
-        case 'j':
-            format = BENCH_JSON;
-            break;
-        case 'c':
-            format = BENCH_CSV;
-            break;
-        case 'o':
-            outdir = optarg;
-            break;
         case 'M':
             if (count_opt("--max-members", optarg, &place.max_n) != 0)
                 return 2;
@@ -133,6 +118,7 @@ int hs_cmd_bench(int argc, char **argv)
         return 2;
     }
     const char *what = argv[optind];
+    bool quick = report.quick;
     bool all = strcmp(what, "all") == 0;
     if (!all && strcmp(what, "hashes") != 0 && strcmp(what, "placement") != 0 &&
         strcmp(what, "peers") != 0) {
@@ -143,7 +129,7 @@ int hs_cmd_bench(int argc, char **argv)
     char command[64];
     snprintf(command, sizeof command, "bench %s%s", what, quick ? " --quick" : "");
     int open_status;
-    bench_report *r = hs_cli_report_open(format, command, outdir, &open_status);
+    bench_report *r = hs_cli_report_open(report.format, command, report.outdir, &open_status);
     if (r == NULL)
         return open_status;
     place.quick = peers.quick = quick;
@@ -175,8 +161,7 @@ int hs_cmd_bench(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    hs_cli_error("bench: this hashspace was built without benchmarks (-DHS_BUILD_BENCH=OFF)");
-    return 2;
+    return hs_cli_without_bench("bench");
 }
 
 #endif

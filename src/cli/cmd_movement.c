@@ -69,18 +69,20 @@ static int parse_sizes(const char *text, size_t sizes[4])
 int hs_cmd_movement(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"keys", required_argument, NULL, 'k'}, {"members", required_argument, NULL, 'm'},
-        {"quick", no_argument, NULL, 'q'},      {"json", no_argument, NULL, 'j'},
-        {"csv", no_argument, NULL, 'c'},        {"out", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"keys", required_argument, NULL, 'k'},
+        {"members", required_argument, NULL, 'm'},
+        HS_CLI_REPORT_OPTIONS,
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     bench_movement_opts o = {0};
-    bench_format format = BENCH_TEXT;
-    const char *outdir = NULL;
+    hs_cli_report_opts report = {.format = BENCH_TEXT};
     unsigned long long v;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (hs_cli_report_option(opt, optarg, &report))
+            continue;
         switch (opt) {
         case 'k':
             if (hs_cli_parse_count("--keys", optarg, &v) != 0)
@@ -95,18 +97,6 @@ int hs_cmd_movement(int argc, char **argv)
             if (parse_sizes(optarg, o.sizes) != 0)
                 return 2;
             break;
-        case 'q':
-            o.quick = true;
-            break;
-        case 'j':
-            format = BENCH_JSON;
-            break;
-        case 'c':
-            format = BENCH_CSV;
-            break;
-        case 'o':
-            outdir = optarg;
-            break;
         case 'h':
             movement_usage(stdout);
             return 0;
@@ -120,9 +110,10 @@ int hs_cmd_movement(int argc, char **argv)
         return 2;
     }
     int open_status;
-    bench_report *r = hs_cli_report_open(format, "movement", outdir, &open_status);
+    bench_report *r = hs_cli_report_open(report.format, "movement", report.outdir, &open_status);
     if (r == NULL)
         return open_status;
+    o.quick = report.quick;
     int status = bench_movement_run(r, &o);
     return hs_cli_report_close(r, "movement", status);
 }
@@ -133,8 +124,7 @@ int hs_cmd_movement(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    hs_cli_error("movement: this hashspace was built without benchmarks (-DHS_BUILD_BENCH=OFF)");
-    return 2;
+    return hs_cli_without_bench("movement");
 }
 
 #endif
