@@ -428,6 +428,8 @@ hash_intro = textwrap.fill(
     "comparison:", width=78, break_long_words=False, break_on_hyphens=False)
 murmur_bullet = bullets([f"**murmur3, xxh64**: good and fast; {xxh64_vs_xxh3}."])
 
+_j4 = dns("hs_place_lookup jump, 4 buckets")
+jump4 = (f"; up to 4 members it needs no division: {fmt(_j4)} ns at 4" if _j4 == _j4 else "")
 jump_advice = bullets([f"""Members are added and removed **only at the end** (a pool you grow and
     shrink): **jump** (the default) or **jumpback**. No memory beyond the member list,
     {synth['jump']['peak_to_mean'] if 'jump' in synth else '?'} / {synth['jumpback']['peak_to_mean'] if 'jumpback' in synth else '?'}
@@ -438,7 +440,7 @@ jump_advice = bullets([f"""Members are added and removed **only at the end** (a 
     share of keys that walk down, (2^k - n) / 2^k with 2^k the smallest power
     of two >= n:
     {joined(f'{100 * walk_share(n):.0f} % at {members_label(n)}' for n in jb_sizes if n > 1) if jb_sizes else '?'}.
-    jump's grows as log n ({lookup('jump', 10):.0f} to {lookup('jump', 1000000):.0f} ns). Keys in batches:
+    jump's grows as log n ({lookup('jump', 10):.0f} to {lookup('jump', 1000000):.0f} ns){jump4}. Keys in batches:
     `hs_place_lookup_many`{f' ({joined(at_1m)} per key at 10^6 members)' if at_1m else ''}, or
     `hs_view_owner_many` from the keys themselves. Buckets numbered by the
     caller, without member names: `hs_jump_bucket` (the paper's answers) and
