@@ -131,21 +131,20 @@ def run(args):
 
 
 def count_outputs(path):
-    """msg_ids, sequence numbers and the set of keys (msg.user) in a
-    consumer's JSON-lines output."""
-    ids, seq, users = [], [], set()
+    """msg_ids and the set of keys (msg.user) in a consumer's JSON-lines
+    output."""
+    ids, users = [], set()
     if not os.path.exists(path):
-        return ids, seq, users
+        return ids, users
     with open(path) as f:
         for line in f:
             rec = json.loads(line)
             body = rec.get("body") or {}
             ids.append(body.get("msg_id") or rec.get("msg_id"))
-            seq.append(body.get("i"))
             msg = body.get("msg")
             if isinstance(msg, dict) and "user" in msg:
                 users.add(msg["user"])
-    return ids, seq, users
+    return ids, users
 
 
 def report(args):
@@ -159,7 +158,7 @@ def report(args):
         owners = {}  # user -> the hubs that took some of its messages
         rows = []
         for hub in hubs:
-            ids, _, users = count_outputs(os.path.join(args.out, "%s.%s.jsonl" % (hub, suffix)))
+            ids, users = count_outputs(os.path.join(args.out, "%s.%s.jsonl" % (hub, suffix)))
             for i in ids:
                 seen[i] = seen.get(i, 0) + 1
             for u in users:

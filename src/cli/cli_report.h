@@ -23,12 +23,11 @@ typedef struct hs_cli_report_opts {
     bool quick;
 } hs_cli_report_opts;
 
+/* clang-format off */
 #define HS_CLI_REPORT_OPTIONS                                                                      \
     {"quick", no_argument, NULL, 'q'}, {"json", no_argument, NULL, 'j'},                           \
-        {"csv", no_argument, NULL, 'c'},                                                           \
-    {                                                                                              \
-        "out", required_argument, NULL, 'o'                                                        \
-    }
+    {"csv", no_argument, NULL, 'c'}, {"out", required_argument, NULL, 'o'}
+/* clang-format on */
 
 /* True when opt (getopt_long's answer, arg its optarg) is one of those;
  * *o then records it. */
