@@ -28,6 +28,10 @@ static void hub_usage(FILE *out)
         "  --subscribe PREFIX    topic prefix to subscribe to (repeatable; default: all)\n"
         "  --max-body SIZE       larger bodies are dead-lettered (default 8M)\n"
         "  --rcv-hwm N           messages ZeroMQ buffers before the bus drops (default 1000000)\n"
+        "  --bus-seq SPEC        each publisher's sequence number, to count what the bus lost\n"
+        "                        (default json:/i, fedmsg's; none to disable)\n"
+        "  --bus-publisher SPEC  what names a publisher, with its address (default\n"
+        "                        json:/username)\n"
         "Claim:\n"
         "  --self NAME           this hub's name among the members\n"
         "  --members LIST        comma-separated name[=weight], the same on every hub\n"
@@ -77,6 +81,8 @@ int hs_cmd_hub(int argc, char **argv)
         {"subscribe", required_argument, NULL, 0},
         {"max-body", required_argument, NULL, 0},
         {"rcv-hwm", required_argument, NULL, 0},
+        {"bus-seq", required_argument, NULL, 0},
+        {"bus-publisher", required_argument, NULL, 0},
         {"self", required_argument, NULL, 0},
         {"members", required_argument, NULL, 0},
         {"key", required_argument, NULL, 0},

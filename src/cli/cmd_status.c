@@ -468,6 +468,21 @@ static void print_hub(hub_state *h)
     }
     if (!first)
         putchar('\n');
+    /* What the bus lost: summed over publishers, and the ones that lost. */
+    double missing = sum_where(s, "hashspace_bus_missing_total", NULL, NULL);
+    if (!isnan(missing)) {
+        fmt_count(a, sizeof a, missing);
+        fmt_count(b, sizeof b, sum_where(s, "hashspace_bus_late_total", NULL, NULL));
+        fmt_count(c, sizeof c, sum_where(s, "hashspace_bus_duplicates_total", NULL, NULL));
+        fmt_count(d, sizeof d, sum_where(s, "hashspace_bus_restarts_total", NULL, NULL));
+        printf("  bus: missing %s (late %s)  duplicates %s  publisher restarts %s\n", a, b, c, d);
+        for (size_t i = 0; i < s->n; i++) {
+            if (strcmp(s->v[i].name, "hashspace_bus_missing_total") != 0 || !(s->v[i].value > 0))
+                continue;
+            const char *who = hs_prom_label_of(&s->v[i], "publisher");
+            printf("    publisher %s: missing %.0f\n", who != NULL ? who : "?", s->v[i].value);
+        }
+    }
 
     const char *names[256];
     size_t n = consumer_names(s, names, 256);

@@ -50,9 +50,10 @@ static int list_add(hs__strlist *l, const char *s)
 
 void hs__config_free(hs__hub_config *cfg)
 {
-    char **strings[] = {&cfg->self,        &cfg->members,   &cfg->hash,         &cfg->placement,
-                        &cfg->hash_key,    &cfg->key,       &cfg->key_fallback, &cfg->metrics,
-                        &cfg->dead_letter, &cfg->log_level, &cfg->file};
+    char **strings[] = {&cfg->self,         &cfg->members,   &cfg->hash,         &cfg->placement,
+                        &cfg->hash_key,     &cfg->key,       &cfg->key_fallback, &cfg->metrics,
+                        &cfg->dead_letter,  &cfg->log_level, &cfg->file,         &cfg->bus_seq,
+                        &cfg->bus_publisher};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         free(*strings[i]);
         *strings[i] = NULL;
@@ -173,6 +174,8 @@ int hs__config_set(hs__hub_config *cfg, const char *name, const char *value, int
     STRING_OPT("metrics", metrics, cfg->line_metrics)
     STRING_OPT("dead-letter", dead_letter, cfg->line_dead_letter)
     STRING_OPT("log-level", log_level, unused_line)
+    STRING_OPT("bus-seq", bus_seq, cfg->line_key)
+    STRING_OPT("bus-publisher", bus_publisher, cfg->line_key)
 #undef STRING_OPT
     (void)unused_line;
     if (same_name(name, "members")) {
@@ -643,6 +646,18 @@ int hs__config_check(hs__hub_config *cfg, FILE *errors)
         else
             check_error(&c, cfg->line_key, "key-fallback: %s", err);
     }
+    if (cfg->bus_seq != NULL && strcmp(cfg->bus_seq, "none") != 0) {
+        if (hs__key_spec_parse(&key, cfg->bus_seq, err, sizeof err) == HS_OK)
+            hs__key_spec_clear(&key);
+        else
+            check_error(&c, cfg->line_key, "bus-seq: %s", err);
+    }
+    if (cfg->bus_publisher != NULL) {
+        if (hs__key_spec_parse(&key, cfg->bus_publisher, err, sizeof err) == HS_OK)
+            hs__key_spec_clear(&key);
+        else
+            check_error(&c, cfg->line_key, "bus-publisher: %s", err);
+    }
     if (cfg->connect.n + cfg->bind.n == 0)
         check_error(&c, 0, "no bus: give at least one connect or bind endpoint");
     char host[256];
@@ -760,6 +775,8 @@ void hs__config_print(const hs__hub_config *cfg, FILE *out)
         print_value(out, "subscribe", cfg->subscribe.items[i]);
     print_value(out, "metrics", cfg->metrics != NULL ? cfg->metrics : HS__DEFAULT_METRICS);
     print_value(out, "dead_letter", cfg->dead_letter);
+    print_value(out, "bus_seq", cfg->bus_seq);
+    print_value(out, "bus_publisher", cfg->bus_publisher);
     fprintf(out, "max_body = %zu\nrcv_hwm = %ld\ndrain_timeout = %g\n", cfg->max_body, cfg->rcv_hwm,
             cfg->drain_timeout_s);
     for (size_t i = 0; i < cfg->nconsumers; i++) {

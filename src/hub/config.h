@@ -35,7 +35,7 @@ typedef struct hs__strlist {
 
 typedef struct hs__hub_config {
     char *self, *members, *hash, *placement, *hash_key, *key, *key_fallback, *metrics, *dead_letter,
-        *log_level;
+        *log_level, *bus_seq, *bus_publisher;
     hs__strlist connect, bind, subscribe;
     size_t max_body;
     long rcv_hwm;
@@ -56,6 +56,8 @@ typedef struct hs__hub_config {
 } hs__hub_config;
 
 #define HS__DEFAULT_METRICS "127.0.0.1:0"
+#define HS__DEFAULT_BUS_SEQ "json:/i"
+#define HS__DEFAULT_BUS_PUBLISHER "json:/username"
 #define HS__DEFAULT_MAX_BODY (8u << 20)
 #define HS__DEFAULT_RCV_HWM 1000000
 #define HS__DEFAULT_DRAIN_S 10.0

@@ -58,6 +58,21 @@ static void summary(hs__hub *hub, double drain_s, const unsigned *stuck)
              (unsigned long long)load_u64(&hub->unmatched),
              (unsigned long long)hs__deadletter_count(hub->deadletter),
              (unsigned long long)load_u64(&hub->abandoned), drain_s);
+    if (hub->track_seq) {
+        unsigned long long missing = 0, late = 0, duplicates = 0, restarts = 0;
+        size_t n = hs__busseq_count(&hub->busseq);
+        for (size_t i = 0; i < n; i++) {
+            missing += load_u64(&hub->busseq.pubs[i].missing);
+            late += load_u64(&hub->busseq.pubs[i].late);
+            duplicates += load_u64(&hub->busseq.pubs[i].duplicates);
+            restarts += load_u64(&hub->busseq.pubs[i].restarts);
+        }
+        hs__log(missing > late ? HS__LOG_WARN : HS__LOG_INFO,
+                "bus: %zu publisher%s, missing %llu (late %llu), duplicates %llu, restarts %llu, "
+                "unsequenced %llu",
+                n, n == 1 ? "" : "s", missing, late, duplicates, restarts,
+                (unsigned long long)load_u64(&hub->busseq.unsequenced));
+    }
     for (size_t i = 0; i < hub->nconsumers; i++) {
         hs__consumer *c = hub->consumers[i];
         size_t queued;
@@ -87,6 +102,9 @@ static void hub_free(hs__hub *hub, const unsigned *stuck)
     hs__deadletter_free(hub->deadletter);
     hs__key_spec_clear(&hub->key);
     hs__key_spec_clear(&hub->key_fallback);
+    hs__key_spec_clear(&hub->seq_key);
+    hs__key_spec_clear(&hub->seq_publisher);
+    hs__busseq_destroy(&hub->busseq);
     if (hub->zmq_ctx != NULL)
         zmq_ctx_term(hub->zmq_ctx);
 }
@@ -130,6 +148,24 @@ static int start(hs__hub *hub, const hs__hub_config *cfg)
             return -1;
         }
         hub->has_fallback = true;
+    }
+    const char *seq = cfg->bus_seq != NULL ? cfg->bus_seq : HS__DEFAULT_BUS_SEQ;
+    if (strcmp(seq, "none") != 0) {
+        const char *who =
+            cfg->bus_publisher != NULL ? cfg->bus_publisher : HS__DEFAULT_BUS_PUBLISHER;
+        if (hs__key_spec_parse(&hub->seq_key, seq, err, sizeof err) != HS_OK) {
+            hs__error("bus-seq: %s", err);
+            return -1;
+        }
+        if (hs__key_spec_parse(&hub->seq_publisher, who, err, sizeof err) != HS_OK) {
+            hs__error("bus-publisher: %s", err);
+            return -1;
+        }
+        if (hs__busseq_init(&hub->busseq) != HS_OK) {
+            hs__error("out of memory");
+            return -1;
+        }
+        hub->track_seq = true;
     }
     hs__hub_view *hv = calloc(1, sizeof *hv);
     if (hv == NULL || hs__config_view(cfg, &hv->view, &hv->self, err, sizeof err) != HS_OK) {

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "busseq.h"
 #include "config.h"
 #include "consumer.h"
 #include "deadletter.h"
@@ -57,6 +58,11 @@ typedef struct hs__hub {
     hs__key_spec key;
     hs__key_spec key_fallback; /* used when key finds nothing; if has_fallback */
     bool has_fallback;
+    /* Bus losses: each publisher's sequence number (seq_key, e.g. json:/i),
+     * the publisher named by the peer's address and seq_publisher. */
+    bool track_seq;
+    hs__key_spec seq_key, seq_publisher;
+    hs__busseq busseq;
     void *zmq_ctx;
     hs__deadletter *deadletter;
     hs__consumer **consumers;

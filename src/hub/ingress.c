@@ -35,6 +35,7 @@ typedef struct ingress {
     hs__hub *hub;
     void *socket;
     hs__key_buf key_buf;
+    hs__key_buf seq_buf, publisher_buf;
     hs__consumer **targets;
 } ingress;
 
@@ -124,6 +125,61 @@ bool hs__ingress_check(size_t max_body, const hs__key_spec *key_spec, const hs__
     return false;
 }
 
+/* The publisher's sequence number of a well-formed message, when it has
+ * one: gaps, late messages, duplicates and restarts are counted per
+ * publisher (busseq.h); a gap is logged (rate-limited). */
+static void track_seq(ingress *in, zmq_msg_t *topic, zmq_msg_t *body)
+{
+    hs__hub *hub = in->hub;
+    const char *t = zmq_msg_data(topic), *b = zmq_msg_data(body);
+    size_t tlen = zmq_msg_size(topic), blen = zmq_msg_size(body);
+    const char *text, *who;
+    size_t len, wlen;
+    if (hs__key_extract(&hub->seq_key, t, tlen, b, blen, &in->seq_buf, &text, &len) != HS__KEY_OK ||
+        len == 0 || len > 20) {
+        count(&hub->busseq.unsequenced);
+        return;
+    }
+    uint64_t i = 0;
+    for (size_t k = 0; k < len; k++) {
+        unsigned d = (unsigned char)text[k] - '0';
+        if (d > 9 || i > (UINT64_MAX - d) / 10) {
+            count(&hub->busseq.unsequenced);
+            return;
+        }
+        i = i * 10 + d;
+    }
+    if (hs__key_extract(&hub->seq_publisher, t, tlen, b, blen, &in->publisher_buf, &who, &wlen) !=
+        HS__KEY_OK) {
+        who = "";
+        wlen = 0;
+    }
+    /* The peer's address tells apart publishers of one name on two hosts. */
+    const char *peer = zmq_msg_gets(body, "Peer-Address");
+    char name[HS__BUSSEQ_NAME_MAX];
+    int n = snprintf(name, sizeof name, "%s %.*s", peer != NULL ? peer : "-", (int)wlen, who);
+    size_t nlen = n < 0 ? 0 : (size_t)n >= sizeof name ? sizeof name - 1 : (size_t)n;
+    uint64_t missing, previous;
+    switch (hs__busseq_observe(&hub->busseq, name, nlen, i, &missing, &previous)) {
+    case HS__BUSSEQ_GAP:
+        hs__log_bad("bus: publisher '%s': %llu message%s missing (i %llu, then %llu)", name,
+                    (unsigned long long)missing, missing == 1 ? "" : "s",
+                    (unsigned long long)previous, (unsigned long long)i);
+        break;
+    case HS__BUSSEQ_RESTART:
+        hs__log_bad("bus: publisher '%s' started again (i %llu after %llu)", name,
+                    (unsigned long long)i, (unsigned long long)previous);
+        break;
+    case HS__BUSSEQ_UNTRACKED:
+        break;
+    case HS__BUSSEQ_FIRST:
+        hs__info("bus: publisher '%s' first seen at i %llu", name, (unsigned long long)i);
+        break;
+    default:
+        break;
+    }
+}
+
 /* One whole message: frames in topic/body, already received. */
 static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t received_ns)
 {
@@ -155,6 +211,8 @@ static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t rece
         refuse(in, HS__MALFORMED_KEY_HASH, detail, topic, body, 2, received_ns);
         return;
     }
+    if (hub->track_seq)
+        track_seq(in, topic, body);
     if (!hv->member || owner != hv->self) {
         count(&hub->skipped);
         return;
@@ -244,6 +302,8 @@ static void *ingress_main(void *arg)
     }
     zmq_close(in->socket);
     hs__key_buf_free(&in->key_buf);
+    hs__key_buf_free(&in->seq_buf);
+    hs__key_buf_free(&in->publisher_buf);
     free(in->targets);
     free(in);
     return NULL;

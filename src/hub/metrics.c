@@ -70,6 +70,52 @@ static const atomic_uint_fast64_t *f_dropped(const hs__consumer *c)
     return &c->dropped;
 }
 
+/* Bus losses, per publisher (busseq.h). */
+static void render_bus(FILE *f, hs__hub *hub)
+{
+    if (!hub->track_seq)
+        return;
+    hs__busseq *s = &hub->busseq;
+    size_t n = hs__busseq_count(s);
+#define HS__BUS_ROW(field, suffix, help)                                                           \
+    head(f, "hashspace_bus_" suffix "_total", "counter", help);                                    \
+    for (size_t i = 0; i < n; i++) {                                                               \
+        fputs("hashspace_bus_" suffix "_total{publisher=\"", f);                                   \
+        put_label(f, s->pubs[i].name);                                                             \
+        fprintf(f, "\"} %llu\n", (unsigned long long)load(&s->pubs[i].field));                     \
+    }
+    HS__BUSSEQ_COUNTER_MAP(HS__BUS_ROW)
+#undef HS__BUS_ROW
+    head(f, "hashspace_bus_unsequenced_total", "counter",
+         "Messages without a sequence number (not tracked for losses).");
+    fprintf(f, "hashspace_bus_unsequenced_total %llu\n", (unsigned long long)load(&s->unsequenced));
+    head(f, "hashspace_bus_untracked_total", "counter",
+         "Messages of publishers beyond the tracker's limit (not tracked for losses).");
+    fprintf(f, "hashspace_bus_untracked_total %llu\n", (unsigned long long)load(&s->untracked));
+}
+
+static json_t *status_bus(hs__hub *hub)
+{
+    json_t *a = json_array();
+    if (a == NULL || !hub->track_seq)
+        return a;
+    hs__busseq *s = &hub->busseq;
+    size_t n = hs__busseq_count(s);
+    for (size_t i = 0; i < n; i++) {
+        json_t *p = json_object();
+        if (p == NULL)
+            continue;
+        json_object_set_new(p, "publisher", json_string(s->pubs[i].name));
+        json_object_set_new(p, "last", json_integer((json_int_t)load(&s->pubs[i].last)));
+#define HS__BUS_FIELD(field, suffix, help)                                                         \
+    json_object_set_new(p, suffix, json_integer((json_int_t)load(&s->pubs[i].field)));
+        HS__BUSSEQ_COUNTER_MAP(HS__BUS_FIELD)
+#undef HS__BUS_FIELD
+        json_array_append_new(a, p);
+    }
+    return a;
+}
+
 char *hs__metrics_render(hs__hub *hub, size_t *len)
 {
     char *buf = NULL;
@@ -161,6 +207,7 @@ char *hs__metrics_render(hs__hub *hub, size_t *len)
     fprintf(f, "hashspace_view_epoch %llu\n", (unsigned long long)load(&hub->view_epoch));
     head(f, "hashspace_view_members", "gauge", "Members in the view in use.");
     fprintf(f, "hashspace_view_members %llu\n", (unsigned long long)load(&hub->view_members));
+    render_bus(f, hub);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;
@@ -212,6 +259,7 @@ char *hs__status_render(hs__hub *hub, size_t *len)
             json_array_append_new(consumers, j);
     }
     json_object_set_new(o, "consumers", consumers);
+    json_object_set_new(o, "bus", status_bus(hub));
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (text != NULL)
