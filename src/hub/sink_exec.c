@@ -35,7 +35,7 @@
 #define EXEC_EOF_GRACE_S 2.0  /* at close: time to exit after EOF on stdin */
 #define EXEC_TERM_GRACE_S 1.0 /* then after SIGTERM, before SIGKILL */
 #define EXEC_KILL_GRACE_S 0.5 /* timeout or protocol error: SIGTERM, this, SIGKILL */
-#define EXEC_MAX_ANSWER 65536 /* longest answer line accepted */
+#define EXEC_MAX_ANSWER 65536 /* longest answer line accepted, its newline not counted */
 
 typedef struct exec_sink {
     char **argv;      /* one allocation, from hs__argv_split */
@@ -286,13 +286,17 @@ static int build_request(const hs_message *msg, char **line, size_t *len)
 }
 
 /* Read what the child has written. 1 on data, 0 on EOF, -1 when nothing is
- * there yet, -2 when the answer line is too long. */
+ * there yet, -2 when the answer line is too long: more than EXEC_MAX_ANSWER
+ * bytes before its newline. */
 static int read_answer(exec_sink *s)
 {
     if (s->answer_cap - s->answer_len < 4096) {
-        if (s->answer_cap >= 2 * EXEC_MAX_ANSWER)
+        /* The buffer holds a longest line, its newline and one more read. */
+        if (s->answer_cap >= EXEC_MAX_ANSWER + 1 + 4096)
             return -2;
         size_t cap = s->answer_cap ? s->answer_cap * 2 : 8192;
+        if (cap > EXEC_MAX_ANSWER + 1 + 4096)
+            cap = EXEC_MAX_ANSWER + 1 + 4096;
         char *p = realloc(s->answer, cap);
         if (p == NULL)
             return -2;
@@ -302,7 +306,9 @@ static int read_answer(exec_sink *s)
     ssize_t n = read(s->child.out_fd, s->answer + s->answer_len, s->answer_cap - s->answer_len);
     if (n > 0) {
         s->answer_len += (size_t)n;
-        return 1;
+        const char *nl = memchr(s->answer, '\n', s->answer_len);
+        size_t line = nl != NULL ? (size_t)(nl - s->answer) : s->answer_len;
+        return line > EXEC_MAX_ANSWER ? -2 : 1;
     }
     if (n == 0)
         return 0;
@@ -430,7 +436,8 @@ static int exec_consume(void *state, const hs_message *msg, char *err, size_t er
             if (got == -2) {
                 free(line);
                 stop_child(s, 0, why, sizeof why);
-                snprintf(err, errlen, "protocol error: answer longer than %d bytes; %s",
+                snprintf(err, errlen,
+                         "protocol error: answer line longer than %d bytes (64 KiB); %s",
                          EXEC_MAX_ANSWER, why);
                 return HS_EPARSE;
             }

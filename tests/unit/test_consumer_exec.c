@@ -255,6 +255,24 @@ static void test_exec_garbage_answer_is_protocol_error_and_restarts(void **state
     assert_gone(pids[0]);
 }
 
+/* docs/protocol.md: an answer line of at most 64 KiB (65,536 bytes, its
+ * newline not counted); a longer one is a protocol error that says so. */
+static void test_exec_answer_line_limit_is_64_kib(void **state)
+{
+    fixture *f = *state;
+    open_child(f, "--answer-len 65536");
+    assert_int_equal(consume_str(f, "t", "{}"), HS_OK);
+    assert_int_equal(consume_str(f, "t", "{}"), HS_OK);
+    hs__sink_exec.close(f->sink);
+    f->sink = NULL;
+    open_child(f, "--answer-len 65537");
+    assert_int_equal(consume_str(f, "t", "{}"), HS_EPARSE);
+    assert_non_null(strstr(f->err, "answer line longer than 65536 bytes (64 KiB)"));
+    pid_t pids[4];
+    assert_int_equal(read_pids(f, pids, 4), 2);
+    assert_gone(pids[1]); /* stopped: hub and child are out of step */
+}
+
 static void test_exec_crash_fails_attempt_then_restarts(void **state)
 {
     fixture *f = *state;
@@ -438,6 +456,7 @@ int main(void)
         T(test_exec_fail_answer_fails_attempt_keeps_child),
         T(test_exec_json_fail_answer_carries_error),
         T(test_exec_garbage_answer_is_protocol_error_and_restarts),
+        T(test_exec_answer_line_limit_is_64_kib),
         T(test_exec_crash_fails_attempt_then_restarts),
         T(test_exec_timeout_kills_and_restarts),
         T(test_exec_timeout_kills_child_that_ignores_sigterm),
