@@ -11,8 +11,13 @@
  * since a write to a dead child must fail with EPIPE, not kill the hub.
  *
  * A child that dies, hangs past the timeout or breaks the protocol is stopped
- * at once and started again lazily, by the next consume, after a backoff that
- * doubles from 100 ms to 5 s and starts over once a child has lived 10 s.
+ * at once and started again lazily, by the next consume. A child that gave
+ * at least one answer (ok or fail) since it started, or lived 10 s, proved
+ * it works: its successor starts at once and the backoff starts over. One
+ * that failed before answering anything is followed by a backoff that
+ * doubles from 100 ms to 5 s, so a child that cannot start is not respawned
+ * in a tight loop, while one that crashes on 1% of messages costs one spawn
+ * per crash, not seconds.
  */
 #include "child.h"
 #include "sink.h"
@@ -31,7 +36,7 @@
 
 #define EXEC_BACKOFF_MIN_S 0.1
 #define EXEC_BACKOFF_MAX_S 5.0
-#define EXEC_HEALTHY_S 10.0   /* a child that lived this long resets the backoff */
+#define EXEC_HEALTHY_S 10.0   /* a child that lived this long resets the backoff... */
 #define EXEC_EOF_GRACE_S 2.0  /* at close: time to exit after EOF on stdin */
 #define EXEC_TERM_GRACE_S 1.0 /* then after SIGTERM, before SIGKILL */
 #define EXEC_KILL_GRACE_S 0.5 /* timeout or protocol error: SIGTERM, this, SIGKILL */
@@ -45,6 +50,7 @@ typedef struct exec_sink {
     hs__child child;
     int ever_started;    /* later spawns are restarts */
     double started_s;    /* monotonic time the current child was spawned */
+    uint64_t answered;   /* ...and so does one that answered since it started */
     double backoff_s;    /* delay before the next restart */
     double restart_at_s; /* no spawn before this monotonic time */
     char *answer;        /* bytes read from the child, not yet consumed */
@@ -145,6 +151,7 @@ static int start_child(exec_sink *s, char *err, size_t errlen)
         atomic_fetch_add_explicit(s->restarts, 1, memory_order_relaxed);
     s->ever_started = 1;
     s->started_s = now_s();
+    s->answered = 0;
     s->answer_len = 0;
     return HS_OK;
 }
@@ -160,10 +167,13 @@ static void stop_child(exec_sink *s, double eof_grace_s, char *why, size_t whyle
     hs__child_describe(status, how, sizeof how);
     snprintf(why, whylen, "child %ld %s", (long)pid, how);
     double now = now_s();
-    if (now - s->started_s >= EXEC_HEALTHY_S)
+    if (s->answered > 0 || now - s->started_s >= EXEC_HEALTHY_S) {
         s->backoff_s = EXEC_BACKOFF_MIN_S;
-    s->restart_at_s = now + s->backoff_s;
-    s->backoff_s = fmin(s->backoff_s * 2, EXEC_BACKOFF_MAX_S);
+        s->restart_at_s = now;
+    } else {
+        s->restart_at_s = now + s->backoff_s;
+        s->backoff_s = fmin(s->backoff_s * 2, EXEC_BACKOFF_MAX_S);
+    }
     s->answer_len = 0;
 }
 
@@ -455,6 +465,8 @@ static int exec_consume(void *state, const hs_message *msg, char *err, size_t er
     *nl = '\0';
     size_t used = (size_t)(nl - s->answer) + 1;
     rc = hs__exec_parse_answer(s->answer, err, errlen);
+    if (rc != HS_EPARSE && off == len)
+        s->answered++;
     memmove(s->answer, s->answer + used, s->answer_len - used);
     s->answer_len -= used;
     if (rc == HS_EPARSE || off < len) {
