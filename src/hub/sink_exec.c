@@ -6,7 +6,9 @@
  * DESIGN: each consumer worker thread opens its own instance, so each worker
  * has its own child; an instance, its child and its pipes are touched by that
  * thread only and need no lock. Shared with other threads are env->restarts
- * (a C11 atomic, bumped here, read by the metrics) and the process-wide
+ * (a C11 atomic, bumped here, read by the metrics), env->child_pgid (the
+ * child's process group, published here for the main thread, which signals
+ * it when this worker is stuck at shutdown) and the process-wide
  * SIGPIPE disposition: open sets it to SIG_IGN when it is still SIG_DFL,
  * since a write to a dead child must fail with EPIPE, not kill the hub.
  *
@@ -47,6 +49,7 @@ typedef struct exec_sink {
     char **envp;      /* NULL-terminated, every string owned */
     double timeout_s; /* 0 = wait for ever */
     atomic_uint_fast64_t *restarts;
+    atomic_int *child_pgid; /* env->child_pgid, may be NULL */
     hs__child child;
     int ever_started;    /* later spawns are restarts */
     double started_s;    /* monotonic time the current child was spawned */
@@ -132,14 +135,25 @@ static int set_nonblock(int fd)
     return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* hs__child_stop, after withdrawing the child's process group from the main
+ * thread: once reaped, its pid may belong to another process. */
+static void child_stop(exec_sink *s, double eof_grace_s, double term_grace_s, int *status)
+{
+    if (s->child_pgid != NULL)
+        atomic_store_explicit(s->child_pgid, 0, memory_order_release);
+    hs__child_stop(&s->child, eof_grace_s, term_grace_s, status);
+}
+
 /* Spawn now, or after the backoff when a child died recently. */
 static int start_child(exec_sink *s, char *err, size_t errlen)
 {
     sleep_s(s->restart_at_s - now_s());
     int rc = hs__child_spawn(&s->child, s->argv, s->envp, err, errlen);
+    if (rc == HS_OK && s->child_pgid != NULL)
+        atomic_store_explicit(s->child_pgid, (int)s->child.pid, memory_order_release);
     if (rc == HS_OK && (set_nonblock(s->child.in_fd) != 0 || set_nonblock(s->child.out_fd) != 0)) {
         snprintf(err, errlen, "fcntl: %s", strerror(errno));
-        hs__child_stop(&s->child, 0, 0, NULL);
+        child_stop(s, 0, 0, NULL);
         rc = HS_ESYSTEM;
     }
     if (rc != HS_OK) {
@@ -162,7 +176,7 @@ static void stop_child(exec_sink *s, double eof_grace_s, char *why, size_t whyle
 {
     pid_t pid = s->child.pid;
     int status;
-    hs__child_stop(&s->child, eof_grace_s, EXEC_KILL_GRACE_S, &status);
+    child_stop(s, eof_grace_s, EXEC_KILL_GRACE_S, &status);
     char how[96];
     hs__child_describe(status, how, sizeof how);
     snprintf(why, whylen, "child %ld %s", (long)pid, how);
@@ -182,7 +196,7 @@ static void exec_close(void *state)
     exec_sink *s = state;
     if (s == NULL)
         return;
-    hs__child_stop(&s->child, EXEC_EOF_GRACE_S, EXEC_TERM_GRACE_S, NULL);
+    child_stop(s, EXEC_EOF_GRACE_S, EXEC_TERM_GRACE_S, NULL);
     free(s->argv);
     free_envp(s->envp);
     free(s->answer);
@@ -200,6 +214,7 @@ static int exec_open(void **state, const char *arg, const hs__sink_env *env, cha
     s->backoff_s = EXEC_BACKOFF_MIN_S;
     s->timeout_s = env != NULL ? env->timeout_s : 0;
     s->restarts = env != NULL ? env->restarts : NULL;
+    s->child_pgid = env != NULL ? env->child_pgid : NULL;
     char why[512];
     int rc = hs__argv_split(arg != NULL ? arg : "", &s->argv, NULL, why, sizeof why);
     if (rc != HS_OK) {
