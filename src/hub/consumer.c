@@ -222,6 +222,7 @@ static void *worker_main(void *arg)
         .restarts = &c->restarts,
         .worker = w->index,
         .child_pgid = &w->child_pgid,
+        .possibly_lost = &c->possibly_lost,
     };
     w->open_rc = c->ops->open(&w->sink, c->spec.arg, &env, w->open_err, sizeof w->open_err);
     bool opened = w->open_rc == HS_OK;

@@ -90,7 +90,7 @@ struct hs__consumer {
     char pad_ingress[64];
     atomic_uint_fast64_t routed, dropped;
     char pad_workers[64];
-    atomic_uint_fast64_t ok, failed, restarts, left;
+    atomic_uint_fast64_t ok, failed, restarts, left, possibly_lost;
     atomic_uint_fast64_t duration_buckets[HS__DURATION_BUCKETS + 1];
     atomic_uint_fast64_t duration_sum_ns;
 };

@@ -68,11 +68,17 @@ static void summary(hs__hub *hub, double drain_s, const unsigned *stuck)
     for (size_t i = 0; i < hub->nconsumers; i++) {
         hs__consumer *c = hub->consumers[i];
         uint64_t left = load_u64(&c->left);
-        hs__info("consumer %s: ok %llu, failed %llu, dropped %llu, left %llu, restarts %llu%s%s",
+        uint64_t lost = load_u64(&c->possibly_lost);
+        char lost_text[96] = "";
+        if (lost > 0)
+            snprintf(lost_text, sizeof lost_text,
+                     ", possibly lost %llu (counted ok, peer disconnected)",
+                     (unsigned long long)lost);
+        hs__info("consumer %s: ok %llu, failed %llu, dropped %llu, left %llu, restarts %llu%s%s%s",
                  c->spec.name, (unsigned long long)load_u64(&c->ok),
                  (unsigned long long)load_u64(&c->failed),
                  (unsigned long long)load_u64(&c->dropped), (unsigned long long)left,
-                 (unsigned long long)load_u64(&c->restarts),
+                 (unsigned long long)load_u64(&c->restarts), lost_text,
                  left > 0 ? " (left: dead-lettered with reason \"left\", to replay)" : "",
                  stuck[i] > 0 ? " (a worker is still inside its sink)" : "");
     }

@@ -27,6 +27,9 @@ typedef struct hs__sink_env {
      * main thread can stop the child of a worker stuck at shutdown. May be
      * NULL. */
     atomic_int *child_pgid;
+    /* push: messages handed to libzmq for a peer that then disconnected,
+     * and so possibly never delivered (an upper estimate). May be NULL. */
+    atomic_uint_fast64_t *possibly_lost;
 } hs__sink_env;
 
 typedef struct hs__sink_ops {
