@@ -5,8 +5,12 @@
  * atomics written by the workers (routed and dropped by the ingress thread)
  * and read by the metrics thread. drain_deadline_ns is written once by the
  * main thread when the hub stops. A worker leaves when its queue is closed
- * and empty, or when the drain deadline has passed (then it counts what is
- * still queued as left and releases it).
+ * and empty, or when the drain deadline has passed: then it sets leaving,
+ * dead-letters what is still queued (reason "left"), counts it in left and
+ * releases it. child_pgid is written by the worker's exec sink and read by
+ * the main thread, which signals that process group when the worker is
+ * stuck at shutdown; for a worker still stuck after that, the main thread
+ * dead-letters its queue under the queue's lock (hs__consumer_abandon).
  */
 #include "consumer.h"
 
@@ -14,6 +18,7 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +190,28 @@ static void process(hs__worker *w, hs__msg *m)
     hs__deadletter_write(c->deadletter, &rec);
 }
 
+/* A message the consumer will not process: dead-lettered with reason
+ * "left", so that a restart can replay it, and counted. */
+static void leave(hs__consumer *c, const hs__msg *m, bool in_flight)
+{
+    atomic_fetch_add_explicit(&c->left, 1, memory_order_relaxed);
+    hs__deadletter_rec rec = {
+        .reason = "left",
+        .consumer = c->spec.name,
+        .error = in_flight ? "the hub exited while the consumer was still inside its sink with "
+                             "this message; it may have been handled"
+                           : "the hub stopped and its drain deadline passed before the consumer "
+                             "took this message",
+        .topic = hs__msg_topic(m),
+        .topic_len = m->topic_len,
+        .body = m->body,
+        .body_len = m->body_len,
+        .body_total = m->body_len,
+        .received_ns = m->received_ns,
+    };
+    hs__deadletter_write(c->deadletter, &rec);
+}
+
 static void *worker_main(void *arg)
 {
     hs__worker *w = arg;
@@ -194,6 +221,8 @@ static void *worker_main(void *arg)
         .timeout_s = c->spec.timeout_s,
         .restarts = &c->restarts,
         .worker = w->index,
+        .child_pgid = &w->child_pgid,
+        .possibly_lost = &c->possibly_lost,
     };
     w->open_rc = c->ops->open(&w->sink, c->spec.arg, &env, w->open_err, sizeof w->open_err);
     bool opened = w->open_rc == HS_OK;
@@ -213,8 +242,9 @@ static void *worker_main(void *arg)
         hs__msg_release(item.msg);
         rc = hs__queue_done_peek(&w->queue, &item);
     }
+    atomic_store_explicit(&w->leaving, true, memory_order_release);
     while (hs__queue_pop_now(&w->queue, &item) == HS_OK) {
-        atomic_fetch_add_explicit(&c->left, 1, memory_order_relaxed);
+        leave(c, item.msg, false);
         hs__msg_release(item.msg);
     }
     c->ops->close(w->sink);
@@ -275,7 +305,9 @@ unsigned hs__consumer_join(hs__consumer *c, uint64_t join_by_ns)
         uint64_t now = hs__monotonic_ns();
         uint64_t until = hs__realtime_ns() + (join_by_ns > now ? join_by_ns - now : 0);
         struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
-        if (pthread_timedjoin_np(w->thread, NULL, &ts) == 0)
+        if (pthread_timedjoin_np(w->thread, NULL, &ts) == 0 ||
+            (atomic_load_explicit(&w->leaving, memory_order_acquire) &&
+             pthread_join(w->thread, NULL) == 0))
             w->running = false;
         else
             stuck++;
@@ -283,13 +315,44 @@ unsigned hs__consumer_join(hs__consumer *c, uint64_t join_by_ns)
     return stuck;
 }
 
+void hs__consumer_signal_children(hs__consumer *c, int sig)
+{
+    for (unsigned i = 0; i < c->spec.workers; i++) {
+        hs__worker *w = &c->workers[i];
+        int pgid = atomic_load_explicit(&w->child_pgid, memory_order_acquire);
+        if (w->running && pgid > 0 && kill(-pgid, sig) != 0 && errno != ESRCH)
+            hs__error("consumer %s: cannot signal child process group %d: %s", c->spec.name, pgid,
+                      strerror(errno));
+    }
+}
+
+static void abandon_one(void *arg, hs__msg *m, bool in_flight)
+{
+    leave(arg, m, in_flight);
+    if (!in_flight)
+        hs__msg_release(m);
+}
+
+size_t hs__consumer_abandon(hs__consumer *c)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < c->spec.workers; i++)
+        if (c->workers[i].running)
+            n += hs__queue_abandon(&c->workers[i].queue, abandon_one, c);
+    return n;
+}
+
 void hs__consumer_free(hs__consumer *c)
 {
     if (c == NULL)
         return;
     for (unsigned i = 0; i < c->spec.workers; i++) {
-        size_t before = c->workers[i].queue.count;
-        atomic_fetch_add_explicit(&c->left, before, memory_order_relaxed);
+        /* Empty after a join; not when a start failed half-way. */
+        hs__queue_item item;
+        while (hs__queue_pop_now(&c->workers[i].queue, &item) == HS_OK) {
+            leave(c, item.msg, false);
+            hs__msg_release(item.msg);
+        }
         hs__queue_destroy(&c->workers[i].queue);
     }
     spec_free(&c->spec);

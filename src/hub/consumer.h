@@ -5,7 +5,8 @@
  * so messages of one key stay in order. A worker takes the head of its
  * queue, tries the sink up to max_tries times (sleeping 20 ms x attempt in
  * between), then counts the message ok or failed; a failed message goes to
- * the dead-letter sink.
+ * the dead-letter sink. At shutdown, what a worker could not take before the
+ * drain deadline is dead-lettered with reason "left" and counted in left.
  *
  * Threads: hs__consumer_route is called by the ingress thread only;
  * hs__consumer_backlog and the counters may be read from any thread (the
@@ -67,6 +68,10 @@ typedef struct hs__worker {
     sem_t opened; /* posted when the sink's open returned */
     int open_rc;
     char open_err[256];
+    /* Set by the worker once it is done with its sink and dead-letters what
+     * is left: bounded work, which the join waits for without a limit. */
+    atomic_bool leaving;
+    atomic_int child_pgid; /* see hs__sink_env */
 } hs__worker;
 
 struct hs__consumer {
@@ -85,7 +90,7 @@ struct hs__consumer {
     char pad_ingress[64];
     atomic_uint_fast64_t routed, dropped;
     char pad_workers[64];
-    atomic_uint_fast64_t ok, failed, restarts, left;
+    atomic_uint_fast64_t ok, failed, restarts, left, possibly_lost;
     atomic_uint_fast64_t duration_buckets[HS__DURATION_BUCKETS + 1];
     atomic_uint_fast64_t duration_sum_ns;
 };
@@ -109,9 +114,20 @@ void hs__consumer_backlog(hs__consumer *c, size_t *count, uint64_t *oldest_ns);
 /* Stop: no more messages will be routed; workers finish what is queued,
  * unless deadline_ns (CLOCK_MONOTONIC) passes first. */
 void hs__consumer_close(hs__consumer *c, uint64_t deadline_ns);
-/* Join the workers, waiting until join_by_ns at most. Returns the number of
- * workers that did not finish in time (still inside their sink). */
+/* Join the workers, waiting until join_by_ns at most (a worker already
+ * dead-lettering what is left is waited for until it is done). Returns the
+ * number of workers that did not finish in time (still inside their sink). */
 unsigned hs__consumer_join(hs__consumer *c, uint64_t join_by_ns);
+/* Send sig to the process group of the child of every worker not joined
+ * yet (exec; nothing for other kinds): a child that hangs keeps its worker
+ * inside the sink, and must not outlive the hub. Main thread, after a join
+ * that returned > 0. */
+void hs__consumer_signal_children(hs__consumer *c, int sig);
+/* For workers still stuck after that: dead-letter (reason "left") what
+ * their queues hold, the message in flight included (which the consumer may
+ * yet have handled: it is marked so), and count it left. The hub then exits
+ * without these workers. Main thread; returns the number dead-lettered. */
+size_t hs__consumer_abandon(hs__consumer *c);
 /* Accepts NULL. Only after a join that returned 0. */
 void hs__consumer_free(hs__consumer *c);
 

@@ -3,9 +3,13 @@
  *
  * Stopping, in order: the ingress thread stops receiving and finishes the
  * message in hand; the queues are closed and the workers drain them until
- * the drain deadline (--drain-timeout after the signal), then give up and
- * count what was left; the metrics endpoint stops last, so a scraper sees
- * the drain.
+ * the drain deadline (--drain-timeout after the signal), then dead-letter
+ * what was left (reason "left") and count it. A worker still inside its sink
+ * 2 s after the deadline is unstuck by stopping its exec child (SIGTERM to
+ * the child's process group, SIGKILL 1 s later), so that no child outlives
+ * the hub; one still stuck 0.5 s after that has its queue dead-lettered by
+ * this thread, and the hub exits without it. The metrics endpoint stops
+ * last, so a scraper sees the drain.
  */
 #include "hub.h"
 
@@ -20,8 +24,11 @@
 #include <string.h>
 #include <zmq.h>
 
-/* Extra time past the drain deadline for a worker stuck inside its sink. */
+/* Extra time past the drain deadline for a worker stuck inside its sink;
+ * then its child gets SIGTERM, and SIGKILL after the next grace. */
 #define HUB_JOIN_GRACE_NS 2000000000ull
+#define HUB_TERM_GRACE_NS 1000000000ull
+#define HUB_KILL_GRACE_NS 500000000ull
 
 void hs__hub_set_view(hs__hub *hub, hs__hub_view *hv)
 {
@@ -75,16 +82,49 @@ static void summary(hs__hub *hub, double drain_s, const unsigned *stuck)
     }
     for (size_t i = 0; i < hub->nconsumers; i++) {
         hs__consumer *c = hub->consumers[i];
-        size_t queued;
-        uint64_t oldest;
-        hs__consumer_backlog(c, &queued, &oldest);
-        hs__info("consumer %s: ok %llu, failed %llu, dropped %llu, left %llu, restarts %llu%s",
+        uint64_t left = load_u64(&c->left);
+        uint64_t lost = load_u64(&c->possibly_lost);
+        char lost_text[96] = "";
+        if (lost > 0)
+            snprintf(lost_text, sizeof lost_text,
+                     ", possibly lost %llu (counted ok, peer disconnected)",
+                     (unsigned long long)lost);
+        hs__info("consumer %s: ok %llu, failed %llu, dropped %llu, left %llu, restarts %llu%s%s%s",
                  c->spec.name, (unsigned long long)load_u64(&c->ok),
                  (unsigned long long)load_u64(&c->failed),
-                 (unsigned long long)load_u64(&c->dropped),
-                 (unsigned long long)(load_u64(&c->left) + queued),
-                 (unsigned long long)load_u64(&c->restarts),
+                 (unsigned long long)load_u64(&c->dropped), (unsigned long long)left,
+                 (unsigned long long)load_u64(&c->restarts), lost_text,
+                 left > 0 ? " (left: dead-lettered with reason \"left\", to replay)" : "",
                  stuck[i] > 0 ? " (a worker is still inside its sink)" : "");
+    }
+}
+
+/* Join every consumer's workers by join_by_ns; stuck[i] (stuck may be NULL)
+ * gets how many of consumer i's did not finish. true when any did not. */
+static bool join_workers(hs__hub *hub, unsigned *stuck, uint64_t join_by_ns)
+{
+    bool any = false;
+    for (size_t i = 0; i < hub->nconsumers; i++) {
+        unsigned n = hs__consumer_join(hub->consumers[i], join_by_ns);
+        if (stuck != NULL)
+            stuck[i] = n;
+        any |= n > 0;
+    }
+    return any;
+}
+
+/* A worker stuck inside its sink is usually waiting for an exec child that
+ * hangs (no timeout set): stopping the child unsticks it, and the child must
+ * not outlive the hub anyway. */
+static void stop_stuck_children(hs__hub *hub, const unsigned *stuck, int sig)
+{
+    for (size_t i = 0; i < hub->nconsumers; i++) {
+        if (stuck != NULL && stuck[i] == 0)
+            continue;
+        hs__warn("consumer %s: a worker is still inside its sink after the drain deadline; "
+                 "sending %s to its child process",
+                 hub->consumers[i]->spec.name, sig == SIGKILL ? "SIGKILL" : "SIGTERM");
+        hs__consumer_signal_children(hub->consumers[i], sig);
     }
 }
 
@@ -286,12 +326,23 @@ int hs__hub_run(const hs__hub_config *cfg)
     for (size_t i = 0; i < hub->nconsumers; i++)
         hs__consumer_close(hub->consumers[i], deadline);
     unsigned *stuck = calloc(hub->nconsumers + 1, sizeof *stuck);
-    bool any_stuck = false;
-    for (size_t i = 0; i < hub->nconsumers; i++) {
-        unsigned s = hs__consumer_join(hub->consumers[i], deadline + HUB_JOIN_GRACE_NS);
-        if (stuck != NULL)
-            stuck[i] = s;
-        any_stuck |= s > 0;
+    bool any_stuck = join_workers(hub, stuck, deadline + HUB_JOIN_GRACE_NS);
+    if (any_stuck) {
+        stop_stuck_children(hub, stuck, SIGTERM);
+        any_stuck = join_workers(hub, stuck, hs__monotonic_ns() + HUB_TERM_GRACE_NS);
+    }
+    if (any_stuck) {
+        stop_stuck_children(hub, stuck, SIGKILL);
+        any_stuck = join_workers(hub, stuck, hs__monotonic_ns() + HUB_KILL_GRACE_NS);
+    }
+    for (size_t i = 0; any_stuck && i < hub->nconsumers; i++) {
+        if (stuck == NULL || stuck[i] > 0) {
+            size_t n = hs__consumer_abandon(hub->consumers[i]);
+            if (n > 0)
+                hs__warn("consumer %s: a worker is still inside its sink; its %zu message%s "
+                         "(the one in hand included) dead-lettered as left",
+                         hub->consumers[i]->spec.name, n, n == 1 ? "" : "s");
+        }
     }
     double drain_s = (double)(hs__monotonic_ns() - t0) / 1e9;
     hs__metrics_stop(hub);

@@ -69,6 +69,14 @@ static const atomic_uint_fast64_t *f_dropped(const hs__consumer *c)
 {
     return &c->dropped;
 }
+static const atomic_uint_fast64_t *f_left(const hs__consumer *c)
+{
+    return &c->left;
+}
+static const atomic_uint_fast64_t *f_possibly_lost(const hs__consumer *c)
+{
+    return &c->possibly_lost;
+}
 
 /* Bus losses, per publisher (busseq.h). */
 static void render_bus(FILE *f, hs__hub *hub)
@@ -203,6 +211,14 @@ char *hs__metrics_render(hs__hub *hub, size_t *len)
     head(f, "hashspace_consumer_dropped_total", "counter",
          "Messages dropped because a consumer's queue was full (on_full=drop).");
     per_consumer(f, hub, "hashspace_consumer_dropped_total", "", f_dropped);
+    head(f, "hashspace_consumer_left_total", "counter",
+         "Messages a consumer had not processed when the drain deadline passed at shutdown; "
+         "each is dead-lettered with reason \"left\".");
+    per_consumer(f, hub, "hashspace_consumer_left_total", "", f_left);
+    head(f, "hashspace_consumer_possibly_lost_total", "counter",
+         "push: messages counted ok (handed to ZeroMQ) whose peer then disconnected, so "
+         "possibly never delivered (an upper estimate).");
+    per_consumer(f, hub, "hashspace_consumer_possibly_lost_total", "", f_possibly_lost);
     head(f, "hashspace_view_epoch", "gauge", "Epoch of the membership view in use.");
     fprintf(f, "hashspace_view_epoch %llu\n", (unsigned long long)load(&hub->view_epoch));
     head(f, "hashspace_view_members", "gauge", "Members in the view in use.");
@@ -248,13 +264,14 @@ char *hs__status_render(hs__hub *hub, size_t *len)
         uint64_t oldest;
         hs__consumer_backlog(c, &backlog, &oldest);
         json_t *j = json_pack(
-            "{s:s, s:s, s:s, s:s, s:i, s:i, s:f, s:I, s:I, s:I, s:I, s:I}", "name", c->spec.name,
-            "glob", c->spec.glob, "kind", c->spec.kind, "arg", c->spec.arg, "workers",
+            "{s:s, s:s, s:s, s:s, s:i, s:i, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name",
+            c->spec.name, "glob", c->spec.glob, "kind", c->spec.kind, "arg", c->spec.arg, "workers",
             (int)c->spec.workers, "backlog", (int)backlog, "oldest_age_seconds",
             oldest != 0 && now > oldest ? (double)(now - oldest) / 1e9 : 0.0, "ok",
             (json_int_t)load(&c->ok), "failed", (json_int_t)load(&c->failed), "dropped",
             (json_int_t)load(&c->dropped), "restarts", (json_int_t)load(&c->restarts), "routed",
-            (json_int_t)load(&c->routed));
+            (json_int_t)load(&c->routed), "left", (json_int_t)load(&c->left), "possibly_lost",
+            (json_int_t)load(&c->possibly_lost));
         if (j != NULL)
             json_array_append_new(consumers, j);
     }

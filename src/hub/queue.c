@@ -182,6 +182,24 @@ int hs__queue_pop_now(hs__queue *q, hs__queue_item *out)
     return HS_OK;
 }
 
+size_t hs__queue_abandon(hs__queue *q, void (*fn)(void *arg, hs__msg *m, bool in_flight), void *arg)
+{
+    pthread_mutex_lock(&q->lock);
+    size_t seen = q->count;
+    for (size_t k = 0; k < seen; k++) {
+        hs__queue_item *slot = &q->ring[(q->head + k) % q->cap];
+        fn(arg, slot->msg, k == 0);
+        if (k > 0)
+            slot->msg = NULL;
+    }
+    if (seen > 1) {
+        q->count = 1;
+        atomic_store_explicit(&q->count_hint, q->count, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return seen;
+}
+
 void hs__queue_close(hs__queue *q)
 {
     pthread_mutex_lock(&q->lock);

@@ -65,6 +65,14 @@ int hs__queue_done_peek(hs__queue *q, hs__queue_item *out);
 /* Remove and return the head without waiting: HS_OK or HS_EEMPTY. */
 int hs__queue_pop_now(hs__queue *q, hs__queue_item *out);
 
+/* For a consumer thread stuck inside the head item at shutdown: under the
+ * lock, call fn(arg, head, true) for the head (it stays queued: its consumer
+ * may still finish it), then remove every item behind it and call
+ * fn(arg, msg, false) for each (fn takes over that reference). Returns the
+ * number of items seen, the head included. */
+size_t hs__queue_abandon(hs__queue *q, void (*fn)(void *arg, hs__msg *m, bool in_flight),
+                         void *arg);
+
 /* No more pushes: wakes the consumer, which sees HS_ECLOSED once empty. */
 void hs__queue_close(hs__queue *q);
 

@@ -22,6 +22,14 @@ typedef struct hs__sink_env {
     double timeout_s;               /* per-message timeout (exec); 0 = none */
     atomic_uint_fast64_t *restarts; /* bumped when a child process is restarted */
     unsigned worker;                /* worker index within the consumer */
+    /* exec: the process group of the current child (its pid), 0 when none.
+     * Set before a child runs and cleared before it is reaped, so that the
+     * main thread can stop the child of a worker stuck at shutdown. May be
+     * NULL. */
+    atomic_int *child_pgid;
+    /* push: messages handed to libzmq for a peer that then disconnected,
+     * and so possibly never delivered (an upper estimate). May be NULL. */
+    atomic_uint_fast64_t *possibly_lost;
 } hs__sink_env;
 
 typedef struct hs__sink_ops {

@@ -6,13 +6,20 @@
  * DESIGN: each consumer worker thread opens its own instance, so each worker
  * has its own child; an instance, its child and its pipes are touched by that
  * thread only and need no lock. Shared with other threads are env->restarts
- * (a C11 atomic, bumped here, read by the metrics) and the process-wide
+ * (a C11 atomic, bumped here, read by the metrics), env->child_pgid (the
+ * child's process group, published here for the main thread, which signals
+ * it when this worker is stuck at shutdown) and the process-wide
  * SIGPIPE disposition: open sets it to SIG_IGN when it is still SIG_DFL,
  * since a write to a dead child must fail with EPIPE, not kill the hub.
  *
  * A child that dies, hangs past the timeout or breaks the protocol is stopped
- * at once and started again lazily, by the next consume, after a backoff that
- * doubles from 100 ms to 5 s and starts over once a child has lived 10 s.
+ * at once and started again lazily, by the next consume. A child that gave
+ * at least one answer (ok or fail) since it started, or lived 10 s, proved
+ * it works: its successor starts at once and the backoff starts over. One
+ * that failed before answering anything is followed by a backoff that
+ * doubles from 100 ms to 5 s, so a child that cannot start is not respawned
+ * in a tight loop, while one that crashes on 1% of messages costs one spawn
+ * per crash, not seconds.
  */
 #include "child.h"
 #include "sink.h"
@@ -31,20 +38,22 @@
 
 #define EXEC_BACKOFF_MIN_S 0.1
 #define EXEC_BACKOFF_MAX_S 5.0
-#define EXEC_HEALTHY_S 10.0   /* a child that lived this long resets the backoff */
+#define EXEC_HEALTHY_S 10.0   /* a child that lived this long resets the backoff... */
 #define EXEC_EOF_GRACE_S 2.0  /* at close: time to exit after EOF on stdin */
 #define EXEC_TERM_GRACE_S 1.0 /* then after SIGTERM, before SIGKILL */
 #define EXEC_KILL_GRACE_S 0.5 /* timeout or protocol error: SIGTERM, this, SIGKILL */
-#define EXEC_MAX_ANSWER 65536 /* longest answer line accepted */
+#define EXEC_MAX_ANSWER 65536 /* longest answer line accepted, its newline not counted */
 
 typedef struct exec_sink {
     char **argv;      /* one allocation, from hs__argv_split */
     char **envp;      /* NULL-terminated, every string owned */
     double timeout_s; /* 0 = wait for ever */
     atomic_uint_fast64_t *restarts;
+    atomic_int *child_pgid; /* env->child_pgid, may be NULL */
     hs__child child;
     int ever_started;    /* later spawns are restarts */
     double started_s;    /* monotonic time the current child was spawned */
+    uint64_t answered;   /* ...and so does one that answered since it started */
     double backoff_s;    /* delay before the next restart */
     double restart_at_s; /* no spawn before this monotonic time */
     char *answer;        /* bytes read from the child, not yet consumed */
@@ -126,14 +135,25 @@ static int set_nonblock(int fd)
     return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* hs__child_stop, after withdrawing the child's process group from the main
+ * thread: once reaped, its pid may belong to another process. */
+static void child_stop(exec_sink *s, double eof_grace_s, double term_grace_s, int *status)
+{
+    if (s->child_pgid != NULL)
+        atomic_store_explicit(s->child_pgid, 0, memory_order_release);
+    hs__child_stop(&s->child, eof_grace_s, term_grace_s, status);
+}
+
 /* Spawn now, or after the backoff when a child died recently. */
 static int start_child(exec_sink *s, char *err, size_t errlen)
 {
     sleep_s(s->restart_at_s - now_s());
     int rc = hs__child_spawn(&s->child, s->argv, s->envp, err, errlen);
+    if (rc == HS_OK && s->child_pgid != NULL)
+        atomic_store_explicit(s->child_pgid, (int)s->child.pid, memory_order_release);
     if (rc == HS_OK && (set_nonblock(s->child.in_fd) != 0 || set_nonblock(s->child.out_fd) != 0)) {
         snprintf(err, errlen, "fcntl: %s", strerror(errno));
-        hs__child_stop(&s->child, 0, 0, NULL);
+        child_stop(s, 0, 0, NULL);
         rc = HS_ESYSTEM;
     }
     if (rc != HS_OK) {
@@ -145,6 +165,7 @@ static int start_child(exec_sink *s, char *err, size_t errlen)
         atomic_fetch_add_explicit(s->restarts, 1, memory_order_relaxed);
     s->ever_started = 1;
     s->started_s = now_s();
+    s->answered = 0;
     s->answer_len = 0;
     return HS_OK;
 }
@@ -155,15 +176,18 @@ static void stop_child(exec_sink *s, double eof_grace_s, char *why, size_t whyle
 {
     pid_t pid = s->child.pid;
     int status;
-    hs__child_stop(&s->child, eof_grace_s, EXEC_KILL_GRACE_S, &status);
+    child_stop(s, eof_grace_s, EXEC_KILL_GRACE_S, &status);
     char how[96];
     hs__child_describe(status, how, sizeof how);
     snprintf(why, whylen, "child %ld %s", (long)pid, how);
     double now = now_s();
-    if (now - s->started_s >= EXEC_HEALTHY_S)
+    if (s->answered > 0 || now - s->started_s >= EXEC_HEALTHY_S) {
         s->backoff_s = EXEC_BACKOFF_MIN_S;
-    s->restart_at_s = now + s->backoff_s;
-    s->backoff_s = fmin(s->backoff_s * 2, EXEC_BACKOFF_MAX_S);
+        s->restart_at_s = now;
+    } else {
+        s->restart_at_s = now + s->backoff_s;
+        s->backoff_s = fmin(s->backoff_s * 2, EXEC_BACKOFF_MAX_S);
+    }
     s->answer_len = 0;
 }
 
@@ -172,7 +196,7 @@ static void exec_close(void *state)
     exec_sink *s = state;
     if (s == NULL)
         return;
-    hs__child_stop(&s->child, EXEC_EOF_GRACE_S, EXEC_TERM_GRACE_S, NULL);
+    child_stop(s, EXEC_EOF_GRACE_S, EXEC_TERM_GRACE_S, NULL);
     free(s->argv);
     free_envp(s->envp);
     free(s->answer);
@@ -190,6 +214,7 @@ static int exec_open(void **state, const char *arg, const hs__sink_env *env, cha
     s->backoff_s = EXEC_BACKOFF_MIN_S;
     s->timeout_s = env != NULL ? env->timeout_s : 0;
     s->restarts = env != NULL ? env->restarts : NULL;
+    s->child_pgid = env != NULL ? env->child_pgid : NULL;
     char why[512];
     int rc = hs__argv_split(arg != NULL ? arg : "", &s->argv, NULL, why, sizeof why);
     if (rc != HS_OK) {
@@ -286,13 +311,17 @@ static int build_request(const hs_message *msg, char **line, size_t *len)
 }
 
 /* Read what the child has written. 1 on data, 0 on EOF, -1 when nothing is
- * there yet, -2 when the answer line is too long. */
+ * there yet, -2 when the answer line is too long: more than EXEC_MAX_ANSWER
+ * bytes before its newline. */
 static int read_answer(exec_sink *s)
 {
     if (s->answer_cap - s->answer_len < 4096) {
-        if (s->answer_cap >= 2 * EXEC_MAX_ANSWER)
+        /* The buffer holds a longest line, its newline and one more read. */
+        if (s->answer_cap >= EXEC_MAX_ANSWER + 1 + 4096)
             return -2;
         size_t cap = s->answer_cap ? s->answer_cap * 2 : 8192;
+        if (cap > EXEC_MAX_ANSWER + 1 + 4096)
+            cap = EXEC_MAX_ANSWER + 1 + 4096;
         char *p = realloc(s->answer, cap);
         if (p == NULL)
             return -2;
@@ -302,7 +331,9 @@ static int read_answer(exec_sink *s)
     ssize_t n = read(s->child.out_fd, s->answer + s->answer_len, s->answer_cap - s->answer_len);
     if (n > 0) {
         s->answer_len += (size_t)n;
-        return 1;
+        const char *nl = memchr(s->answer, '\n', s->answer_len);
+        size_t line = nl != NULL ? (size_t)(nl - s->answer) : s->answer_len;
+        return line > EXEC_MAX_ANSWER ? -2 : 1;
     }
     if (n == 0)
         return 0;
@@ -430,7 +461,8 @@ static int exec_consume(void *state, const hs_message *msg, char *err, size_t er
             if (got == -2) {
                 free(line);
                 stop_child(s, 0, why, sizeof why);
-                snprintf(err, errlen, "protocol error: answer longer than %d bytes; %s",
+                snprintf(err, errlen,
+                         "protocol error: answer line longer than %d bytes (64 KiB); %s",
                          EXEC_MAX_ANSWER, why);
                 return HS_EPARSE;
             }
@@ -448,6 +480,8 @@ static int exec_consume(void *state, const hs_message *msg, char *err, size_t er
     *nl = '\0';
     size_t used = (size_t)(nl - s->answer) + 1;
     rc = hs__exec_parse_answer(s->answer, err, errlen);
+    if (rc != HS_EPARSE && off == len)
+        s->answered++;
     memmove(s->answer, s->answer + used, s->answer_len - used);
     s->answer_len -= used;
     if (rc == HS_EPARSE || off < len) {

@@ -14,6 +14,8 @@ Stable API (other tests import it):
         .log() -> stderr text, .kill()
     wait_subscribed(pub, hubs, timeout): publish warm-up messages on topic
         WARMUP_TOPIC until every hub has received one (ZeroMQ's slow joiner)
+    settled(hubs, name): each hub's counter `name` once none has moved for a
+        while: the baseline to count later messages from, after warm-ups
     cleanup(): kill every process started here (also run at exit)
 
 Every process started here is killed at exit, even when a test fails.
@@ -276,6 +278,25 @@ def wait_subscribed(pub, hubs, timeout=20):
             raise AssertionError("hubs %s never received a warm-up message"
                                  % [h.name for h in pending])
     return sent
+
+
+def settled(hubs, name="hashspace_messages_received_total", quiet=0.5, timeout=20):
+    """{hub name: value of counter `name`} once no hub's value has changed for
+    `quiet` seconds. After wait_subscribed the last warm-ups may still be on
+    their way, and a hub that subscribed late never sees the earlier ones, so
+    a test cannot wait for a total of warm-ups: it waits for the counters to
+    stop moving and counts its own messages from there."""
+    deadline = time.monotonic() + scaled(timeout)
+    last = {h.name: h.metric(name) for h in hubs}
+    since = time.monotonic()
+    while time.monotonic() - since < quiet:
+        if time.monotonic() > deadline:
+            raise AssertionError("%s never settled: %s" % (name, last))
+        time.sleep(0.05)
+        now = {h.name: h.metric(name) for h in hubs}
+        if now != last:
+            last, since = now, time.monotonic()
+    return last
 
 
 def read_jsonl(path):

@@ -13,6 +13,8 @@ Reads one JSON line per message on stdin, answers one line on stdout.
   --sleep S          sleep S seconds before answering
   --hang-topic T     sleep 60 s before answering a message whose topic is T
   --ignore-term      ignore SIGTERM (the hub must then use SIGKILL)
+  --answer-len N     answer {"ok": true, "pad": "xx..."}, padded to N bytes
+                     (the newline not counted)
 """
 import argparse
 import json
@@ -32,6 +34,7 @@ p.add_argument("--chatter", action="store_true")
 p.add_argument("--sleep", type=float, default=0.0)
 p.add_argument("--hang-topic")
 p.add_argument("--ignore-term", action="store_true")
+p.add_argument("--answer-len", type=int, default=0)
 a = p.parse_args()
 
 if a.ignore_term:
@@ -56,6 +59,9 @@ for line in sys.stdin:
     if a.env_answer:
         answer = json.dumps({"ok": False, "error": "consumer=%s worker=%s" % (
             os.environ.get("HASHSPACE_CONSUMER"), os.environ.get("HASHSPACE_WORKER"))})
+    elif a.answer_len:
+        frame = '{"ok": true, "pad": ""}'
+        answer = frame[:-2] + "x" * (a.answer_len - len(frame)) + frame[-2:]
     else:
         answer = a.answer
     sys.stdout.write(answer + "\n")

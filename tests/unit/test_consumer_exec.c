@@ -255,11 +255,28 @@ static void test_exec_garbage_answer_is_protocol_error_and_restarts(void **state
     assert_gone(pids[0]);
 }
 
+/* docs/protocol.md: an answer line of at most 64 KiB (65,536 bytes, its
+ * newline not counted); a longer one is a protocol error that says so. */
+static void test_exec_answer_line_limit_is_64_kib(void **state)
+{
+    fixture *f = *state;
+    open_child(f, "--answer-len 65536");
+    assert_int_equal(consume_str(f, "t", "{}"), HS_OK);
+    assert_int_equal(consume_str(f, "t", "{}"), HS_OK);
+    hs__sink_exec.close(f->sink);
+    f->sink = NULL;
+    open_child(f, "--answer-len 65537");
+    assert_int_equal(consume_str(f, "t", "{}"), HS_EPARSE);
+    assert_non_null(strstr(f->err, "answer line longer than 65536 bytes (64 KiB)"));
+    pid_t pids[4];
+    assert_int_equal(read_pids(f, pids, 4), 2);
+    assert_gone(pids[1]); /* stopped: hub and child are out of step */
+}
+
 static void test_exec_crash_fails_attempt_then_restarts(void **state)
 {
     fixture *f = *state;
     open_child(f, "--crash-every 3");
-    double start = now_s();
     for (int round = 1; round <= 2; round++) {
         assert_int_equal(consume_str(f, "t", "{\"n\": 1}"), HS_OK);
         assert_int_equal(consume_str(f, "t", "{\"n\": 2}"), HS_OK);
@@ -267,15 +284,30 @@ static void test_exec_crash_fails_attempt_then_restarts(void **state)
         assert_non_null(strstr(f->err, "exited with status 3 before answering"));
         assert_int_equal(atomic_load(&f->restarts), round - 1);
     }
-    /* The retry waits out the backoff, starts a new child and succeeds. */
+    /* The retry starts a new child and succeeds. Each child had answered
+     * before it crashed, so no backoff: the three children's start-ups, not
+     * 100 + 200 ms of waiting, are the time this took. */
     assert_int_equal(consume_str(f, "t", "{\"n\": 3}"), HS_OK);
     assert_int_equal(atomic_load(&f->restarts), 2);
-    /* Backoff: 100 ms before the first restart, 200 ms before the second. */
-    assert_true(now_s() - start >= 0.3);
     pid_t pids[4];
     assert_int_equal(read_pids(f, pids, 4), 3);
     assert_gone(pids[0]);
     assert_gone(pids[1]);
+}
+
+/* A child that dies before answering anything is restarted after a backoff:
+ * 100 ms, then 200 ms, then 400 ms... */
+static void test_exec_crash_before_any_answer_backs_off(void **state)
+{
+    fixture *f = *state;
+    open_child(f, "--crash-every 1");
+    double start = now_s();
+    for (int round = 1; round <= 3; round++) {
+        assert_int_equal(consume_str(f, "t", "{}"), HS_EIO);
+        assert_non_null(strstr(f->err, "exited with status 3 before answering"));
+        assert_int_equal(atomic_load(&f->restarts), round - 1);
+    }
+    assert_true(now_s() - start >= 0.3);
 }
 
 static void test_exec_timeout_kills_and_restarts(void **state)
@@ -438,7 +470,9 @@ int main(void)
         T(test_exec_fail_answer_fails_attempt_keeps_child),
         T(test_exec_json_fail_answer_carries_error),
         T(test_exec_garbage_answer_is_protocol_error_and_restarts),
+        T(test_exec_answer_line_limit_is_64_kib),
         T(test_exec_crash_fails_attempt_then_restarts),
+        T(test_exec_crash_before_any_answer_backs_off),
         T(test_exec_timeout_kills_and_restarts),
         T(test_exec_timeout_kills_child_that_ignores_sigterm),
         T(test_exec_missing_command_fails_open),

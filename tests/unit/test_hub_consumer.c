@@ -236,11 +236,66 @@ static void test_consumer_drop_mode_counts_and_metrics_name_everything(void **st
     hs__deadletter_free(dl);
 }
 
+/* What a worker has not taken when the drain deadline passes is
+ * dead-lettered with reason "left" (so a restart can replay it), counted in
+ * left, and shown in /metrics and /status. */
+static void test_consumer_left_at_deadline_is_dead_lettered_and_counted(void **state)
+{
+    (void)state;
+    hs__deadletter *dl;
+    char err[256], spec[300];
+    snprintf(spec, sizeof spec, "file:%s", path("left-dead.jsonl"));
+    assert_int_equal(hs__deadletter_new(&dl, spec, err, sizeof err), HS_OK);
+    hs__consumer *c = make("late", "file", path("left.jsonl"), 1, 200, HS__ON_FULL_BLOCK, 1, dl);
+    for (int i = 0; i < 150; i++) {
+        char body[32];
+        int n = snprintf(body, sizeof body, "{\"n\":%d}", i);
+        hs__msg *m = hs__msg_new("org.x", 5, body, (size_t)n, 0, 1);
+        assert_int_equal(hs__consumer_route(c, m, hs__monotonic_ns(), NULL), HS_OK);
+    }
+    /* The deadline has passed before the worker starts: it takes nothing. */
+    hs__consumer_close(c, 1);
+    assert_int_equal(hs__consumer_start(c, err, sizeof err), HS_OK);
+    assert_int_equal(hs__consumer_join(c, 0), 0);
+    assert_int_equal(atomic_load(&c->left), 150);
+    assert_int_equal(atomic_load(&c->ok), 0);
+    assert_int_equal(hs__deadletter_count(dl), 150);
+
+    json_t **lines;
+    size_t n = lines_of(path("left-dead.jsonl"), &lines);
+    assert_int_equal(n, 150);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(json_string_value(json_object_get(lines[i], "reason")), "left");
+        assert_string_equal(json_string_value(json_object_get(lines[i], "consumer")), "late");
+        json_t *body = json_object_get(lines[i], "body");
+        assert_int_equal(json_integer_value(json_object_get(body, "n")), (json_int_t)i);
+        json_decref(lines[i]);
+    }
+    free(lines);
+
+    hs__hub_config cfg;
+    hs__config_init(&cfg);
+    hs__hub hub = {.cfg = &cfg, .deadletter = dl, .consumers = &c, .nconsumers = 1};
+    size_t len;
+    char *text = hs__metrics_render(&hub, &len);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "hashspace_consumer_left_total{consumer=\"late\"} 150\n"));
+    free(text);
+    text = hs__status_render(&hub, &len);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"left\":150"));
+    free(text);
+    hs__config_free(&cfg);
+    hs__consumer_free(c);
+    hs__deadletter_free(dl);
+}
+
 static int teardown(void **state)
 {
     (void)state;
-    const char *names[] = {"ordered.jsonl", "dead.jsonl", "drop.jsonl"};
-    for (size_t i = 0; i < 3; i++)
+    const char *names[] = {"ordered.jsonl", "dead.jsonl", "drop.jsonl", "left.jsonl",
+                           "left-dead.jsonl"};
+    for (size_t i = 0; i < 5; i++)
         unlink(path(names[i]));
     rmdir(dir);
     return 0;
@@ -253,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_consumer_failures_are_retried_then_dead_lettered),
         cmocka_unit_test(test_consumer_start_fails_with_a_sentence),
         cmocka_unit_test(test_consumer_drop_mode_counts_and_metrics_name_everything),
+        cmocka_unit_test(test_consumer_left_at_deadline_is_dead_lettered_and_counted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
