@@ -102,12 +102,14 @@ class BusLosses(unittest.TestCase):
         stopped subscriber cannot take; the hub counts every message it
         never got: received + missing = sent."""
         pub = Publisher()
-        # A listener copies the socket's options when it binds: rebind with
-        # libzmq's default high-water mark.
+        # A listener copies the socket's options when it binds: a socket of
+        # its own, with libzmq's default high-water mark.
         pub.sock.close()
         pub.sock = pub.ctx.socket(zmq.PUB)
         pub.sock.setsockopt(zmq.SNDHWM, 1000)
         pub.sock.setsockopt(zmq.LINGER, 0)
+        pub.port = hubtest.free_port()
+        pub.endpoint = "tcp://127.0.0.1:%d" % pub.port
         pub.sock.bind(pub.endpoint)
         self.addCleanup(pub.close)
         out = os.path.join(self.tmp.name, "out.jsonl")
