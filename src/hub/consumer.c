@@ -234,6 +234,7 @@ static void *worker_main(void *arg)
         .timeout_s = c->spec.timeout_s,
         .restarts = &c->restarts,
         .worker = w->index,
+        .file_mode = c->spec.file_mode,
     };
     w->open_rc = c->ops->open(&w->sink, c->spec.arg, &env, w->open_err, sizeof w->open_err);
     bool opened = w->open_rc == HS_OK;

@@ -43,7 +43,8 @@ typedef struct hs__consumer_spec {
     hs__on_full on_full;
     double timeout_s;
     unsigned max_tries;
-    int line; /* config file line of the section, 0 when from argv */
+    unsigned file_mode; /* mode of the files a file: sink creates (--file-mode) */
+    int line;           /* config file line of the section, 0 when from argv */
 } hs__consumer_spec;
 
 /* Upper bounds (seconds) of the processing-time histogram; +Inf is implicit. */

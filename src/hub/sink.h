@@ -22,6 +22,7 @@ typedef struct hs__sink_env {
     double timeout_s;               /* per-message timeout (exec); 0 = none */
     atomic_uint_fast64_t *restarts; /* bumped when a child process is restarted */
     unsigned worker;                /* worker index within the consumer */
+    unsigned file_mode;             /* mode of files the sink creates (file:); 0 = 0640 */
 } hs__sink_env;
 
 typedef struct hs__sink_ops {

@@ -297,6 +297,7 @@ static void test_consumer_drop_mode_counts_and_metrics_name_everything(void **st
         "hashspace_messages_skipped_total 0\n",
         "hashspace_messages_malformed_total{reason=\"no_key\"} 0\n",
         "hashspace_messages_dead_lettered_total 0\n",
+        "hashspace_dead_letter_failures_total 0\n",
         "hashspace_consumer_backlog{consumer=\"dropper\"} 4\n",
         "hashspace_consumer_oldest_age_seconds{consumer=\"dropper\"} ",
         "hashspace_consumer_processed_total{consumer=\"dropper\",result=\"ok\"} 0\n",
