@@ -1,5 +1,6 @@
 /* cmd_hub.c - `hashspace hub`: run a hub (ingress, claim, consumers,
- * metrics) until SIGTERM/SIGINT, or check a config file without starting. */
+ * metrics) until SIGTERM/SIGINT (SIGHUP reopens its files), or check a
+ * config file without starting. */
 #include "cli_util.h"
 #include "commands.h"
 
@@ -21,7 +22,8 @@ static void hub_usage(FILE *out)
         "       hashspace hub --check-config FILE\n\n"
         "Receive fedmsg-format messages [topic, body] from a ZeroMQ bus, keep those whose key\n"
         "this member owns, and hand each to every local consumer whose topic glob matches.\n"
-        "Runs until SIGTERM or SIGINT, then drains the queues and exits 0.\n\n"
+        "Runs until SIGTERM or SIGINT, then drains the queues and exits 0; SIGHUP reopens the\n"
+        "files it writes.\n\n"
         "Bus:\n"
         "  --connect ENDPOINT    SUB-connect to a publisher (repeatable), e.g. tcp://HOST:9940\n"
         "  --bind ENDPOINT       SUB-bind, for publishers that connect (repeatable)\n"
@@ -56,6 +58,11 @@ static void hub_usage(FILE *out)
         "  --max-tries N         tries before a message is dead-lettered (default 3)\n"
         "  --dead-letter SINK    file:PATH, stderr or none\n"
         "                        (default file:hashspace-dead-letter-SELF.jsonl)\n"
+        "Files (file: consumers, the dead-letter file):\n"
+        "  --file-mode MODE      octal mode of the files the hub creates (default 0640;\n"
+        "                        the umask does not apply); existing files keep theirs.\n"
+        "                        A path that is a symbolic link is refused. SIGHUP\n"
+        "                        reopens every file by its path (log rotation)\n"
         "Operation:\n"
         "  --metrics HOST:PORT   Prometheus /metrics and JSON /status (default 127.0.0.1:0,\n"
         "                        a free port, logged at start); none to disable\n"
@@ -97,6 +104,7 @@ int hs_cmd_hub(int argc, char **argv)
         {"timeout", required_argument, NULL, 0},
         {"max-tries", required_argument, NULL, 0},
         {"dead-letter", required_argument, NULL, 0},
+        {"file-mode", required_argument, NULL, 0},
         {"metrics", required_argument, NULL, 0},
         {"drain-timeout", required_argument, NULL, 0},
         {"log-level", required_argument, NULL, 0},

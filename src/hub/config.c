@@ -4,6 +4,7 @@
 #include "deadletter.h"
 #include "key.h"
 #include "log.h"
+#include "outfile.h"
 
 #include "hashspace/error.h"
 
@@ -21,6 +22,7 @@ void hs__config_init(hs__hub_config *cfg)
     cfg->max_body = HS__DEFAULT_MAX_BODY;
     cfg->rcv_hwm = HS__DEFAULT_RCV_HWM;
     cfg->drain_timeout_s = HS__DEFAULT_DRAIN_S;
+    cfg->file_mode = HS__DEFAULT_FILE_MODE;
     cfg->workers = 1;
     cfg->queue_size = HS__DEFAULT_QUEUE;
     cfg->on_full = HS__ON_FULL_BLOCK;
@@ -208,6 +210,14 @@ int hs__config_set(hs__hub_config *cfg, const char *name, const char *value, int
     } else if (same_name(name, "drain-timeout")) {
         if (parse_seconds(value, &cfg->drain_timeout_s) != 0) {
             snprintf(err, errlen, "drain-timeout: '%s' is not a duration (e.g. 10, 2.5s, 500ms)",
+                     value);
+            return -1;
+        }
+    } else if (same_name(name, "file-mode")) {
+        if (hs__outfile_parse_mode(value, &cfg->file_mode) != 0) {
+            snprintf(err, errlen,
+                     "file-mode: '%s' is not an octal mode (at most 0777) that lets the owner "
+                     "read and write (e.g. 0640)",
                      value);
             return -1;
         }
@@ -720,6 +730,7 @@ int hs__config_check(hs__hub_config *cfg, FILE *errors)
             s->timeout_s = cfg->timeout_s;
         if (s->max_tries == 0)
             s->max_tries = cfg->max_tries;
+        s->file_mode = cfg->file_mode;
         for (size_t j = 0; j < i; j++)
             if (s->name != NULL && cfg->consumers[j].name != NULL &&
                 strcmp(cfg->consumers[j].name, s->name) == 0)
@@ -779,6 +790,7 @@ void hs__config_print(const hs__hub_config *cfg, FILE *out)
     print_value(out, "bus_publisher", cfg->bus_publisher);
     fprintf(out, "max_body = %zu\nrcv_hwm = %ld\ndrain_timeout = %g\n", cfg->max_body, cfg->rcv_hwm,
             cfg->drain_timeout_s);
+    fprintf(out, "file_mode = %04o\n", cfg->file_mode);
     for (size_t i = 0; i < cfg->nconsumers; i++) {
         const hs__consumer_spec *s = &cfg->consumers[i];
         fprintf(out, "\n[consumer %s]\n", s->name != NULL ? s->name : "?");

@@ -4,8 +4,8 @@
  *
  * The file has a [hub] section whose keys are the long option names (`-` or
  * `_` alike: self, members, key, key-fallback, hash, placement, hash-key, metrics,
- * connect, bind, subscribe, max-body, rcv-hwm, dead-letter, drain-timeout,
- * workers, queue-size, on-full, timeout, max-tries, log-level, consumer) and
+ * connect, bind, subscribe, max-body, rcv-hwm, dead-letter, file-mode,
+ * drain-timeout, workers, queue-size, on-full, timeout, max-tries, log-level, consumer) and
  * one [consumer NAME] section per consumer (glob, kind, arg, workers, queue,
  * on_full, timeout, max_tries). Repeated connect/bind/subscribe/consumer keys
  * add one each; a repeated members key appends to the list, a repeated arg
@@ -40,6 +40,7 @@ typedef struct hs__hub_config {
     size_t max_body;
     long rcv_hwm;
     double drain_timeout_s;
+    unsigned file_mode; /* of the files the hub creates (file: sinks, dead letters) */
     /* defaults for consumers that do not set their own */
     unsigned workers;
     size_t queue_size;

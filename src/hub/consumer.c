@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,9 +93,48 @@ int hs__consumer_new(hs__consumer **out, const hs__consumer_spec *spec, hs__dead
     return HS_OK;
 }
 
-bool hs__consumer_matches(const hs__consumer *c, const char *topic)
+/* A buffer grown past this for a huge topic is given back at the next
+ * ordinary one, so that one such topic does not pin its size for good. */
+#define TOPIC_BUF_KEEP 65536
+
+int hs__topic_buf_set(hs__topic_buf *buf, const char *topic, size_t len)
 {
-    return c->match_all || fnmatch(c->spec.glob, topic, 0) == 0;
+    if (buf->cap > TOPIC_BUF_KEEP && len < TOPIC_BUF_KEEP) {
+        free(buf->text);
+        buf->text = NULL;
+        buf->cap = 0;
+    }
+    if (len >= buf->cap) {
+        size_t cap = buf->cap > 0 ? buf->cap : 256;
+        while (cap <= len && cap < SIZE_MAX / 2)
+            cap *= 2;
+        char *text = cap > len ? realloc(buf->text, cap) : NULL;
+        if (text == NULL) {
+            buf->len = 0;
+            return HS_ENOMEM;
+        }
+        buf->text = text;
+        buf->cap = cap;
+    }
+    memcpy(buf->text, topic, len);
+    buf->text[len] = '\0';
+    buf->len = len;
+    buf->has_nul = memchr(topic, '\0', len) != NULL;
+    return HS_OK;
+}
+
+void hs__topic_buf_free(hs__topic_buf *buf)
+{
+    free(buf->text);
+    *buf = (hs__topic_buf){0};
+}
+
+bool hs__consumer_matches(const hs__consumer *c, const hs__topic_buf *topic)
+{
+    if (c->match_all)
+        return true;
+    /* fnmatch would stop at the NUL and match a prefix of the topic. */
+    return !topic->has_nul && fnmatch(c->spec.glob, topic->text, 0) == 0;
 }
 
 /* Spread key hashes over workers independently of how placement used them. */
@@ -223,6 +263,7 @@ static void *worker_main(void *arg)
         .worker = w->index,
         .child_pgid = &w->child_pgid,
         .possibly_lost = &c->possibly_lost,
+        .file_mode = c->spec.file_mode,
     };
     w->open_rc = c->ops->open(&w->sink, c->spec.arg, &env, w->open_err, sizeof w->open_err);
     bool opened = w->open_rc == HS_OK;

@@ -44,7 +44,8 @@ typedef struct hs__consumer_spec {
     hs__on_full on_full;
     double timeout_s;
     unsigned max_tries;
-    int line; /* config file line of the section, 0 when from argv */
+    unsigned file_mode; /* mode of the files a file: sink creates (--file-mode) */
+    int line;           /* config file line of the section, 0 when from argv */
 } hs__consumer_spec;
 
 /* Upper bounds (seconds) of the processing-time histogram; +Inf is implicit. */
@@ -102,8 +103,20 @@ int hs__consumer_new(hs__consumer **out, const hs__consumer_spec *spec, hs__dead
 /* Start the workers; each opens its sink instance in its own thread. Fails
  * (and stops the ones started) when a sink cannot open. */
 int hs__consumer_start(hs__consumer *c, char *err, size_t errlen);
-/* Does this consumer take messages of this topic? */
-bool hs__consumer_matches(const hs__consumer *c, const char *topic);
+/* A topic as fnmatch(3) needs it: a NUL-terminated copy of the frame (which
+ * is not terminated), in a buffer its owner (the ingress thread) keeps and
+ * reuses, so matching costs no allocation per message. */
+typedef struct hs__topic_buf {
+    char *text; /* the topic, then a NUL */
+    size_t len, cap;
+    bool has_nul; /* the topic itself holds a NUL byte */
+} hs__topic_buf;
+/* Copy topic[0..len) into buf. HS_OK, or HS_ENOMEM (buf is then empty). */
+int hs__topic_buf_set(hs__topic_buf *buf, const char *topic, size_t len);
+void hs__topic_buf_free(hs__topic_buf *buf);
+/* Does this consumer take messages of this topic? The glob must match the
+ * whole topic; a topic holding a NUL byte matches only the glob "*". */
+bool hs__consumer_matches(const hs__consumer *c, const hs__topic_buf *topic);
 /* Hand one reference of m to the right worker. HS_OK; HS_EFULL when the
  * queue was full in drop mode (counted in dropped; the reference is still
  * the caller's); HS_ETIMEOUT/HS_ECLOSED when stopping (likewise). */

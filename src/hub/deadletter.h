@@ -5,7 +5,12 @@
  *
  * Sinks: `file:PATH` appends one JSON line per message (format in
  * docs/protocol.md), `stderr` writes the same lines to stderr, `none` only
- * counts and logs.
+ * counts and logs. The file is opened at the first record (outfile.h: no
+ * symbolic link, the operator's mode); when it cannot be opened it is tried
+ * again after a back-off (0.1 s doubling to 10 s), and after SIGHUP it is
+ * reopened by path. A record is counted once: in count when it was written
+ * whole (or, with `none`, only counted), else in failures (the file could
+ * not be opened or written: a copy then goes to stderr as a last resort).
  *
  * Threads: hs__deadletter_write may be called from any thread (ingress and
  * workers); a mutex serialises the writes.
@@ -40,8 +45,14 @@ typedef struct hs__deadletter_rec {
     unsigned attempts;
 } hs__deadletter_rec;
 
+/* Mode of the file when the hub creates it (default 0640); call before the
+ * first record. */
+void hs__deadletter_set_file_mode(hs__deadletter *dl, unsigned mode);
+
 void hs__deadletter_write(hs__deadletter *dl, const hs__deadletter_rec *rec);
+/* Records written (with `none`: recorded), and records that could not be. */
 uint64_t hs__deadletter_count(const hs__deadletter *dl);
+uint64_t hs__deadletter_failures(const hs__deadletter *dl);
 /* Where the records go, for the startup log line and --check-config. */
 const char *hs__deadletter_describe(const hs__deadletter *dl);
 

@@ -1,5 +1,6 @@
 /* hub.c - a hub's lifecycle: build, start, wait for SIGTERM/SIGINT, drain,
- * report. The DESIGN paragraph is in hub.h.
+ * report; SIGHUP in between reopens the output files (log rotation). The
+ * DESIGN paragraph is in hub.h.
  *
  * Stopping, in order: the ingress thread stops receiving and finishes the
  * message in hand; the queues are closed and the workers drain them until
@@ -14,6 +15,7 @@
 #include "hub.h"
 
 #include "log.h"
+#include "outfile.h"
 
 #include "hashspace/error.h"
 
@@ -58,12 +60,14 @@ static void summary(hs__hub *hub, double drain_s, const unsigned *stuck)
     for (int r = 0; r < HS__MALFORMED__COUNT; r++)
         malformed += load_u64(&hub->malformed[r]);
     hs__info("hub %s: received %llu, claimed %llu, skipped %llu, malformed %llu, unmatched "
-             "%llu, dead-lettered %llu, not handed over %llu; drained in %.3f s",
+             "%llu, dead-lettered %llu, dead letters not written %llu, not handed over %llu; "
+             "drained in %.3f s",
              hub->cfg->self, (unsigned long long)load_u64(&hub->received),
              (unsigned long long)load_u64(&hub->claimed),
              (unsigned long long)load_u64(&hub->skipped), malformed,
              (unsigned long long)load_u64(&hub->unmatched),
              (unsigned long long)hs__deadletter_count(hub->deadletter),
+             (unsigned long long)hs__deadletter_failures(hub->deadletter),
              (unsigned long long)load_u64(&hub->abandoned), drain_s);
     if (hub->track_seq) {
         unsigned long long missing = 0, late = 0, duplicates = 0, restarts = 0;
@@ -226,6 +230,7 @@ static int start(hs__hub *hub, const hs__hub_config *cfg)
         hs__error("%s", err);
         return -1;
     }
+    hs__deadletter_set_file_mode(hub->deadletter, cfg->file_mode);
     hub->zmq_ctx = zmq_ctx_new();
     hub->consumers = calloc(cfg->nconsumers, sizeof *hub->consumers);
     if (hub->zmq_ctx == NULL || hub->consumers == NULL) {
@@ -277,11 +282,12 @@ int hs__hub_run(const hs__hub_config *cfg)
     hs__log_setup(level, cfg->self);
 
     /* Every thread inherits this mask: only the main thread takes the signals. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     hs__hub *hub = calloc(1, sizeof *hub);
@@ -301,7 +307,14 @@ int hs__hub_run(const hs__hub_config *cfg)
     int status = 0;
     for (;;) {
         struct timespec tick = {0, 200 * 1000000L};
-        int sig = sigtimedwait(&stop_signals, NULL, &tick);
+        int sig = sigtimedwait(&signals, NULL, &tick);
+        if (sig == SIGHUP) {
+            /* Each owner reopens its file before its next write. The log is
+             * stderr, which the hub never opened: nothing to reopen there. */
+            hs__outfile_reopen_all();
+            hs__info("SIGHUP: reopening the files of file: consumers and the dead-letter file");
+            continue;
+        }
         if (sig == SIGTERM || sig == SIGINT) {
             hs__info("%s: stopping; draining for up to %g s", sig == SIGTERM ? "SIGTERM" : "SIGINT",
                      cfg->drain_timeout_s);

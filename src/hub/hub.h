@@ -1,15 +1,17 @@
 /* hub.h - a hub: one ingress thread, the consumers and their workers, the
  * metrics endpoint, the dead-letter sink, and the lifecycle that ties them
- * together (start, run until SIGTERM/SIGINT, drain, report).
+ * together (start, run until SIGTERM/SIGINT, drain, report; SIGHUP reopens
+ * the output files).
  *
  * DESIGN: the main thread builds everything, starts the workers, the metrics
  * daemon (libmicrohttpd's own thread) and the ingress thread, then waits for
- * a signal. Shared state: the counters below (C11 atomics, written by the
- * ingress thread, read by the metrics thread), the current view (owned by
- * the ingress thread; a new one is handed over through the atomic
- * `next_view` mailbox, so the hot path reads membership without a lock) and
- * the stop/abort flags (written by the main thread). The view's epoch and
- * size are mirrored in atomics for the metrics thread.
+ * a signal (SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken
+ * by the main thread with sigtimedwait). Shared state: the counters below
+ * (C11 atomics, written by the ingress thread, read by the metrics thread),
+ * the current view (owned by the ingress thread; a new one is handed over
+ * through the atomic `next_view` mailbox, so the hot path reads membership
+ * without a lock) and the stop/abort flags (written by the main thread). The
+ * view's epoch and size are mirrored in atomics for the metrics thread.
  */
 #ifndef HS_HUB_HUB_H
 #define HS_HUB_HUB_H

@@ -36,6 +36,7 @@ typedef struct ingress {
     void *socket;
     hs__key_buf key_buf;
     hs__key_buf seq_buf, publisher_buf;
+    hs__topic_buf topic_buf; /* the topic as a C string, for the globs */
     hs__consumer **targets;
 } ingress;
 
@@ -219,14 +220,15 @@ static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t rece
     }
     count(&hub->claimed);
     size_t n = 0;
-    for (size_t i = 0; i < hub->nconsumers; i++)
-        if (hs__consumer_matches(hub->consumers[i], t))
+    bool copied = hs__topic_buf_set(&in->topic_buf, t, tlen) == HS_OK;
+    for (size_t i = 0; copied && i < hub->nconsumers; i++)
+        if (hs__consumer_matches(hub->consumers[i], &in->topic_buf))
             in->targets[n++] = hub->consumers[i];
-    if (n == 0) {
+    if (copied && n == 0) {
         count(&hub->unmatched);
         return;
     }
-    hs__msg *m = hs__msg_new(t, tlen, b, blen, received_ns, (unsigned)n);
+    hs__msg *m = copied ? hs__msg_new(t, tlen, b, blen, received_ns, (unsigned)n) : NULL;
     if (m == NULL) {
         hs__error("out of memory holding a message of %zu bytes: dead-lettered", blen);
         hs__deadletter_rec rec = {.reason = "nomem",
@@ -304,6 +306,7 @@ static void *ingress_main(void *arg)
     hs__key_buf_free(&in->key_buf);
     hs__key_buf_free(&in->seq_buf);
     hs__key_buf_free(&in->publisher_buf);
+    hs__topic_buf_free(&in->topic_buf);
     free(in->targets);
     free(in);
     return NULL;

@@ -1,8 +1,9 @@
 /* log.c - levelled, rate-limited log lines on stderr.
  *
  * DESIGN: the level and tag are set once before threads start and only read
- * afterwards. The bad-input token bucket is guarded by bucket_lock; it is
- * only taken on the bad-input path, never on the hot path of good messages.
+ * afterwards. Each token bucket (the bad-input one here, others owned by
+ * their callers) is guarded by its own lock, taken only on the path of the
+ * lines it limits, never on the hot path of good messages.
  */
 #include "log.h"
 
@@ -15,10 +16,7 @@
 static hs__log_level min_level = HS__LOG_INFO;
 static char log_tag[128];
 
-static pthread_mutex_t bucket_lock = PTHREAD_MUTEX_INITIALIZER;
-static double bucket_tokens = HS__LOG_BAD_BURST;
-static double bucket_refilled_s;
-static unsigned long long bucket_suppressed;
+static hs__log_rate bad_input = HS__LOG_RATE_INIT;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -62,36 +60,62 @@ void hs__log(hs__log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-void hs__log_bad(const char *fmt, ...)
+void hs__log_rate_init(hs__log_rate *rate)
 {
-    if (HS__LOG_WARN < min_level)
+    pthread_mutex_init(&rate->lock, NULL);
+    rate->tokens = HS__LOG_BAD_BURST;
+    rate->refilled_s = 0;
+    rate->suppressed = 0;
+}
+
+void hs__log_rate_destroy(hs__log_rate *rate)
+{
+    pthread_mutex_destroy(&rate->lock);
+}
+
+static void vlog_rated(hs__log_rate *rate, hs__log_level level, const char *fmt, va_list ap)
+{
+    if (level < min_level)
         return;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     unsigned long long suppressed = 0;
     int pass;
-    pthread_mutex_lock(&bucket_lock);
-    bucket_tokens += (now - bucket_refilled_s) * HS__LOG_BAD_PER_SEC;
-    if (bucket_tokens > HS__LOG_BAD_BURST)
-        bucket_tokens = HS__LOG_BAD_BURST;
-    bucket_refilled_s = now;
-    pass = bucket_tokens >= 1.0;
+    pthread_mutex_lock(&rate->lock);
+    rate->tokens += (now - rate->refilled_s) * HS__LOG_BAD_PER_SEC;
+    if (rate->tokens > HS__LOG_BAD_BURST)
+        rate->tokens = HS__LOG_BAD_BURST;
+    rate->refilled_s = now;
+    pass = rate->tokens >= 1.0;
     if (pass) {
-        bucket_tokens -= 1.0;
-        suppressed = bucket_suppressed;
-        bucket_suppressed = 0;
+        rate->tokens -= 1.0;
+        suppressed = rate->suppressed;
+        rate->suppressed = 0;
     } else {
-        bucket_suppressed++;
+        rate->suppressed++;
     }
-    pthread_mutex_unlock(&bucket_lock);
+    pthread_mutex_unlock(&rate->lock);
     if (!pass)
         return;
     char suffix[96] = "";
     if (suppressed > 0)
         snprintf(suffix, sizeof suffix, " (%llu similar lines suppressed)", suppressed);
+    vlog(level, suffix, fmt, ap);
+}
+
+void hs__log_rated(hs__log_rate *rate, hs__log_level level, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vlog(HS__LOG_WARN, suffix, fmt, ap);
+    vlog_rated(rate, level, fmt, ap);
+    va_end(ap);
+}
+
+void hs__log_bad(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog_rated(&bad_input, HS__LOG_WARN, fmt, ap);
     va_end(ap);
 }

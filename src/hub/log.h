@@ -12,6 +12,8 @@
 #ifndef HS_HUB_LOG_H
 #define HS_HUB_LOG_H
 
+#include <pthread.h>
+
 typedef enum hs__log_level {
     HS__LOG_DEBUG,
     HS__LOG_INFO,
@@ -31,6 +33,24 @@ int hs__log_level_parse(const char *name, hs__log_level *out);
 void hs__log(hs__log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A warning about bad input, rate-limited. */
 void hs__log_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A token bucket of its own for one kind of repeated line (the dead-letter
+ * sink's errors): HS__LOG_BAD_BURST lines, then HS__LOG_BAD_PER_SEC a
+ * second, the suppressed ones counted in the next line that gets through.
+ * Initialise with HS__LOG_RATE_INIT or hs__log_rate_init. */
+typedef struct hs__log_rate {
+    pthread_mutex_t lock;
+    double tokens, refilled_s;
+    unsigned long long suppressed;
+} hs__log_rate;
+#define HS__LOG_RATE_INIT                                                                          \
+    {                                                                                              \
+        PTHREAD_MUTEX_INITIALIZER, HS__LOG_BAD_BURST, 0, 0                                         \
+    }
+void hs__log_rate_init(hs__log_rate *rate);
+void hs__log_rate_destroy(hs__log_rate *rate);
+void hs__log_rated(hs__log_rate *rate, hs__log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #define hs__debug(...) hs__log(HS__LOG_DEBUG, __VA_ARGS__)
 #define hs__info(...) hs__log(HS__LOG_INFO, __VA_ARGS__)

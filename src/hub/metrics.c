@@ -145,9 +145,15 @@ char *hs__metrics_render(hs__hub *hub, size_t *len)
         fprintf(f, "hashspace_messages_malformed_total{reason=\"%s\"} %llu\n",
                 hs__malformed_labels[r], (unsigned long long)load(&hub->malformed[r]));
     head(f, "hashspace_messages_dead_lettered_total", "counter",
-         "Messages written to the dead-letter sink (malformed, or failed by a consumer).");
+         "Dead letters (malformed, or failed by a consumer) written whole to the dead-letter "
+         "sink (with none: counted only).");
     fprintf(f, "hashspace_messages_dead_lettered_total %llu\n",
             (unsigned long long)hs__deadletter_count(hub->deadletter));
+    head(f, "hashspace_dead_letter_failures_total", "counter",
+         "Dead letters the dead-letter file could not take (cannot open, full disk); a copy "
+         "went to stderr.");
+    fprintf(f, "hashspace_dead_letter_failures_total %llu\n",
+            (unsigned long long)hs__deadletter_failures(hub->deadletter));
     head(f, "hashspace_messages_key_fallback_total", "counter",
          "Messages whose key was not found, placed by the fallback key instead.");
     fprintf(f, "hashspace_messages_key_fallback_total %llu\n",
@@ -253,6 +259,8 @@ char *hs__status_render(hs__hub *hub, size_t *len)
     json_object_set_new(o, "unmatched", json_integer((json_int_t)load(&hub->unmatched)));
     json_object_set_new(o, "dead_lettered",
                         json_integer((json_int_t)hs__deadletter_count(hub->deadletter)));
+    json_object_set_new(o, "dead_letter_failures",
+                        json_integer((json_int_t)hs__deadletter_failures(hub->deadletter)));
     for (int r = 0; r < HS__MALFORMED__COUNT; r++)
         json_object_set_new(malformed, hs__malformed_labels[r],
                             json_integer((json_int_t)load(&hub->malformed[r])));

@@ -1,15 +1,18 @@
 /* sink_file.c - `file:PATH`: append each message as one JSON line
  * {"topic": ..., "body": ...} (the body as JSON when it parses, else a
  * string; see jsonline.h). Each worker opens the file with O_APPEND and
- * writes a line with one write(), so the lines of several workers (or hubs)
- * sharing a file do not interleave.
+ * writes a line whole or not at all (outfile.c), so the lines of several
+ * workers (or hubs) sharing a file do not interleave, and a full disk fails
+ * the attempt instead of leaving half a line. After SIGHUP the file is
+ * reopened by path before the next write (log rotation).
  */
 #include "sink.h"
 
 #include "jsonline.h"
+#include "log.h"
+#include "outfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,22 +20,31 @@
 
 typedef struct file_sink {
     int fd;
+    unsigned generation; /* the reopen generation fd was opened in */
+    unsigned mode;
+    const char *consumer;
+    char path[];
 } file_sink;
 
 static int file_open(void **state, const char *arg, const hs__sink_env *env, char *err,
                      size_t errlen)
 {
-    (void)env;
     if (arg == NULL || arg[0] == '\0') {
         snprintf(err, errlen, "file: wants a path (file:PATH)");
         return HS_EINVAL;
     }
-    file_sink *s = malloc(sizeof *s);
+    size_t len = strlen(arg);
+    file_sink *s = malloc(sizeof *s + len + 1);
     if (s == NULL)
         return HS_ENOMEM;
-    s->fd = open(arg, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    memcpy(s->path, arg, len + 1);
+    s->mode = env->file_mode != 0 ? env->file_mode : HS__DEFAULT_FILE_MODE;
+    s->consumer = env->consumer;
+    s->generation = hs__outfile_generation();
+    char why[600];
+    s->fd = hs__outfile_open(s->path, s->mode, why, sizeof why);
     if (s->fd < 0) {
-        snprintf(err, errlen, "file: cannot open %s: %s", arg, strerror(errno));
+        snprintf(err, errlen, "file: %s", why);
         free(s);
         return HS_EIO;
     }
@@ -40,9 +52,30 @@ static int file_open(void **state, const char *arg, const hs__sink_env *env, cha
     return HS_OK;
 }
 
+/* SIGHUP came: open the file at the path again (a rotated one has moved
+ * away). If that fails, keep writing to the file open before: nothing is
+ * lost, and the next SIGHUP tries again. */
+static void reopen(file_sink *s, unsigned generation)
+{
+    s->generation = generation;
+    char why[600];
+    int fd = hs__outfile_open(s->path, s->mode, why, sizeof why);
+    if (fd < 0) {
+        hs__error("consumer %s: file: cannot reopen after SIGHUP: %s; still writing to the file "
+                  "open before",
+                  s->consumer != NULL ? s->consumer : "?", why);
+        return;
+    }
+    close(s->fd);
+    s->fd = fd;
+}
+
 static int file_consume(void *state, const hs_message *msg, char *err, size_t errlen)
 {
     file_sink *s = state;
+    unsigned generation = hs__outfile_generation();
+    if (generation != s->generation)
+        reopen(s, generation);
     json_t *o = json_object();
     size_t len = 0;
     char *line = NULL;
@@ -54,17 +87,14 @@ static int file_consume(void *state, const hs_message *msg, char *err, size_t er
         snprintf(err, errlen, "file: out of memory");
         return HS_ENOMEM;
     }
-    ssize_t n;
-    do
-        n = write(s->fd, line, len);
-    while (n < 0 && errno == EINTR);
-    int rc = HS_OK;
-    if (n != (ssize_t)len) {
-        snprintf(err, errlen, "file: write failed: %s", n < 0 ? strerror(errno) : "short write");
-        rc = HS_EIO;
-    }
+    int e = hs__outfile_write_line(s->fd, line, len);
     free(line);
-    return rc;
+    if (e != 0) {
+        snprintf(err, errlen, "file: cannot write to %s: %s (the line was not written)", s->path,
+                 strerror(e));
+        return HS_EIO;
+    }
+    return HS_OK;
 }
 
 static void file_close(void *state)

@@ -1,6 +1,7 @@
 /* test_hub_consumer.c - consumers with their worker threads: every routed
  * message is processed once, messages of one key stay in order across
- * several workers, failures are retried then dead-lettered, drop mode
+ * several workers, globs see the topic's bytes and nothing after them,
+ * failures are retried then dead-lettered, drop mode
  * counts, and the metrics text names every series. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,6 +56,16 @@ static hs__consumer *make(const char *name, const char *kind, const char *arg, u
     return c;
 }
 
+/* Match a topic given as a frame: len bytes, not NUL-terminated. */
+static bool matches(const hs__consumer *c, const char *frame, size_t len)
+{
+    hs__topic_buf buf = {0};
+    assert_int_equal(hs__topic_buf_set(&buf, frame, len), HS_OK);
+    bool yes = hs__consumer_matches(c, &buf);
+    hs__topic_buf_free(&buf);
+    return yes;
+}
+
 static size_t lines_of(const char *file, json_t ***out)
 {
     FILE *f = fopen(file, "r");
@@ -89,8 +100,8 @@ static void test_consumer_workers_keep_each_key_in_order(void **state)
     const char *out = path("ordered.jsonl");
     hs__consumer *c = make("ordered", "file", out, 4, 64, HS__ON_FULL_BLOCK, 3, dl);
     assert_int_equal(hs__consumer_start(c, err, sizeof err), HS_OK);
-    assert_true(hs__consumer_matches(c, "org.a.b"));
-    assert_false(hs__consumer_matches(c, "com.a"));
+    assert_true(matches(c, "org.a.b", 7));
+    assert_false(matches(c, "com.a", 5));
     for (unsigned i = 0; i < KEYS * PER_KEY; i++) {
         unsigned key = i % KEYS, seq = i / KEYS;
         char body[64];
@@ -118,6 +129,78 @@ static void test_consumer_workers_keep_each_key_in_order(void **state)
     }
     free(lines);
     hs__consumer_free(c);
+    hs__deadletter_free(dl);
+}
+
+static hs__consumer *with_glob(const char *glob, hs__deadletter *dl)
+{
+    hs__consumer_spec spec = {.name = "g",
+                              .glob = (char *)glob,
+                              .kind = "file",
+                              .arg = "unused",
+                              .workers = 1,
+                              .queue_size = 1,
+                              .max_tries = 1};
+    hs__consumer *c;
+    char err[256];
+    assert_int_equal(hs__consumer_new(&c, &spec, dl, err, sizeof err), HS_OK);
+    return c;
+}
+
+/* A ZeroMQ frame is not NUL-terminated: the bytes after the topic (here
+ * the body, as in a received message) must not take part in the match. */
+static void test_consumer_glob_sees_only_the_topic_bytes(void **state)
+{
+    (void)state;
+    hs__deadletter *dl;
+    char err[256];
+    assert_int_equal(hs__deadletter_new(&dl, "none", err, sizeof err), HS_OK);
+    char frame[400];
+    memset(frame, 'x', sizeof frame);
+    memcpy(frame, "org.a", 5);
+    hs__consumer *exact = with_glob("org.a", dl);
+    assert_true(matches(exact, frame, 5));
+    assert_false(matches(exact, frame, 6)); /* "org.ax" */
+    assert_false(matches(exact, frame, 4)); /* "org." */
+    hs__consumer_free(exact);
+
+    memcpy(frame, "org.x.award{\"msg\":1}", 20); /* a body right after */
+    hs__consumer *suffix = with_glob("*.award", dl);
+    hs__consumer *middle = with_glob("org.*.award", dl);
+    hs__consumer *prefix = with_glob("org.*", dl);
+    assert_true(matches(suffix, frame, 11));
+    assert_true(matches(middle, frame, 11));
+    assert_true(matches(prefix, frame, 11));
+    assert_false(matches(suffix, frame, 10)); /* "org.x.awar" */
+    assert_false(matches(middle, frame, 12)); /* "org.x.award{" */
+    assert_false(matches(suffix, frame, sizeof frame));
+
+    /* One buffer for many topics, long and short, as the ingress keeps it. */
+    hs__topic_buf buf = {0};
+    static char big[100000];
+    memset(big, 'a', sizeof big);
+    memcpy(big + sizeof big - 6, ".award", 6);
+    assert_int_equal(hs__topic_buf_set(&buf, big, sizeof big), HS_OK);
+    assert_true(hs__consumer_matches(suffix, &buf));
+    assert_int_equal(hs__topic_buf_set(&buf, frame, 11), HS_OK);
+    assert_true(hs__consumer_matches(middle, &buf));
+    assert_int_equal(hs__topic_buf_set(&buf, frame, 5), HS_OK);
+    assert_false(hs__consumer_matches(middle, &buf));
+    assert_string_equal(buf.text, "org.x");
+
+    /* A NUL inside the topic: fnmatch would see only "org.a"; only * matches. */
+    hs__consumer *all = with_glob("*", dl);
+    hs__consumer *org_a = with_glob("org.a", dl);
+    assert_int_equal(hs__topic_buf_set(&buf, "org.a\0.award", 12), HS_OK);
+    assert_false(hs__consumer_matches(org_a, &buf));
+    assert_false(hs__consumer_matches(prefix, &buf));
+    assert_true(hs__consumer_matches(all, &buf));
+    hs__topic_buf_free(&buf);
+    hs__consumer_free(all);
+    hs__consumer_free(org_a);
+    hs__consumer_free(suffix);
+    hs__consumer_free(middle);
+    hs__consumer_free(prefix);
     hs__deadletter_free(dl);
 }
 
@@ -214,6 +297,7 @@ static void test_consumer_drop_mode_counts_and_metrics_name_everything(void **st
         "hashspace_messages_skipped_total 0\n",
         "hashspace_messages_malformed_total{reason=\"no_key\"} 0\n",
         "hashspace_messages_dead_lettered_total 0\n",
+        "hashspace_dead_letter_failures_total 0\n",
         "hashspace_consumer_backlog{consumer=\"dropper\"} 4\n",
         "hashspace_consumer_oldest_age_seconds{consumer=\"dropper\"} ",
         "hashspace_consumer_processed_total{consumer=\"dropper\",result=\"ok\"} 0\n",
@@ -305,6 +389,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_consumer_workers_keep_each_key_in_order),
+        cmocka_unit_test(test_consumer_glob_sees_only_the_topic_bytes),
         cmocka_unit_test(test_consumer_failures_are_retried_then_dead_lettered),
         cmocka_unit_test(test_consumer_start_fails_with_a_sentence),
         cmocka_unit_test(test_consumer_drop_mode_counts_and_metrics_name_everything),
