@@ -108,13 +108,14 @@ static void test_config_print_of_long_values_loads_back(void **state)
         }
         strcat(text, "\n");
     }
-    strcat(text, "[consumer c]\nkind = exec\n");
+    strcat(text, "[consumer c]\nkind = exec\narg = /bin/sh\n");
     for (int k = 0; k < 3; k++)
         strcat(text, "arg = --one-word --two-words --three-words --four-words --five-words "
                      "--six-words --seven-words\n");
     hs__hub_config first, second;
     assert_int_equal(load_text(&first, text), 0);
     assert_int_equal(strlen(first.members), 3 * 15 * 10 + 44);
+    assert_int_equal(strncmp(first.consumers[0].arg, "/bin/sh --one-word", 18), 0);
     char *printed = print_config(&first);
     assert_int_equal(load_text(&second, printed), 0);
     char *again = print_config(&second);
