@@ -121,11 +121,13 @@ static void format_double(double v, char *buf, size_t len)
     }
 }
 
-/* A bound as people write it: 2G, 64M, 1024. */
-static void format_bound(double v, char *buf, size_t len)
+/* A bound as people write it: a size as 2G, 64M, 1K; a count as 1024. */
+static void format_bound(double v, bool suffix, char *buf, size_t len)
 {
     unsigned long long n = (unsigned long long)v;
-    if (n >= 1024 && n % (1ull << 30) == 0)
+    if (!suffix)
+        snprintf(buf, len, "%llu", n);
+    else if (n >= 1024 && n % (1ull << 30) == 0)
         snprintf(buf, len, "%lluG", n >> 30);
     else if (n >= 1024 && n % (1ull << 20) == 0)
         snprintf(buf, len, "%lluM", n >> 20);
@@ -252,8 +254,8 @@ static int parse_whole(const option_row *o, const char *key, const char *value, 
     if (parse_number(value, n) == 0 && (double)*n >= o->min && (double)*n <= o->max)
         return 0;
     char lo[32], hi[32];
-    format_bound(o->min, lo, sizeof lo);
-    format_bound(o->max, hi, sizeof hi);
+    format_bound(o->min, strcmp(what, "size") == 0, lo, sizeof lo);
+    format_bound(o->max, strcmp(what, "size") == 0, hi, sizeof hi);
     snprintf(err, errlen, "%s: '%s' is not a %s from %s to %s%s%s%s", key, value, what, lo, hi,
              o->dflt != NULL ? " (e.g. " : "", o->dflt != NULL ? o->dflt : "",
              o->dflt != NULL ? ")" : "");
