@@ -1,5 +1,6 @@
 /* fuzz_ingress.c - the checks the ingress thread makes on each [topic, body]
- * message (hs__ingress_check: size, topic UTF-8, key and fallback key), with
+ * message (hs__ingress_check: body and topic sizes, topic UTF-8, key and
+ * fallback key), with
  * hs__utf8_valid compared against a reference decoder.
  *
  * Input: one byte of options, then the topic up to the first '\n', then the
@@ -80,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(hs__key_spec_parse(&fallback, (opt & 0x20) ? "topic" : "json:/fallback", err,
                                    sizeof err) == HS_OK);
     size_t max_body = (opt & 0x80) ? 16 : HS__DEFAULT_MAX_BODY;
+    size_t max_topic = (opt & 0x10) ? 8 : HS__DEFAULT_MAX_TOPIC;
 
     hs__key_buf buf = {0};
     const char *k = NULL;
@@ -87,11 +89,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool fell_back = true;
     hs__malformed why = HS__MALFORMED__COUNT;
     char detail[160] = "";
-    bool ok =
-        hs__ingress_check(max_body, &key, has_fallback ? &fallback : NULL, topic, topic_len, body,
-                          body_len, &buf, &k, &klen, &fell_back, &why, detail, sizeof detail);
+    bool ok = hs__ingress_check(max_body, max_topic, &key, has_fallback ? &fallback : NULL, topic,
+                                topic_len, body, body_len, &buf, &k, &klen, &fell_back, &why,
+                                detail, sizeof detail);
     if (ok) {
-        FUZZ_ASSERT(body_len <= max_body && valid);
+        FUZZ_ASSERT(body_len <= max_body && topic_len <= max_topic && valid);
         FUZZ_ASSERT(has_fallback || !fell_back);
         FUZZ_ASSERT(k != NULL);
         bool in_topic = k >= topic && k + klen <= topic + topic_len;
@@ -102,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(why < HS__MALFORMED__COUNT && why != HS__MALFORMED_FRAMES &&
                     why != HS__MALFORMED_KEY_HASH);
         FUZZ_ASSERT(detail[0] != '\0');
-        FUZZ_ASSERT(why != HS__MALFORMED_OVERSIZE || body_len > max_body);
+        FUZZ_ASSERT(why != HS__MALFORMED_OVERSIZE || body_len > max_body || topic_len > max_topic);
         FUZZ_ASSERT(why != HS__MALFORMED_TOPIC_UTF8 || !valid);
     }
     hs__key_buf_free(&buf);

@@ -405,6 +405,10 @@ int hs_cmd_pub(int argc, char **argv)
             break;
         case 'L':
             bad = parse_number("--linger", optarg, &o.linger);
+            if (!bad && o.linger > 2147483) {
+                hs_cli_error("--linger: at most 2147483 s (a 32-bit count of milliseconds)");
+                bad = 1;
+            }
             break;
         case 'q':
             o.quiet = true;
@@ -451,14 +455,19 @@ int hs_cmd_pub(int argc, char **argv)
     }
     int hwm = (int)o.hwm, one = 1, nodrop = o.drop ? 0 : 1;
     int linger = (int)(o.linger * 1000);
-    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(sock, ZMQ_XPUB_VERBOSE, &one, sizeof one);
-    zmq_setsockopt(sock, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop);
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-
     int status = 0;
+    if (zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(sock, ZMQ_XPUB_VERBOSE, &one, sizeof one) != 0 ||
+        zmq_setsockopt(sock, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop) != 0 ||
+        zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0) {
+        hs_cli_error("cannot set the socket's options (--hwm %d, --linger %d ms): %s", hwm, linger,
+                     zmq_strerror(errno));
+        status = 1;
+    }
     char where[512];
-    if (o.bind != NULL) {
+    if (status != 0) {
+        where[0] = '\0';
+    } else if (o.bind != NULL) {
         if (zmq_bind(sock, o.bind) != 0) {
             hs_cli_error("cannot bind %s: %s", o.bind, zmq_strerror(errno));
             status = 1;

@@ -269,8 +269,9 @@ int hs_cmd_tail(int argc, char **argv)
         case 'i': {
             char *end;
             idle = strtod(optarg, &end);
-            if (end == optarg || *end != '\0' || !(idle > 0) || !isfinite(idle)) {
-                hs_cli_error("--idle-timeout: '%s' is not a positive number of seconds", optarg);
+            if (end == optarg || *end != '\0' || !(idle > 0) || !(idle <= 2147483)) {
+                hs_cli_error("--idle-timeout: '%s' is not a number of seconds from 0 to 2147483",
+                             optarg);
                 return 2;
             }
             break;
@@ -308,15 +309,21 @@ int hs_cmd_tail(int argc, char **argv)
         return 1;
     }
     int zero = 0, rcvhwm = 0, timeout = idle > 0 ? (int)(idle * 1000) : -1;
-    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm); /* never drop on our side */
-    zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     int status = 0;
-    if (nsubscribe == 0)
-        zmq_setsockopt(sock, ZMQ_SUBSCRIBE, "", 0);
-    for (size_t i = 0; i < nsubscribe; i++)
-        zmq_setsockopt(sock, ZMQ_SUBSCRIBE, subscribe[i], strlen(subscribe[i]));
-    if (bind != NULL && zmq_bind(sock, bind) != 0) {
+    /* RCVHWM 0: never drop on our side. */
+    if (zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) != 0 ||
+        zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout) != 0 ||
+        (nsubscribe == 0 && zmq_setsockopt(sock, ZMQ_SUBSCRIBE, "", 0) != 0)) {
+        hs_cli_error("cannot set the socket's options: %s", zmq_strerror(errno));
+        status = 1;
+    }
+    for (size_t i = 0; i < nsubscribe && status == 0; i++)
+        if (zmq_setsockopt(sock, ZMQ_SUBSCRIBE, subscribe[i], strlen(subscribe[i])) != 0) {
+            hs_cli_error("cannot subscribe to '%s': %s", subscribe[i], zmq_strerror(errno));
+            status = 1;
+        }
+    if (status == 0 && bind != NULL && zmq_bind(sock, bind) != 0) {
         hs_cli_error("cannot bind %s: %s", bind, zmq_strerror(errno));
         status = 1;
     }

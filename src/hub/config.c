@@ -1,33 +1,35 @@
-/* config.c - hub settings from argv and INI files; validation and printing. */
+/* config.c - hub settings from argv and INI files; validation and printing.
+ *
+ * Every option is one row of `options[]` below: its name, the type that
+ * parses and prints it, where it lives (hs__hub_config, and for a
+ * per-consumer option also hs__consumer_spec), its range, its default and
+ * its help. The command line, the INI loader, --check-config, the printout
+ * and --help all walk that table; adding an option is adding a row (and
+ * its field). */
 #include "config.h"
 
+#include "outfile.h"
+
+#include "child.h"
 #include "deadletter.h"
 #include "key.h"
 #include "log.h"
-#include "outfile.h"
 
 #include "hashspace/error.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
 
-void hs__config_init(hs__hub_config *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    cfg->max_body = HS__DEFAULT_MAX_BODY;
-    cfg->rcv_hwm = HS__DEFAULT_RCV_HWM;
-    cfg->drain_timeout_s = HS__DEFAULT_DRAIN_S;
-    cfg->file_mode = HS__DEFAULT_FILE_MODE;
-    cfg->workers = 1;
-    cfg->queue_size = HS__DEFAULT_QUEUE;
-    cfg->on_full = HS__ON_FULL_BLOCK;
-    cfg->max_tries = HS__DEFAULT_MAX_TRIES;
-}
+/* ---- values ---- */
 
 static void list_free(hs__strlist *l)
 {
@@ -48,30 +50,6 @@ static int list_add(hs__strlist *l, const char *s)
         return -1;
     l->n++;
     return 0;
-}
-
-void hs__config_free(hs__hub_config *cfg)
-{
-    char **strings[] = {&cfg->self,         &cfg->members,   &cfg->hash,         &cfg->placement,
-                        &cfg->hash_key,     &cfg->key,       &cfg->key_fallback, &cfg->metrics,
-                        &cfg->dead_letter,  &cfg->log_level, &cfg->file,         &cfg->bus_seq,
-                        &cfg->bus_publisher};
-    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
-        free(*strings[i]);
-        *strings[i] = NULL;
-    }
-    list_free(&cfg->connect);
-    list_free(&cfg->bind);
-    list_free(&cfg->subscribe);
-    for (size_t i = 0; i < cfg->nconsumers; i++) {
-        free(cfg->consumers[i].name);
-        free(cfg->consumers[i].glob);
-        free(cfg->consumers[i].kind);
-        free(cfg->consumers[i].arg);
-    }
-    free(cfg->consumers);
-    cfg->consumers = NULL;
-    cfg->nconsumers = 0;
 }
 
 static int set_string(char **dst, const char *value)
@@ -99,7 +77,8 @@ static int append_string(char **dst, const char *value, char sep)
     return 0;
 }
 
-static int parse_size(const char *text, unsigned long long max, unsigned long long *out)
+/* A whole number with an optional K, M or G (powers of 1024). */
+static int parse_number(const char *text, unsigned long long *out)
 {
     char *end;
     errno = 0;
@@ -112,12 +91,13 @@ static int parse_size(const char *text, unsigned long long max, unsigned long lo
         mul = 1024 * 1024, end++;
     else if (*end == 'G')
         mul = 1024ull * 1024 * 1024, end++;
-    if (*end != '\0' || errno != 0 || v > max / mul)
+    if (*end != '\0' || errno != 0 || v > ULLONG_MAX / mul)
         return -1;
     *out = v * mul;
     return 0;
 }
 
+/* Seconds, or milliseconds with "ms". */
 static int parse_seconds(const char *text, double *out)
 {
     char *end;
@@ -133,15 +113,30 @@ static int parse_seconds(const char *text, double *out)
     return 0;
 }
 
-static int parse_on_full(const char *text, hs__on_full *out)
+/* The shortest text that strtod reads back as v. */
+static void format_double(double v, char *buf, size_t len)
 {
-    if (strcmp(text, "block") == 0)
-        *out = HS__ON_FULL_BLOCK;
-    else if (strcmp(text, "drop") == 0)
-        *out = HS__ON_FULL_DROP;
+    for (int precision = 6; precision <= 17; precision++) {
+        snprintf(buf, len, "%.*g", precision, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+/* A bound as people write it: a size as 2G, 64M, 1K; a count as 1024. */
+static void format_bound(double v, bool suffix, char *buf, size_t len)
+{
+    unsigned long long n = (unsigned long long)v;
+    if (!suffix)
+        snprintf(buf, len, "%llu", n);
+    else if (n >= 1024 && n % (1ull << 30) == 0)
+        snprintf(buf, len, "%lluG", n >> 30);
+    else if (n >= 1024 && n % (1ull << 20) == 0)
+        snprintf(buf, len, "%lluM", n >> 20);
+    else if (n >= 1024 && n % 1024 == 0)
+        snprintf(buf, len, "%lluK", n >> 10);
     else
-        return -1;
-    return 0;
+        snprintf(buf, len, "%llu", n);
 }
 
 /* "max_body" and "max-body" are the same option. */
@@ -155,149 +150,582 @@ static bool same_name(const char *a, const char *b)
     return *a == *b;
 }
 
-int hs__config_set(hs__hub_config *cfg, const char *name, const char *value, int line, char *err,
-                   size_t errlen)
+/* ---- the option table ---- */
+
+typedef struct option_row option_row;
+
+/* Where a value is being set: the config (a consumer option may add a
+ * consumer) and the file line, 0 for the command line. */
+typedef struct set_at {
+    hs__hub_config *cfg;
+    int line;
+} set_at;
+
+typedef struct value_type {
+    /* Parse value into *field; on error a sentence starting with key. */
+    int (*parse)(const option_row *o, const char *key, void *field, const char *value,
+                 const set_at *at, char *err, size_t errlen);
+    /* "key = value" lines; NULL when the option is printed elsewhere. */
+    void (*print)(const option_row *o, const char *key, const void *field, FILE *out);
+    size_t size;      /* of the field: a consumer's all-zero field takes the hub's */
+    const char *what; /* numbers: "size" or "number", for messages */
+} value_type;
+
+#define NO_FIELD ((size_t)-1)
+#define REPEATS 1u /* a repeated key adds to the value (lists, continued values) */
+
+struct option_row {
+    const char *name;      /* long option and [hub] key */
+    const char *spec_name; /* key in [consumer NAME] and consumer specs; NULL: hub only */
+    const value_type *type;
+    size_t offset;      /* in hs__hub_config; NO_FIELD: [consumer NAME] only */
+    size_t spec_offset; /* in hs__consumer_spec, or NO_FIELD */
+    double min, max;    /* numbers: the accepted range */
+    char sep;           /* continued values: what a repeated key puts between */
+    unsigned flags;
+    /* strings: refuse what start-up would; 0, or -1 and a sentence */
+    int (*valid)(const char *key, const char *value, char *err, size_t errlen);
+    const char *dflt;               /* parsed by hs__config_init; NULL: none (or derived) */
+    const char *group, *arg, *help; /* --help; no help: not shown */
+    const char *(*choices)(void);   /* fills the "%s" in help */
+};
+
+static int oom(char *err, size_t errlen)
 {
-    unsigned long long n;
-    int rc = 0;
-#define STRING_OPT(opt, field, line_field)                                                         \
-    if (same_name(name, opt)) {                                                                    \
-        line_field = line;                                                                         \
-        rc = set_string(&cfg->field, value);                                                       \
-        goto done;                                                                                 \
-    }
-    int unused_line = 0;
-    STRING_OPT("self", self, cfg->line_self)
-    STRING_OPT("hash", hash, cfg->line_hash)
-    STRING_OPT("placement", placement, cfg->line_placement)
-    STRING_OPT("hash-key", hash_key, cfg->line_hash)
-    STRING_OPT("key", key, cfg->line_key)
-    STRING_OPT("key-fallback", key_fallback, cfg->line_key)
-    STRING_OPT("metrics", metrics, cfg->line_metrics)
-    STRING_OPT("dead-letter", dead_letter, cfg->line_dead_letter)
-    STRING_OPT("log-level", log_level, unused_line)
-    STRING_OPT("bus-seq", bus_seq, cfg->line_key)
-    STRING_OPT("bus-publisher", bus_publisher, cfg->line_key)
-#undef STRING_OPT
-    (void)unused_line;
-    if (same_name(name, "members")) {
-        /* A repeated key in a file continues the list; argv replaces it. */
-        cfg->line_members = line;
-        rc = line > 0 ? append_string(&cfg->members, value, ',') : set_string(&cfg->members, value);
-    } else if (same_name(name, "connect") || same_name(name, "bind")) {
-        if (value[0] == '\0') {
-            snprintf(err, errlen, "%s: wants an endpoint (e.g. tcp://127.0.0.1:9940)", name);
-            return -1;
-        }
-        cfg->line_endpoint = cfg->line_endpoint != 0 ? cfg->line_endpoint : line;
-        rc = list_add(same_name(name, "connect") ? &cfg->connect : &cfg->bind, value);
-    } else if (same_name(name, "subscribe")) {
-        rc = list_add(&cfg->subscribe, value);
-    } else if (same_name(name, "consumer")) {
-        return hs__config_add_consumer(cfg, value, line, err, errlen);
-    } else if (same_name(name, "max-body")) {
-        if (parse_size(value, 1ull << 31, &n) != 0 || n == 0) {
-            snprintf(err, errlen, "max-body: '%s' is not a size from 1 to 2G (e.g. 8M)", value);
-            return -1;
-        }
-        cfg->max_body = (size_t)n;
-    } else if (same_name(name, "rcv-hwm")) {
-        if (parse_size(value, 1ull << 31, &n) != 0) {
-            snprintf(err, errlen, "rcv-hwm: '%s' is not a count (0 = no limit)", value);
-            return -1;
-        }
-        cfg->rcv_hwm = (long)n;
-    } else if (same_name(name, "drain-timeout")) {
-        if (parse_seconds(value, &cfg->drain_timeout_s) != 0) {
-            snprintf(err, errlen, "drain-timeout: '%s' is not a duration (e.g. 10, 2.5s, 500ms)",
-                     value);
-            return -1;
-        }
-    } else if (same_name(name, "file-mode")) {
-        if (hs__outfile_parse_mode(value, &cfg->file_mode) != 0) {
-            snprintf(err, errlen,
-                     "file-mode: '%s' is not an octal mode (at most 0777) that lets the owner "
-                     "read and write (e.g. 0640)",
-                     value);
-            return -1;
-        }
-    } else if (same_name(name, "timeout")) {
-        if (parse_seconds(value, &cfg->timeout_s) != 0) {
-            snprintf(err, errlen, "timeout: '%s' is not a duration (e.g. 30, 500ms)", value);
-            return -1;
-        }
-    } else if (same_name(name, "workers") || same_name(name, "max-tries")) {
-        if (parse_size(value, 1024, &n) != 0 || n == 0) {
-            snprintf(err, errlen, "%s: '%s' is not a number from 1 to 1024", name, value);
-            return -1;
-        }
-        if (same_name(name, "workers"))
-            cfg->workers = (unsigned)n;
-        else
-            cfg->max_tries = (unsigned)n;
-    } else if (same_name(name, "queue-size") || same_name(name, "queue")) {
-        if (parse_size(value, 1ull << 26, &n) != 0 || n == 0) {
-            snprintf(err, errlen, "%s: '%s' is not a size from 1 to 64M", name, value);
-            return -1;
-        }
-        cfg->queue_size = (size_t)n;
-    } else if (same_name(name, "on-full")) {
-        if (parse_on_full(value, &cfg->on_full) != 0) {
-            snprintf(err, errlen, "on-full: '%s' is not block or drop", value);
-            return -1;
-        }
-    } else {
-        snprintf(err, errlen, "unknown option '%s'", name);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+static int parse_str(const option_row *o, const char *key, void *field, const char *value,
+                     const set_at *at, char *err, size_t errlen)
+{
+    (void)at;
+    if (o->valid != NULL && o->valid(key, value, err, errlen) != 0)
         return -1;
+    return set_string(field, value) == 0 ? 0 : oom(err, errlen);
+}
+
+static void print_str(const option_row *o, const char *key, const void *field, FILE *out)
+{
+    (void)o;
+    const char *value = *(char *const *)field;
+    if (value != NULL)
+        fprintf(out, "%s = %s\n", key, value);
+}
+
+/* A value that a repeated key continues (members with ',', arg with ' '):
+ * in a file a repeated key appends, on the command line it replaces. */
+static int parse_continued(const option_row *o, const char *key, void *field, const char *value,
+                           const set_at *at, char *err, size_t errlen)
+{
+    (void)key;
+    int rc = at->line > 0 ? append_string(field, value, o->sep) : set_string(field, value);
+    return rc == 0 ? 0 : oom(err, errlen);
+}
+
+static void print_continued(const option_row *o, const char *key, const void *field, FILE *out);
+
+static int parse_list(const option_row *o, const char *key, void *field, const char *value,
+                      const set_at *at, char *err, size_t errlen)
+{
+    (void)at;
+    if (o->valid != NULL && o->valid(key, value, err, errlen) != 0)
+        return -1;
+    return list_add(field, value) == 0 ? 0 : oom(err, errlen);
+}
+
+static void print_list(const option_row *o, const char *key, const void *field, FILE *out)
+{
+    (void)o;
+    const hs__strlist *l = field;
+    for (size_t i = 0; i < l->n; i++)
+        fprintf(out, "%s = %s\n", key, l->items[i]);
+}
+
+static int parse_consumer(const option_row *o, const char *key, void *field, const char *value,
+                          const set_at *at, char *err, size_t errlen)
+{
+    (void)o, (void)key, (void)field;
+    return hs__config_add_consumer(at->cfg, value, at->line, err, errlen);
+}
+
+/* A number in [o->min, o->max]: sizes (size_t), counts (unsigned, int). */
+static int parse_whole(const option_row *o, const char *key, const char *value, const char *what,
+                       unsigned long long *n, char *err, size_t errlen)
+{
+    if (parse_number(value, n) == 0 && (double)*n >= o->min && (double)*n <= o->max)
+        return 0;
+    char lo[32], hi[32];
+    format_bound(o->min, strcmp(what, "size") == 0, lo, sizeof lo);
+    format_bound(o->max, strcmp(what, "size") == 0, hi, sizeof hi);
+    snprintf(err, errlen, "%s: '%s' is not a %s from %s to %s%s%s%s", key, value, what, lo, hi,
+             o->dflt != NULL ? " (e.g. " : "", o->dflt != NULL ? o->dflt : "",
+             o->dflt != NULL ? ")" : "");
+    return -1;
+}
+
+/* Sizes and counts: a size_t, or an unsigned or int (the range keeps an
+ * int's value within both). */
+static int parse_count(const option_row *o, const char *key, void *field, const char *value,
+                       const set_at *at, char *err, size_t errlen)
+{
+    (void)at;
+    unsigned long long n;
+    if (parse_whole(o, key, value, o->type->what, &n, err, errlen) != 0)
+        return -1;
+    if (o->type->size == sizeof(size_t))
+        *(size_t *)field = (size_t)n;
+    else
+        *(unsigned *)field = (unsigned)n;
+    return 0;
+}
+
+static void print_count(const option_row *o, const char *key, const void *field, FILE *out)
+{
+    unsigned long long n =
+        o->type->size == sizeof(size_t) ? *(const size_t *)field : *(const unsigned *)field;
+    fprintf(out, "%s = %llu\n", key, n);
+}
+
+static int parse_duration(const option_row *o, const char *key, void *field, const char *value,
+                          const set_at *at, char *err, size_t errlen)
+{
+    (void)at;
+    double v;
+    if (parse_seconds(value, &v) == 0 && v >= o->min && v <= o->max) {
+        *(double *)field = v;
+        return 0;
     }
-done:
-    if (rc != 0) {
-        snprintf(err, errlen, "out of memory");
+    char hi[32];
+    format_double(o->max, hi, sizeof hi);
+    snprintf(err, errlen, "%s: '%s' is not a duration from 0 to %s s (e.g. 10, 2.5s, 500ms)", key,
+             value, hi);
+    return -1;
+}
+
+static void print_duration(const option_row *o, const char *key, const void *field, FILE *out)
+{
+    (void)o;
+    char text[32];
+    format_double(*(const double *)field, text, sizeof text);
+    fprintf(out, "%s = %s\n", key, text);
+}
+
+static int parse_on_full(const option_row *o, const char *key, void *field, const char *value,
+                         const set_at *at, char *err, size_t errlen)
+{
+    (void)o, (void)at;
+    if (strcmp(value, "block") == 0)
+        *(hs__on_full *)field = HS__ON_FULL_BLOCK;
+    else if (strcmp(value, "drop") == 0)
+        *(hs__on_full *)field = HS__ON_FULL_DROP;
+    else {
+        snprintf(err, errlen, "%s: '%s' is not block or drop", key, value);
         return -1;
     }
     return 0;
 }
 
-/* A per-consumer setting: workers, queue, on_full, timeout, max_tries. */
-static int consumer_option(hs__consumer_spec *s, const char *name, const char *value, char *err,
-                           size_t errlen)
+static void print_on_full(const option_row *o, const char *key, const void *field, FILE *out)
 {
-    unsigned long long n;
-    double secs;
-    if (same_name(name, "workers") || same_name(name, "max-tries")) {
-        if (parse_size(value, 1024, &n) != 0 || n == 0) {
-            snprintf(err, errlen, "%s: '%s' is not a number from 1 to 1024", name, value);
-            return -1;
-        }
-        if (same_name(name, "workers"))
-            s->workers = (unsigned)n;
-        else
-            s->max_tries = (unsigned)n;
-    } else if (same_name(name, "queue") || same_name(name, "queue-size")) {
-        if (parse_size(value, 1ull << 26, &n) != 0 || n == 0) {
-            snprintf(err, errlen, "%s: '%s' is not a size from 1 to 64M", name, value);
-            return -1;
-        }
-        s->queue_size = (size_t)n;
-    } else if (same_name(name, "on-full")) {
-        if (parse_on_full(value, &s->on_full) != 0) {
-            snprintf(err, errlen, "on_full: '%s' is not block or drop", value);
-            return -1;
-        }
-    } else if (same_name(name, "timeout")) {
-        if (parse_seconds(value, &secs) != 0) {
-            snprintf(err, errlen, "timeout: '%s' is not a duration (e.g. 30, 500ms)", value);
-            return -1;
-        }
-        s->timeout_s = secs;
-    } else {
-        snprintf(err, errlen,
-                 "unknown consumer option '%s' (expected glob, kind, arg, workers, queue, "
-                 "on_full, timeout, max_tries)",
-                 name);
+    (void)o;
+    fprintf(out, "%s = %s\n", key,
+            *(const hs__on_full *)field == HS__ON_FULL_DROP ? "drop" : "block");
+}
+
+/* A file mode, octal (0640); the owner must be able to write. */
+static int parse_mode(const option_row *o, const char *key, void *field, const char *value,
+                      const set_at *at, char *err, size_t errlen)
+{
+    (void)o, (void)at;
+    if (hs__outfile_parse_mode(value, field) == 0)
+        return 0;
+    snprintf(err, errlen,
+             "%s: '%s' is not an octal mode (at most 0777) that lets the owner write (e.g. 0640)",
+             key, value);
+    return -1;
+}
+
+static void print_mode(const option_row *o, const char *key, const void *field, FILE *out)
+{
+    (void)o;
+    fprintf(out, "%s = %04o\n", key, *(const unsigned *)field);
+}
+
+static const value_type T_STRING = {parse_str, print_str, sizeof(char *), NULL};
+static const value_type T_CONTINUED = {parse_continued, print_continued, sizeof(char *), NULL};
+static const value_type T_LIST = {parse_list, print_list, sizeof(hs__strlist), NULL};
+static const value_type T_CONSUMER = {parse_consumer, NULL, 0, NULL};
+static const value_type T_SIZE = {parse_count, print_count, sizeof(size_t), "size"};
+static const value_type T_UNSIGNED = {parse_count, print_count, sizeof(unsigned), "number"};
+static const value_type T_INT = {parse_count, print_count, sizeof(int), "number"};
+static const value_type T_DURATION = {parse_duration, print_duration, sizeof(double), NULL};
+static const value_type T_ON_FULL = {parse_on_full, print_on_full, sizeof(hs__on_full), NULL};
+static const value_type T_MODE = {parse_mode, print_mode, sizeof(unsigned), NULL};
+
+/* ---- what start-up would refuse, checked where the value is read ---- */
+
+static int valid_placement(const char *key, const char *value, char *err, size_t errlen)
+{
+    (void)key;
+    if (hs_place_method_find(value) != NULL)
+        return 0;
+    snprintf(err, errlen, "unknown placement '%s' (expected one of: %s)", value,
+             hs_place_method_names());
+    return -1;
+}
+
+static int valid_hash(const char *key, const char *value, char *err, size_t errlen)
+{
+    (void)key;
+    hs_hash_id id;
+    if (hs_hash_find(value, &id) == HS_OK)
+        return 0;
+    snprintf(err, errlen, "unknown hash '%s' (expected one of: %s)", value, hs_hash_names());
+    return -1;
+}
+
+static int valid_hash_key(const char *key, const char *value, char *err, size_t errlen)
+{
+    hs_hasher h;
+    hs_hasher_init(&h, HS_HASH_SIPHASH);
+    if (hs_hasher_set_secret_hex(&h, value) == HS_OK)
+        return 0;
+    snprintf(err, errlen, "%s: '%s' is not %d hex digits", key, value, 2 * HS_SIPHASH_KEYBYTES);
+    return -1;
+}
+
+static int valid_key(const char *key, const char *value, char *err, size_t errlen)
+{
+    hs__key_spec spec;
+    char why[400];
+    if (hs__key_spec_parse(&spec, value, why, sizeof why) != HS_OK) {
+        snprintf(err, errlen, "%s: %s", key, why);
         return -1;
     }
+    hs__key_spec_clear(&spec);
     return 0;
+}
+
+/* A key spec, or none (no sequence tracking). */
+static int valid_bus_seq(const char *key, const char *value, char *err, size_t errlen)
+{
+    return strcmp(value, "none") == 0 ? 0 : valid_key(key, value, err, errlen);
+}
+
+static int valid_metrics(const char *key, const char *value, char *err, size_t errlen)
+{
+    char host[256];
+    int port;
+    if (hs__config_parse_hostport(value, host, sizeof host, &port) == 0)
+        return 0;
+    snprintf(err, errlen, "%s: '%s' is not HOST:PORT or none", key, value);
+    return -1;
+}
+
+static int valid_dead_letter(const char *key, const char *value, char *err, size_t errlen)
+{
+    (void)key;
+    hs__deadletter *dl;
+    if (hs__deadletter_new(&dl, value, err, errlen) != HS_OK)
+        return -1;
+    hs__deadletter_free(dl);
+    return 0;
+}
+
+static int valid_log_level(const char *key, const char *value, char *err, size_t errlen)
+{
+    hs__log_level level;
+    if (hs__log_level_parse(value, &level) == 0)
+        return 0;
+    snprintf(err, errlen, "%s: '%s' is not debug, info, warn or error", key, value);
+    return -1;
+}
+
+/* The transports libzmq knows, with the capability a build may lack. A SUB
+ * socket cannot use udp (radio/dish only). */
+static const struct {
+    const char *name, *capability;
+} transports[] = {
+    {"tcp", NULL},    {"ipc", "ipc"},   {"inproc", NULL}, {"pgm", "pgm"}, {"epgm", "pgm"},
+    {"tipc", "tipc"}, {"vmci", "vmci"}, {"norm", "norm"}, {"ws", "ws"},   {"wss", "wss"},
+};
+
+/* What zmq_bind/zmq_connect would refuse at start-up: an unknown transport
+ * (or one this libzmq lacks), and a tcp address without a port. */
+static int valid_endpoint(const char *key, const char *value, bool bind, char *err, size_t errlen)
+{
+    const char *sep = strstr(value, "://");
+    size_t len = sep != NULL ? (size_t)(sep - value) : 0;
+    size_t k, n = sizeof transports / sizeof transports[0];
+    for (k = 0; k < n; k++)
+        if (strlen(transports[k].name) == len && strncmp(value, transports[k].name, len) == 0 &&
+            (transports[k].capability == NULL || zmq_has(transports[k].capability)))
+            break;
+    if (sep == NULL || k == n || sep[3] == '\0') {
+        char known[128] = "";
+        for (size_t i = 0; i < n; i++)
+            if (transports[i].capability == NULL || zmq_has(transports[i].capability))
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s://",
+                         known[0] != '\0' ? ", " : "", transports[i].name);
+        snprintf(err, errlen,
+                 "%s: '%s' is not an endpoint this libzmq knows (expected %s..., e.g. "
+                 "tcp://127.0.0.1:9940)",
+                 key, value, known);
+        return -1;
+    }
+    if (strcmp(transports[k].name, "tcp") == 0) {
+        const char *address = sep + 3, *colon = strrchr(address, ':');
+        const char *port = colon != NULL ? colon + 1 : "";
+        bool port_ok = port[0] != '\0' && strspn(port, "0123456789") == strlen(port);
+        if (bind && strcmp(port, "*") == 0)
+            port_ok = true;
+        if (colon == NULL || colon == address || !port_ok ||
+            (!bind && strchr(address, '*') != NULL)) {
+            snprintf(err, errlen, "%s: '%s' is not tcp://HOST:PORT%s", key, value,
+                     bind ? " (HOST may be *, PORT may be *)" : "");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int valid_connect(const char *key, const char *value, char *err, size_t errlen)
+{
+    return valid_endpoint(key, value, false, err, errlen);
+}
+
+static int valid_bind(const char *key, const char *value, char *err, size_t errlen)
+{
+    return valid_endpoint(key, value, true, err, errlen);
+}
+
+/* Where an option lives: the hub only; the hub (every consumer's default)
+ * and each consumer under its own key; a [consumer NAME] section only. */
+#define HUB(field) .offset = offsetof(hs__hub_config, field), .spec_offset = NO_FIELD
+#define PER_CONSUMER(field, key, spec_field)                                                       \
+    .offset = offsetof(hs__hub_config, field), .spec_name = key,                                   \
+    .spec_offset = offsetof(hs__consumer_spec, spec_field)
+#define SECTION(key, spec_field)                                                                   \
+    .name = key, .spec_name = key, .offset = NO_FIELD,                                             \
+    .spec_offset = offsetof(hs__consumer_spec, spec_field)
+#define RANGE(lo, hi) .min = (lo), .max = (hi)
+#define HELP(group_, arg_, text) .group = group_, .arg = arg_, .help = text
+
+/* The order is the order of --help and of the printout. */
+/* clang-format off */
+static const option_row options[] = {
+    {.name = "connect", .type = &T_LIST, HUB(connect), .flags = REPEATS, .valid = valid_connect,
+     HELP("Bus", "ENDPOINT", "SUB-connect to a publisher (repeatable), e.g. tcp://HOST:9940")},
+    {.name = "bind", .type = &T_LIST, HUB(bind), .flags = REPEATS, .valid = valid_bind,
+     HELP("Bus", "ENDPOINT", "SUB-bind, for publishers that connect (repeatable)")},
+    {.name = "subscribe", .type = &T_LIST, HUB(subscribe), .flags = REPEATS,
+     HELP("Bus", "PREFIX", "topic prefix to subscribe to (repeatable; default: all)")},
+    {.name = "max-body", .type = &T_SIZE, HUB(max_body), RANGE(1, 1ull << 31), .dflt = "8M",
+     HELP("Bus", "SIZE", "larger bodies are dead-lettered (default 8M)")},
+    {.name = "max-topic", .type = &T_SIZE, HUB(max_topic), RANGE(1, 1ull << 31), .dflt = "64K",
+     HELP("Bus", "SIZE", "longer topics are dead-lettered (default 64K)")},
+    {.name = "rcv-hwm", .type = &T_INT, HUB(rcv_hwm), RANGE(0, INT_MAX), .dflt = "1000000",
+     HELP("Bus", "N", "messages ZeroMQ buffers before the bus drops\n"
+                      "(default 1000000; 0: no limit)")},
+    {.name = "bus-seq", .type = &T_STRING, HUB(bus_seq), .valid = valid_bus_seq,
+     .dflt = HS__DEFAULT_BUS_SEQ,
+     HELP("Bus", "SPEC", "each publisher's sequence number, to count what the bus lost\n"
+                         "(default json:/i, fedmsg's; none to disable)")},
+    {.name = "bus-publisher", .type = &T_STRING, HUB(bus_publisher), .valid = valid_key,
+     .dflt = HS__DEFAULT_BUS_PUBLISHER,
+     HELP("Bus", "SPEC", "what names a publisher, with its address\n"
+                         "(default json:/username)")},
+
+    {.name = "self", .type = &T_STRING, HUB(self),
+     HELP("Claim", "NAME", "this hub's name among the members")},
+    {.name = "members", .type = &T_CONTINUED, HUB(members), .sep = ',', .flags = REPEATS,
+     HELP("Claim", "LIST", "comma-separated name[=weight], the same on every hub")},
+    {.name = "key", .type = &T_STRING, HUB(key), .valid = valid_key, .dflt = "body",
+     HELP("Claim", "SPEC", "body (default), topic, or json:/pointer (e.g. json:/msg/user)")},
+    {.name = "key-fallback", .type = &T_STRING, HUB(key_fallback), .valid = valid_key,
+     HELP("Claim", "SPEC", "key for messages whose --key is missing (default: none, such\n"
+                           "messages are dead-lettered), e.g. body")},
+    {.name = "hash", .type = &T_STRING, HUB(hash), .valid = valid_hash,
+     HELP("Claim", "H", "%s\n(default: the placement's own)"), .choices = hs_hash_names},
+    {.name = "placement", .type = &T_STRING, HUB(placement), .valid = valid_placement,
+     .dflt = "jump", HELP("Claim", "P", "%s\n(default: jump)"), .choices = hs_place_method_names},
+    {.name = "hash-key", .type = &T_STRING, HUB(hash_key), .valid = valid_hash_key,
+     HELP("Claim", "HEX", "siphash secret, 32 hex digits")},
+
+    {.name = "consumer", .type = &T_CONSUMER, HUB(consumers), .flags = REPEATS,
+     HELP("Consumers", "SPEC", "[NAME[,OPTION=VALUE...]@][GLOB=]KIND:ARG (repeatable);\n"
+                               "GLOB defaults to *; KIND: exec:COMMAND ARGS...,\n"
+                               "plugin:PATH.so[,ARG], file:PATH, push:ENDPOINT; OPTIONs\n"
+                               "(the consumer defaults below: workers, queue, on_full, ...)\n"
+                               "override them for this consumer, e.g.\n"
+                               "'slow,queue=100,on_full=drop@org.*=exec:./slow.py'")},
+    {SECTION("glob", glob), .type = &T_STRING},
+    {SECTION("kind", kind), .type = &T_STRING},
+    {SECTION("arg", arg), .type = &T_CONTINUED, .sep = ' ', .flags = REPEATS},
+
+    {.name = "workers", .type = &T_UNSIGNED, PER_CONSUMER(workers, "workers", workers),
+     RANGE(1, 1024), .dflt = "1",
+     HELP("Consumer defaults", "N", "worker threads per consumer (default 1; same key, same worker)")},
+    {.name = "queue-size", .type = &T_SIZE, PER_CONSUMER(queue_size, "queue", queue_size),
+     RANGE(1, 1ull << 26), .dflt = "10000",
+     HELP("Consumer defaults", "N", "queue slots per worker (default 10000)")},
+    {.name = "on-full", .type = &T_ON_FULL, PER_CONSUMER(on_full, "on-full", on_full),
+     .dflt = "block", HELP("Consumer defaults", "MODE", "block (default, lossless) or drop (and count)")},
+    {.name = "timeout", .type = &T_DURATION, PER_CONSUMER(timeout_s, "timeout", timeout_s),
+     RANGE(0, HS__TIMEOUT_MAX_S), .dflt = "0",
+     HELP("Consumer defaults", "SECONDS", "per-message timeout of exec and push consumers\n"
+                                          "(default 0: exec waits, push 5 s; at most 2147483)")},
+    {.name = "max-tries", .type = &T_UNSIGNED, PER_CONSUMER(max_tries, "max-tries", max_tries),
+     RANGE(1, 1024), .dflt = "3",
+     HELP("Consumer defaults", "N", "tries before a message is dead-lettered (default 3)")},
+    {.name = "file-mode", .type = &T_MODE, PER_CONSUMER(file_mode, "file-mode", file_mode),
+     .dflt = "0640",
+     HELP("Consumer defaults", "MODE", "octal mode of the files the hub creates (file: sinks,\n"
+                                       "dead letters; default 0640); existing files keep theirs")},
+    {.name = "dead-letter", .type = &T_STRING, HUB(dead_letter), .valid = valid_dead_letter,
+     HELP("Consumer defaults", "SINK", "file:PATH, stderr or none\n"
+                                       "(default file:hashspace-dead-letter-SELF.jsonl)")},
+
+    {.name = "metrics", .type = &T_STRING, HUB(metrics), .valid = valid_metrics,
+     .dflt = HS__DEFAULT_METRICS,
+     HELP("Operation", "HOST:PORT", "Prometheus /metrics and JSON /status (default 127.0.0.1:0,\n"
+                                    "a free port, logged at start); none to disable")},
+    {.name = "drain-timeout", .type = &T_DURATION, HUB(drain_timeout_s),
+     RANGE(0, HS__TIMEOUT_MAX_S), .dflt = "10",
+     HELP("Operation", "SECS", "at SIGTERM, time to finish queued messages (default 10)")},
+    {.name = "log-level", .type = &T_STRING, HUB(log_level), .valid = valid_log_level,
+     .dflt = "info", HELP("Operation", "LEVEL", "debug, info (default), warn, error")},
+};
+/* clang-format on */
+
+#define NOPTIONS (sizeof options / sizeof options[0])
+_Static_assert(NOPTIONS <= HS__CONFIG_OPTIONS_MAX, "raise HS__CONFIG_OPTIONS_MAX");
+
+static bool in_hub(const option_row *o)
+{
+    return o->offset != NO_FIELD;
+}
+
+static bool in_section(const option_row *o)
+{
+    return o->spec_offset != NO_FIELD;
+}
+
+/* A consumer spec's OPTIONs: the per-consumer defaults, not glob/kind/arg. */
+static bool in_spec(const option_row *o)
+{
+    return in_hub(o) && in_section(o);
+}
+
+static const option_row *find_option(const char *name, bool (*scope)(const option_row *))
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (scope(&options[i]) &&
+            (same_name(name, options[i].name) ||
+             (options[i].spec_name != NULL && same_name(name, options[i].spec_name))))
+            return &options[i];
+    return NULL;
+}
+
+/* The key of an option as printed: '_' between words, as in the files. */
+static void print_key(const char *name, char *key, size_t len)
+{
+    snprintf(key, len, "%s", name);
+    for (char *p = key; *p != '\0'; p++)
+        if (*p == '-')
+            *p = '_';
+}
+
+/* "glob, kind, arg, workers, ..." for a scope. */
+static void option_names(bool (*scope)(const option_row *), char *out, size_t len)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (!scope(&options[i]))
+            continue;
+        char key[64];
+        print_key(options[i].spec_name, key, sizeof key);
+        snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] != '\0' ? ", " : "", key);
+    }
+}
+
+void hs__config_init(hs__hub_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    char err[512];
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const option_row *o = &options[i];
+        set_at at = {cfg, 0};
+        if (o->dflt != NULL && in_hub(o))
+            o->type->parse(o, o->name, (char *)cfg + o->offset, o->dflt, &at, err, sizeof err);
+    }
+}
+
+void hs__config_free(hs__hub_config *cfg)
+{
+    char **strings[] = {&cfg->self,        &cfg->members,   &cfg->hash,         &cfg->placement,
+                        &cfg->hash_key,    &cfg->key,       &cfg->key_fallback, &cfg->metrics,
+                        &cfg->dead_letter, &cfg->log_level, &cfg->file,
+                        &cfg->bus_seq,     &cfg->bus_publisher};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        free(*strings[i]);
+        *strings[i] = NULL;
+    }
+    list_free(&cfg->connect);
+    list_free(&cfg->bind);
+    list_free(&cfg->subscribe);
+    for (size_t i = 0; i < cfg->nconsumers; i++) {
+        free(cfg->consumers[i].name);
+        free(cfg->consumers[i].glob);
+        free(cfg->consumers[i].kind);
+        free(cfg->consumers[i].arg);
+    }
+    free(cfg->consumers);
+    cfg->consumers = NULL;
+    cfg->nconsumers = 0;
+}
+
+int hs__config_set(hs__hub_config *cfg, const char *name, const char *value, int line, char *err,
+                   size_t errlen)
+{
+    const option_row *o = find_option(name, in_hub);
+    if (o == NULL) {
+        snprintf(err, errlen, "unknown option '%s'", name);
+        return -1;
+    }
+    size_t index = (size_t)(o - options);
+    if (line > 0 && !(o->flags & REPEATS) && cfg->line[index] > 0) {
+        snprintf(err, errlen, "%s is already set on line %d (give it once)", o->name,
+                 cfg->line[index]);
+        return -1;
+    }
+    set_at at = {cfg, line};
+    if (o->type->parse(o, o->name, (char *)cfg + o->offset, value, &at, err, errlen) != 0)
+        return -1;
+    cfg->line[index] = line;
+    return 0;
+}
+
+/* A per-consumer key (in a [consumer NAME] section, or an OPTION of a
+ * consumer spec) into spec s. */
+static const option_row *consumer_option(hs__hub_config *cfg, hs__consumer_spec *s,
+                                         bool (*scope)(const option_row *), const char *name,
+                                         const char *value, int line, char *err, size_t errlen)
+{
+    const option_row *o = find_option(name, scope);
+    if (o == NULL) {
+        char names[256];
+        option_names(scope, names, sizeof names);
+        snprintf(err, errlen, "unknown consumer option '%s' (expected %s)", name, names);
+        return NULL;
+    }
+    char key[64];
+    print_key(o->spec_name, key, sizeof key);
+    set_at at = {cfg, line};
+    if (o->type->parse(o, key, (char *)s + o->spec_offset, value, &at, err, errlen) != 0)
+        return NULL;
+    return o;
 }
 
 static const char *const kinds[] = {"exec", "plugin", "file", "push"};
@@ -371,7 +799,7 @@ int hs__config_add_consumer(hs__hub_config *cfg, const char *text, int line, cha
             }
             *eq = '\0';
             char why[400];
-            if (consumer_option(s, o, eq + 1, why, sizeof why) != 0) {
+            if (consumer_option(cfg, s, in_spec, o, eq + 1, line, why, sizeof why) == NULL) {
                 snprintf(err, errlen, "consumer '%s': %s", s->name, why);
                 bad = 1;
             }
@@ -411,8 +839,12 @@ typedef struct load_ctx {
     FILE *f, *errors;
     const char *path;
     int line, errors_seen;
-    char *buf;
-    size_t cap;
+    size_t bytes;                         /* read so far, at most HS__CONFIG_MAX_BYTES */
+    bool too_big;                         /* stop reading */
+    bool header;                          /* a "[section]" line since the key before */
+    char section[64];                     /* of the key before */
+    hs__consumer_spec *consumer;          /* of the current [consumer NAME]; NULL: skip */
+    int key_line[HS__CONFIG_OPTIONS_MAX]; /* where the current section set each key */
 } load_ctx;
 
 static void load_error(load_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -429,25 +861,46 @@ static void load_error(load_ctx *ctx, const char *fmt, ...)
 
 /* libinih's reader: one whole line per call, so ctx->line is the line the
  * handler is looking at. Lines too long for libinih's buffer are reported
- * and skipped. */
+ * and skipped; a file over HS__CONFIG_MAX_BYTES ends the reading, so that
+ * an endless stream (a pipe, a device) cannot make the reader grow. */
 static char *read_line(char *str, int num, void *stream)
 {
     load_ctx *ctx = stream;
-    ssize_t len = getline(&ctx->buf, &ctx->cap, ctx->f);
-    if (len < 0)
+    size_t len = 0, room = (size_t)num - 1;
+    bool too_long = false;
+    int ch = EOF;
+    while (!ctx->too_big && (ch = getc(ctx->f)) != EOF) {
+        if (++ctx->bytes > HS__CONFIG_MAX_BYTES) {
+            ctx->too_big = true;
+            ctx->line++;
+            load_error(ctx, "the file goes on past %u bytes: not a config file?",
+                       HS__CONFIG_MAX_BYTES);
+            return NULL;
+        }
+        if (len < room)
+            str[len++] = (char)ch;
+        else
+            too_long = true;
+        if (ch == '\n')
+            break;
+    }
+    if (len == 0)
         return NULL;
+    str[len] = '\0';
     ctx->line++;
-    if (len >= num - 1 && !(len == num - 1 && ctx->buf[len - 1] == '\n')) {
+    size_t blanks = strspn(str, " \t");
+    if (str[blanks] == '[') {
+        ctx->header = true;
+    }
+    if (too_long || (len == room && str[len - 1] != '\n')) {
         load_error(ctx, "line longer than %d bytes (continue the value on an indented line)",
                    num - 2);
         strcpy(str, "\n");
-        return str;
     }
-    memcpy(str, ctx->buf, (size_t)len + 1);
     return str;
 }
 
-static hs__consumer_spec *section_consumer(hs__hub_config *cfg, const char *name)
+static hs__consumer_spec *find_consumer(hs__hub_config *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->nconsumers; i++)
         if (cfg->consumers[i].name != NULL && strcmp(cfg->consumers[i].name, name) == 0)
@@ -455,43 +908,66 @@ static hs__consumer_spec *section_consumer(hs__hub_config *cfg, const char *name
     return NULL;
 }
 
-static int consumer_key(load_ctx *ctx, hs__consumer_spec *s, const char *name, const char *value)
+/* The first key of a [consumer NAME] section: a new consumer, unless the
+ * name is taken (a second section would merge into the first silently). */
+static void begin_consumer(load_ctx *ctx, const char *name)
+{
+    ctx->consumer = NULL;
+    hs__consumer_spec *s = find_consumer(ctx->cfg, name);
+    if (s != NULL) {
+        load_error(ctx,
+                   "[consumer %s] again: consumer '%s' is already defined on line %d (one "
+                   "section per consumer)",
+                   name, name, s->line);
+        return;
+    }
+    if ((s = new_consumer(ctx->cfg, ctx->line)) == NULL || (s->name = strdup(name)) == NULL) {
+        load_error(ctx, "out of memory");
+        return;
+    }
+    ctx->consumer = s;
+}
+
+static void consumer_key(load_ctx *ctx, const char *name, const char *value)
 {
     char err[512];
-    int rc = 0;
-    if (same_name(name, "glob"))
-        rc = set_string(&s->glob, value);
-    else if (same_name(name, "kind"))
-        rc = set_string(&s->kind, value);
-    else if (same_name(name, "arg"))
-        rc = append_string(&s->arg, value, ' ');
-    else if (consumer_option(s, name, value, err, sizeof err) != 0)
+    hs__consumer_spec *s = ctx->consumer;
+    const option_row *o = find_option(name, in_section);
+    size_t index = o != NULL ? (size_t)(o - options) : 0;
+    if (o != NULL && !(o->flags & REPEATS) && ctx->key_line[index] > 0) {
+        char key[64];
+        print_key(o->spec_name, key, sizeof key);
+        load_error(ctx, "consumer '%s': %s is already set on line %d (give it once)", s->name, key,
+                   ctx->key_line[index]);
+        return;
+    }
+    if (consumer_option(ctx->cfg, s, in_section, name, value, ctx->line, err, sizeof err) == NULL)
         load_error(ctx, "%s", err);
-    if (rc != 0)
-        load_error(ctx, "out of memory");
-    return 1;
+    else
+        ctx->key_line[index] = ctx->line;
 }
 
 static int on_ini(void *user, const char *section, const char *name, const char *value)
 {
     load_ctx *ctx = user;
     char err[512];
+    bool new_section = ctx->header || strcmp(section, ctx->section) != 0;
+    ctx->header = false;
+    if (new_section) {
+        snprintf(ctx->section, sizeof ctx->section, "%s", section);
+        memset(ctx->key_line, 0, sizeof ctx->key_line);
+    }
     if (strcmp(section, "hub") == 0) {
         if (hs__config_set(ctx->cfg, name, value, ctx->line, err, sizeof err) != 0)
             load_error(ctx, "%s", err);
         return 1;
     }
     if (strncmp(section, "consumer ", 9) == 0 && section[9] != '\0') {
-        const char *cname = section + 9;
-        hs__consumer_spec *s = section_consumer(ctx->cfg, cname);
-        if (s == NULL) {
-            if ((s = new_consumer(ctx->cfg, ctx->line)) == NULL ||
-                (s->name = strdup(cname)) == NULL) {
-                load_error(ctx, "out of memory");
-                return 1;
-            }
-        }
-        return consumer_key(ctx, s, name, value);
+        if (new_section)
+            begin_consumer(ctx, section + 9);
+        if (ctx->consumer != NULL)
+            consumer_key(ctx, name, value);
+        return 1;
     }
     load_error(ctx, "unknown section [%s] (expected [hub] or [consumer NAME])", section);
     return 1;
@@ -505,15 +981,23 @@ int hs__config_load(hs__hub_config *cfg, const char *path, FILE *errors)
         fprintf(errors, "%s: cannot read: %s\n", path, strerror(errno));
         return 1;
     }
+    struct stat st;
+    if (fstat(fileno(ctx.f), &st) != 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
+        fprintf(errors, "%s: not a config file: %s\n", path,
+                S_ISDIR(st.st_mode)                          ? "a directory"
+                : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                             : "not a regular file");
+        fclose(ctx.f);
+        return 1;
+    }
     set_string(&cfg->file, path);
     int rc = ini_parse_stream(read_line, &ctx, on_ini, &ctx);
-    if (rc > 0) {
+    if (rc > 0 && !ctx.too_big) {
         /* libinih stops reporting through the handler on syntax errors. */
         ctx.line = rc;
         load_error(&ctx, "syntax error (expected [section] or name = value)");
     }
     fclose(ctx.f);
-    free(ctx.buf);
     return ctx.errors_seen;
 }
 
@@ -543,6 +1027,13 @@ static void check_error(check_ctx *c, int line, const char *fmt, ...)
     c->count++;
 }
 
+/* The line where an option was set (0: the command line or the default). */
+static int line_of(const hs__hub_config *cfg, const char *name)
+{
+    const option_row *o = find_option(name, in_hub);
+    return o != NULL ? cfg->line[o - options] : 0;
+}
+
 int hs__config_parse_hostport(const char *text, char *host, size_t hostlen, int *port)
 {
     if (strcmp(text, "none") == 0) {
@@ -562,17 +1053,20 @@ int hs__config_parse_hostport(const char *text, char *host, size_t hostlen, int 
     return 0;
 }
 
-int hs__config_view(const hs__hub_config *cfg, hs_view **out, size_t *self_index, char *err,
-                    size_t errlen)
+/* The view; on error also the option to blame (its line is the message's). */
+static int view_build(const hs__hub_config *cfg, hs_view **out, size_t *self_index,
+                      const char **culprit, char *err, size_t errlen)
 {
     const char *placement = cfg->placement != NULL ? cfg->placement : "jump";
     const hs_place_info *info = hs_place_method_find(placement);
+    *culprit = "placement";
     if (info == NULL) {
         snprintf(err, errlen, "unknown placement '%s' (expected one of: %s)", placement,
                  hs_place_method_names());
         return HS_EUNKNOWN_PLACEMENT;
     }
     hs_hash_id hid = info->default_hash;
+    *culprit = "hash";
     if (cfg->hash != NULL && hs_hash_find(cfg->hash, &hid) != HS_OK) {
         snprintf(err, errlen, "unknown hash '%s' (expected one of: %s)", cfg->hash,
                  hs_hash_names());
@@ -580,10 +1074,12 @@ int hs__config_view(const hs__hub_config *cfg, hs_view **out, size_t *self_index
     }
     hs_hasher hasher;
     hs_hasher_init(&hasher, hid);
+    *culprit = "hash-key";
     if (cfg->hash_key != NULL && hs_hasher_set_secret_hex(&hasher, cfg->hash_key) != HS_OK) {
         snprintf(err, errlen, "hash-key wants %d hex digits", 2 * HS_SIPHASH_KEYBYTES);
         return HS_EINVAL;
     }
+    *culprit = "members";
     if (cfg->members == NULL) {
         snprintf(err, errlen, "members is required (e.g. members = hub-a,hub-b,hub-c)");
         return HS_EEMPTY;
@@ -603,6 +1099,7 @@ int hs__config_view(const hs__hub_config *cfg, hs_view **out, size_t *self_index
         snprintf(err, errlen, "members: %s", hs_strerror(rc));
         return rc;
     }
+    *culprit = "self";
     if (cfg->self == NULL) {
         snprintf(err, errlen, "self is required: this hub's name among the members");
         hs_view_release(*out);
@@ -614,6 +1111,13 @@ int hs__config_view(const hs__hub_config *cfg, hs_view **out, size_t *self_index
         return HS_ENOTFOUND;
     }
     return HS_OK;
+}
+
+int hs__config_view(const hs__hub_config *cfg, hs_view **out, size_t *self_index, char *err,
+                    size_t errlen)
+{
+    const char *culprit;
+    return view_build(cfg, out, self_index, &culprit, err, errlen);
 }
 
 /* A consumer name must survive hs__config_print and libinih: its sections
@@ -630,66 +1134,74 @@ static bool consumer_name_ok(const char *name)
     return true;
 }
 
-int hs__config_check(hs__hub_config *cfg, FILE *errors)
+/* 0 when path names a file this process may execute; else the errno. */
+static int executable(const char *path)
 {
-    check_ctx c = {cfg, errors, 0};
-    char err[512];
-    hs_view *view;
-    size_t self;
-    if (hs__config_view(cfg, &view, &self, err, sizeof err) == HS_OK)
-        hs_view_release(view);
-    else
-        check_error(&c,
-                    strncmp(err, "self", 4) == 0       ? cfg->line_self
-                    : strncmp(err, "members", 7) == 0  ? cfg->line_members
-                    : strstr(err, "placement") != NULL ? cfg->line_placement
-                                                       : cfg->line_hash,
-                    "%s", err);
-    hs__key_spec key;
-    if (hs__key_spec_parse(&key, cfg->key != NULL ? cfg->key : "body", err, sizeof err) == HS_OK)
-        hs__key_spec_clear(&key);
-    else
-        check_error(&c, cfg->line_key, "key: %s", err);
-    if (cfg->key_fallback != NULL) {
-        if (hs__key_spec_parse(&key, cfg->key_fallback, err, sizeof err) == HS_OK)
-            hs__key_spec_clear(&key);
-        else
-            check_error(&c, cfg->line_key, "key-fallback: %s", err);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno;
+    if (!S_ISREG(st.st_mode))
+        return EACCES;
+    return access(path, X_OK) == 0 ? 0 : errno;
+}
+
+/* The program of an exec consumer, found as posix_spawnp will at start-up:
+ * a name with a '/' as it is, else in each directory of PATH. */
+static int exec_program_ok(const char *arg, char *err, size_t errlen)
+{
+    char **argv;
+    char why[400];
+    if (hs__argv_split(arg, &argv, NULL, why, sizeof why) != HS_OK) {
+        snprintf(err, errlen, "exec: %s", why);
+        return -1;
     }
-    if (cfg->bus_seq != NULL && strcmp(cfg->bus_seq, "none") != 0) {
-        if (hs__key_spec_parse(&key, cfg->bus_seq, err, sizeof err) == HS_OK)
-            hs__key_spec_clear(&key);
-        else
-            check_error(&c, cfg->line_key, "bus-seq: %s", err);
+    int e = ENOENT;
+    const char *prog = argv[0];
+    if (strchr(prog, '/') != NULL) {
+        e = executable(prog);
+    } else {
+        char fallback[256] = "/bin:/usr/bin";
+        const char *path = getenv("PATH");
+        if (path == NULL && confstr(_CS_PATH, fallback, sizeof fallback) > 0)
+            path = fallback;
+        for (const char *dir = path != NULL ? path : fallback; e != 0;) {
+            size_t len = strcspn(dir, ":");
+            char full[4096];
+            snprintf(full, sizeof full, "%.*s/%s", (int)(len > 0 ? len : 1), len > 0 ? dir : ".",
+                     prog);
+            int found = executable(full);
+            if (found == 0 || (found == EACCES && e == ENOENT))
+                e = found;
+            if (dir[len] == '\0')
+                break;
+            dir += len + 1;
+        }
     }
-    if (cfg->bus_publisher != NULL) {
-        if (hs__key_spec_parse(&key, cfg->bus_publisher, err, sizeof err) == HS_OK)
-            hs__key_spec_clear(&key);
-        else
-            check_error(&c, cfg->line_key, "bus-publisher: %s", err);
+    if (e != 0)
+        snprintf(err, errlen, "exec: cannot run '%s': %s%s", prog, strerror(e),
+                 strchr(prog, '/') == NULL && e == ENOENT ? " (not found in PATH)" : "");
+    free(argv);
+    return e == 0 ? 0 : -1;
+}
+
+/* A consumer's fields left zero take the hub's defaults. */
+static void inherit_defaults(const hs__hub_config *cfg, hs__consumer_spec *s)
+{
+    static const char zero[sizeof(double) > sizeof(size_t) ? sizeof(double) : sizeof(size_t)];
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const option_row *o = &options[i];
+        if (!in_spec(o))
+            continue;
+        char *field = (char *)s + o->spec_offset;
+        if (memcmp(field, zero, o->type->size) == 0)
+            memcpy(field, (const char *)cfg + o->offset, o->type->size);
     }
-    if (cfg->connect.n + cfg->bind.n == 0)
-        check_error(&c, 0, "no bus: give at least one connect or bind endpoint");
-    char host[256];
-    int port;
-    if (cfg->metrics != NULL &&
-        hs__config_parse_hostport(cfg->metrics, host, sizeof host, &port) != 0)
-        check_error(&c, cfg->line_metrics, "metrics: '%s' is not HOST:PORT or none", cfg->metrics);
-    hs__deadletter *dl;
-    if (cfg->dead_letter != NULL) {
-        if (hs__deadletter_new(&dl, cfg->dead_letter, err, sizeof err) == HS_OK)
-            hs__deadletter_free(dl);
-        else
-            check_error(&c, cfg->line_dead_letter, "%s", err);
-    }
-    if (cfg->log_level != NULL) {
-        hs__log_level lv;
-        if (hs__log_level_parse(cfg->log_level, &lv) != 0)
-            check_error(&c, 0, "log-level: '%s' is not debug, info, warn or error", cfg->log_level);
-    }
-    if (cfg->nconsumers == 0)
-        check_error(&c, 0, "no consumer: give at least one (e.g. --consumer file:out.jsonl)");
+}
+
+static void check_consumers(check_ctx *c, hs__hub_config *cfg)
+{
     unsigned counts[sizeof kinds / sizeof kinds[0]] = {0};
+    char err[512];
     for (size_t i = 0; i < cfg->nconsumers; i++) {
         hs__consumer_spec *s = &cfg->consumers[i];
         size_t k;
@@ -698,7 +1210,7 @@ int hs__config_check(hs__hub_config *cfg, FILE *errors)
                 break;
         const char *label = s->name != NULL ? s->name : "";
         if (k == sizeof kinds / sizeof kinds[0]) {
-            check_error(&c, s->line,
+            check_error(c, s->line,
                         "consumer '%s': %s kind%s%s (expected exec, plugin, file, push)", label,
                         s->kind != NULL ? "unknown" : "no", s->kind != NULL ? " " : "",
                         s->kind != NULL ? s->kind : "");
@@ -711,47 +1223,58 @@ int hs__config_check(hs__hub_config *cfg, FILE *errors)
             s->name = strdup(name);
         }
         if (!consumer_name_ok(s->name))
-            check_error(&c, s->line,
+            check_error(c, s->line,
                         "consumer '%s': a name is 1 to %d letters, digits, '.', '_' or '-' (it "
                         "must fit an INI section [consumer NAME])",
                         s->name, HS__CONSUMER_NAME_MAX);
         if (s->glob == NULL)
             s->glob = strdup("*");
         if (s->arg == NULL || s->arg[0] == '\0')
-            check_error(&c, s->line, "consumer '%s': %s wants an argument (%s:...)", s->name,
+            check_error(c, s->line, "consumer '%s': %s wants an argument (%s:...)", s->name,
                         s->kind, s->kind);
-        if (s->workers == 0)
-            s->workers = cfg->workers;
-        if (s->queue_size == 0)
-            s->queue_size = cfg->queue_size;
-        if (s->on_full == HS__ON_FULL_DEFAULT)
-            s->on_full = cfg->on_full;
-        if (s->timeout_s == 0)
-            s->timeout_s = cfg->timeout_s;
-        if (s->max_tries == 0)
-            s->max_tries = cfg->max_tries;
-        s->file_mode = cfg->file_mode;
+        else if (strcmp(s->kind, "exec") == 0 && exec_program_ok(s->arg, err, sizeof err) != 0)
+            check_error(c, s->line, "consumer '%s': %s", s->name, err);
+        else if (strcmp(s->kind, "push") == 0 &&
+                 valid_endpoint("push", s->arg, false, err, sizeof err) != 0)
+            check_error(c, s->line, "consumer '%s': %s", s->name, err);
+        inherit_defaults(cfg, s);
         for (size_t j = 0; j < i; j++)
             if (s->name != NULL && cfg->consumers[j].name != NULL &&
                 strcmp(cfg->consumers[j].name, s->name) == 0)
-                check_error(&c, s->line, "consumer '%s': name used twice", s->name);
+                check_error(c, s->line, "consumer '%s': name used twice", s->name);
     }
+}
+
+int hs__config_check(hs__hub_config *cfg, FILE *errors)
+{
+    check_ctx c = {cfg, errors, 0};
+    char err[512];
+    hs_view *view;
+    size_t self;
+    const char *culprit;
+    if (view_build(cfg, &view, &self, &culprit, err, sizeof err) == HS_OK)
+        hs_view_release(view);
+    else
+        check_error(&c, line_of(cfg, culprit), "%s", err);
+    if (cfg->connect.n + cfg->bind.n == 0)
+        check_error(&c, 0, "no bus: give at least one connect or bind endpoint");
+    if (cfg->nconsumers == 0)
+        check_error(&c, 0, "no consumer: give at least one (e.g. --consumer file:out.jsonl)");
+    check_consumers(&c, cfg);
     return c.count;
 }
 
-static void print_value(FILE *out, const char *name, const char *value)
-{
-    if (value != NULL)
-        fprintf(out, "%s = %s\n", name, value);
-}
+/* ---- printing ---- */
 
 /* A value that a repeated key continues (members with ',', arg with ' '),
  * on as many lines as libinih needs: each line at most HS__INI_VALUE_MAX
  * bytes of value, cut only where the reader puts the separator back (not
  * next to a blank, which libinih would trim). */
 #define HS__INI_VALUE_MAX 180
-static void print_continued(FILE *out, const char *name, const char *value, char sep)
+static void print_continued(const option_row *o, const char *key, const void *field, FILE *out)
 {
+    const char *value = *(char *const *)field;
+    char sep = o->sep;
     if (value == NULL)
         return;
     size_t len = strlen(value), start = 0;
@@ -763,42 +1286,69 @@ static void print_continued(FILE *out, const char *name, const char *value, char
                 cut = i;
         if (cut == 0)
             break;
-        fprintf(out, "%s = %.*s\n", name, (int)(cut - start), value + start);
+        fprintf(out, "%s = %.*s\n", key, (int)(cut - start), value + start);
         start = cut + 1;
     }
-    fprintf(out, "%s = %s\n", name, value + start);
+    fprintf(out, "%s = %s\n", key, value + start);
 }
 
 void hs__config_print(const hs__hub_config *cfg, FILE *out)
 {
+    char key[64];
     fprintf(out, "[hub]\n");
-    print_value(out, "self", cfg->self);
-    print_continued(out, "members", cfg->members, ',');
-    print_value(out, "key", cfg->key != NULL ? cfg->key : "body");
-    print_value(out, "key_fallback", cfg->key_fallback);
-    print_value(out, "hash", cfg->hash);
-    print_value(out, "placement", cfg->placement != NULL ? cfg->placement : "jump");
-    for (size_t i = 0; i < cfg->connect.n; i++)
-        print_value(out, "connect", cfg->connect.items[i]);
-    for (size_t i = 0; i < cfg->bind.n; i++)
-        print_value(out, "bind", cfg->bind.items[i]);
-    for (size_t i = 0; i < cfg->subscribe.n; i++)
-        print_value(out, "subscribe", cfg->subscribe.items[i]);
-    print_value(out, "metrics", cfg->metrics != NULL ? cfg->metrics : HS__DEFAULT_METRICS);
-    print_value(out, "dead_letter", cfg->dead_letter);
-    print_value(out, "bus_seq", cfg->bus_seq);
-    print_value(out, "bus_publisher", cfg->bus_publisher);
-    fprintf(out, "max_body = %zu\nrcv_hwm = %ld\ndrain_timeout = %g\n", cfg->max_body, cfg->rcv_hwm,
-            cfg->drain_timeout_s);
-    fprintf(out, "file_mode = %04o\n", cfg->file_mode);
-    for (size_t i = 0; i < cfg->nconsumers; i++) {
-        const hs__consumer_spec *s = &cfg->consumers[i];
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const option_row *o = &options[i];
+        if (!in_hub(o) || o->type->print == NULL)
+            continue;
+        print_key(o->name, key, sizeof key);
+        o->type->print(o, key, (const char *)cfg + o->offset, out);
+    }
+    for (size_t c = 0; c < cfg->nconsumers; c++) {
+        const hs__consumer_spec *s = &cfg->consumers[c];
         fprintf(out, "\n[consumer %s]\n", s->name != NULL ? s->name : "?");
-        print_value(out, "glob", s->glob);
-        print_value(out, "kind", s->kind);
-        print_continued(out, "arg", s->arg, ' ');
-        fprintf(out, "workers = %u\nqueue = %zu\non_full = %s\ntimeout = %g\nmax_tries = %u\n",
-                s->workers, s->queue_size, s->on_full == HS__ON_FULL_DROP ? "drop" : "block",
-                s->timeout_s, s->max_tries);
+        for (size_t i = 0; i < NOPTIONS; i++) {
+            const option_row *o = &options[i];
+            if (!in_section(o))
+                continue;
+            print_key(o->spec_name, key, sizeof key);
+            o->type->print(o, key, (const char *)s + o->spec_offset, out);
+        }
+    }
+}
+
+/* ---- the command line ---- */
+
+size_t hs__config_long_options(struct option *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < NOPTIONS && n < cap; i++)
+        if (in_hub(&options[i]))
+            out[n++] = (struct option){options[i].name, required_argument, NULL, 0};
+    return n;
+}
+
+void hs__config_usage(FILE *out)
+{
+    const char *group = NULL;
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const option_row *o = &options[i];
+        if (!in_hub(o) || o->help == NULL)
+            continue;
+        if (group == NULL || strcmp(group, o->group) != 0)
+            fprintf(out, "%s:\n", group = o->group);
+        char left[64], help[1024];
+        snprintf(left, sizeof left, "--%s %s", o->name, o->arg);
+        if (o->choices != NULL)
+            snprintf(help, sizeof help, o->help, o->choices());
+        else
+            snprintf(help, sizeof help, "%s", o->help);
+        const char *line = help;
+        for (bool first = true;; first = false) {
+            size_t len = strcspn(line, "\n");
+            fprintf(out, "  %-20s  %.*s\n", first ? left : "", (int)len, line);
+            if (line[len] == '\0')
+                break;
+            line += len + 1;
+        }
     }
 }

@@ -96,16 +96,17 @@ int hs__hub_run(const hs__hub_config *cfg);
 void hs__hub_set_view(hs__hub *hub, hs__hub_view *hv);
 
 /* Ingress thread (ingress.c). */
-/* The checks on one [topic, body] message before the claim: the body's size,
- * the topic's UTF-8, then the key (and the fallback key, when not NULL).
+/* The checks on one [topic, body] message before the claim: the body's and
+ * the topic's sizes (both HS__MALFORMED_OVERSIZE), the topic's UTF-8, then
+ * the key (and the fallback key, when not NULL).
  * true: *key and *klen point into topic, body or buf, and *fell_back says
  * the fallback found it. false: *why and a sentence in detail say why the
  * message is refused. Pure and thread-safe given its own buf (the fuzz
  * target calls it directly). */
-bool hs__ingress_check(size_t max_body, const hs__key_spec *key_spec, const hs__key_spec *fallback,
-                       const char *t, size_t tlen, const char *b, size_t blen, hs__key_buf *buf,
-                       const char **key, size_t *klen, bool *fell_back, hs__malformed *why,
-                       char *detail, size_t detaillen);
+bool hs__ingress_check(size_t max_body, size_t max_topic, const hs__key_spec *key_spec,
+                       const hs__key_spec *fallback, const char *t, size_t tlen, const char *b,
+                       size_t blen, hs__key_buf *buf, const char **key, size_t *klen,
+                       bool *fell_back, hs__malformed *why, char *detail, size_t detaillen);
 int hs__ingress_start(hs__hub *hub, char *err, size_t errlen);
 void hs__ingress_join(hs__hub *hub);
 

@@ -85,15 +85,20 @@ static void adopt_next_view(hs__hub *hub)
     }
 }
 
-bool hs__ingress_check(size_t max_body, const hs__key_spec *key_spec, const hs__key_spec *fallback,
-                       const char *t, size_t tlen, const char *b, size_t blen, hs__key_buf *buf,
-                       const char **key, size_t *klen, bool *fell_back, hs__malformed *why,
-                       char *detail, size_t detaillen)
+bool hs__ingress_check(size_t max_body, size_t max_topic, const hs__key_spec *key_spec,
+                       const hs__key_spec *fallback, const char *t, size_t tlen, const char *b,
+                       size_t blen, hs__key_buf *buf, const char **key, size_t *klen,
+                       bool *fell_back, hs__malformed *why, char *detail, size_t detaillen)
 {
     *fell_back = false;
     if (blen > max_body) {
         *why = HS__MALFORMED_OVERSIZE;
         snprintf(detail, detaillen, "body of %zu bytes is over max-body (%zu)", blen, max_body);
+        return false;
+    }
+    if (tlen > max_topic) {
+        *why = HS__MALFORMED_OVERSIZE;
+        snprintf(detail, detaillen, "topic of %zu bytes is over max-topic (%zu)", tlen, max_topic);
         return false;
     }
     if (!hs__utf8_valid(t, tlen)) {
@@ -194,7 +199,7 @@ static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t rece
     size_t klen;
     bool fell_back;
     hs__malformed why;
-    if (!hs__ingress_check(hub->cfg->max_body, &hub->key,
+    if (!hs__ingress_check(hub->cfg->max_body, hub->cfg->max_topic, &hub->key,
                            hub->has_fallback ? &hub->key_fallback : NULL, t, tlen, b, blen,
                            &in->key_buf, &key, &klen, &fell_back, &why, detail, sizeof detail)) {
         refuse(in, why, detail, topic, body, 2, received_ns);
@@ -335,12 +340,17 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
         free(in);
         return HS_ESYSTEM;
     }
-    int timeout = INGRESS_POLL_MS, linger = 0, hwm = (int)cfg->rcv_hwm;
-    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    int timeout = INGRESS_POLL_MS, linger = 0, hwm = cfg->rcv_hwm;
+    char hwm_text[32];
+    snprintf(hwm_text, sizeof hwm_text, "%d", hwm);
     int rc = HS_OK;
-    if (cfg->subscribe.n == 0 && zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0) != 0)
+    if (zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout) != 0)
+        rc = sock_error(s, "cannot set", "ZMQ_RCVTIMEO", err, errlen);
+    else if (zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0)
+        rc = sock_error(s, "cannot set", "ZMQ_LINGER", err, errlen);
+    else if (zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0)
+        rc = sock_error(s, "cannot set rcv-hwm to", hwm_text, err, errlen);
+    if (rc == HS_OK && cfg->subscribe.n == 0 && zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0) != 0)
         rc = sock_error(s, "subscribe", "", err, errlen);
     for (size_t i = 0; rc == HS_OK && i < cfg->subscribe.n; i++)
         if (zmq_setsockopt(s, ZMQ_SUBSCRIBE, cfg->subscribe.items[i],

@@ -4,6 +4,10 @@
  * DESIGN: libmicrohttpd runs its own polling thread, which calls answer()
  * and renders from the hub's atomics and from each queue's stats (taking
  * each queue's mutex briefly). It writes nothing that other threads read.
+ * It holds at most METRICS_MAX_CONNECTIONS connections, at most
+ * METRICS_MAX_PER_IP from one address, and closes one idle for
+ * METRICS_IDLE_TIMEOUT_S: idle clients can neither take the file
+ * descriptors the sinks need nor, from one address, lock out a scraper.
  */
 #include "hub.h"
 
@@ -15,10 +19,15 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#define METRICS_MAX_CONNECTIONS 64u
+#define METRICS_MAX_PER_IP 16u
+#define METRICS_IDLE_TIMEOUT_S 10u
 
 static uint64_t load(const atomic_uint_fast64_t *a)
 {
@@ -334,6 +343,17 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     return rc;
 }
 
+/* libmicrohttpd's complaints (a refused connection at the limits, say) are
+ * about what clients do: rate-limited, like other bad input. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[256];
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    hs__log_bad("metrics: %s", line);
+}
+
 int hs__metrics_start(hs__hub *hub, const char *hostport, char *err, size_t errlen)
 {
     char host[256];
@@ -360,9 +380,11 @@ int hs__metrics_start(hs__hub *hub, const char *hostport, char *err, size_t errl
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    struct MHD_Daemon *d =
-        MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, answer, hub, MHD_OPTION_SOCK_ADDR,
-                         ai->ai_addr, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, answer, hub, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_CONNECTION_TIMEOUT, METRICS_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+        METRICS_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT, METRICS_MAX_PER_IP,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     char shown[INET6_ADDRSTRLEN];
     const void *addr = ai->ai_family == AF_INET6
                            ? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr

@@ -92,6 +92,35 @@ def main():
                      "no bus: give at least one connect or bind endpoint"]:
         assert expected in err, "missing %r in:\n%s" % (expected, err)
 
+    # What start-up would refuse, --check-config refuses (issue 11 items 8, 11).
+    probe = os.path.join(work, "probe.ini")
+    with open(probe, "w") as f:
+        f.write("[hub]\nself = a\nmembers = a\nself = a\nconnect = nonsense://x\n"
+                "bind = tcp://127.0.0.1:9940\nrcv-hwm = 2G\ndrain-timeout = 1e11\n"
+                "[consumer e]\nkind = exec\narg = no-such-program-hs --x\n"
+                "[consumer p]\nkind = push\narg = tcp://127.0.0.1:9\ntimeout = 3000000\n"
+                "[consumer e]\nworkers = 2\n")
+    rc, out, err = check(probe)
+    log(err)
+    assert rc == 1 and out == ""
+    for expected in ["probe.ini:4: self is already set on line 2",
+                     "probe.ini:5: connect: 'nonsense://x' is not an endpoint",
+                     "probe.ini:7: rcv-hwm: '2G' is not a number from 0 to 2147483647",
+                     "probe.ini:8: drain-timeout: '1e11' is not a duration",
+                     "probe.ini:15: timeout: '3000000' is not a duration",
+                     "probe.ini:17: [consumer e] again",
+                     "probe.ini:10: consumer 'e': exec: cannot run 'no-such-program-hs'"]:
+        assert expected in err, "missing %r in:\n%s" % (expected, err)
+    p = subprocess.run([HS_BIN, "hub", "--check-config", "/dev/zero"], capture_output=True,
+                       text=True, timeout=hubtest.scaled(10))
+    assert p.returncode == 1 and "/dev/zero: not a config file: a device" in p.stderr, p.stderr
+    # At start-up the same option is refused before anything runs.
+    p = subprocess.run([HS_BIN, "hub", "--rcv-hwm", "2G", "--self", "a", "--members", "a",
+                        "--bind", "tcp://127.0.0.1:%d" % hubtest.free_port(),
+                        "--consumer", "file:" + os.path.join(work, "never.jsonl")],
+                       capture_output=True, text=True, timeout=hubtest.scaled(10))
+    assert p.returncode == 2 and "--rcv-hwm: '2G' is not a number" in p.stderr, p.stderr
+
     # A hub run from a file; the command line adds the bus and overrides self.
     pub = Publisher()
     run_ini = os.path.join(work, "run.ini")

@@ -1,6 +1,6 @@
 """test_hub_malformed.py - malformed input (one frame, three frames, invalid
-JSON with a JSON key, a missing key, a 16 MiB body, a topic that is not
-UTF-8) is counted by reason, written to the dead-letter file, and the hub
+JSON with a JSON key, a missing key, a 16 MiB body, a 1 MiB topic (over
+--max-topic, 64 KiB by default), a topic that is not UTF-8) is counted by reason, written to the dead-letter file, and the hub
 keeps processing good messages. A second hub keyed on the whole body takes
 the non-JSON body as an ordinary message; a third, with --key-fallback topic,
 places the no-key and non-JSON messages by their topic and counts them."""
@@ -46,12 +46,14 @@ def main():
                 pub.send("org.good", body)
 
         big = b'{"msg":{"user":"big"},"pad":"' + b"x" * (16 << 20) + b'"}'
+        long_topic = b"org.long." + b"t" * (1 << 20)
         bad = [
             ("frames", [b"org.one-frame-only"]),
             ("frames", [b"org.three", b"{}", b"third"]),
             ("json", [b"org.not-json", b"this is { not json"]),
             ("no_key", [b"org.no-key", fedmsg_body("org.no-key", {"other": 1})]),
             ("oversize", [b"org.big", big]),
+            ("oversize", [long_topic, fedmsg_body("org.long", {"user": "u"})]),
             ("topic_utf8", [b"org.\xff\xfe", fedmsg_body("org.x", {"user": "u"})]),
         ]
         for reason, frames in bad:
@@ -75,18 +77,21 @@ def main():
 
         def malformed(metrics, reason):
             return metrics.get(("hashspace_messages_malformed_total", (("reason", reason),)), 0)
-        expect = {"frames": 2, "json": 1, "no_key": 1, "oversize": 1, "topic_utf8": 1,
+        expect = {"frames": 2, "json": 1, "no_key": 1, "oversize": 2, "topic_utf8": 1,
                   "key_hash": 0}
         got = {r: malformed(m, r) for r in expect}
         log("json-key hub malformed:", got)
         assert got == expect, got
-        assert m[("hashspace_messages_dead_lettered_total", ())] == 6
+        assert m[("hashspace_messages_dead_lettered_total", ())] == len(bad)
         dead = read_jsonl(os.path.join(work, "json-dead.jsonl"))
         reasons = sorted(r["reason"] for r in dead)
         assert reasons == sorted(r for r, _ in bad), reasons
-        oversize = [r for r in dead if r["reason"] == "oversize"][0]
+        oversize = [r for r in dead if r["reason"] == "oversize" and r["topic"] == "org.big"][0]
         assert oversize["body_len"] == len(big) and oversize["truncated"] is True
         assert len(oversize["body"]) <= 4096
+        topic_cut = [r for r in dead if r["reason"] == "oversize" and r is not oversize][0]
+        assert "over max-topic (65536)" in topic_cut["error"], topic_cut
+        assert topic_cut["topic"].startswith("org.long.ttt") and len(topic_cut["topic"]) <= 4096
         utf8 = [r for r in dead if r["reason"] == "topic_utf8"][0]
         assert utf8["topic_base64"] == "b3JnLv/+", utf8
         three = [r for r in dead if r["reason"] == "frames" and r.get("frames") == 3]
@@ -102,7 +107,7 @@ def main():
         mb = body_hub.scrape()
         got_b = {r: malformed(mb, r) for r in expect}
         log("body-key hub malformed:", got_b)
-        assert got_b == {"frames": 2, "json": 0, "no_key": 0, "oversize": 1,
+        assert got_b == {"frames": 2, "json": 0, "no_key": 0, "oversize": 2,
                          "topic_utf8": 1, "key_hash": 0}, got_b
         body_out = read_jsonl(os.path.join(work, "body-out.jsonl"))
         assert any(r["topic"] == "org.not-json" and r["body"] == "this is { not json"
@@ -112,7 +117,7 @@ def main():
         mf = fallback_hub.scrape()
         got_f = {r: malformed(mf, r) for r in expect}
         log("fallback hub malformed:", got_f)
-        assert got_f == {"frames": 2, "json": 0, "no_key": 0, "oversize": 1,
+        assert got_f == {"frames": 2, "json": 0, "no_key": 0, "oversize": 2,
                          "topic_utf8": 1, "key_hash": 0}, got_f
         assert mf[("hashspace_messages_key_fallback_total", ())] == 2
         assert len(read_jsonl(os.path.join(work, "fallback-out.jsonl"))) == total_good + 2
