@@ -489,11 +489,22 @@ static int scan_array(scan *s, size_t depth, size_t level)
     }
 }
 
+/* jansson reads one character past a number or a literal and puts it back;
+ * when that character is a NUL byte, the put-back loses it (its stream takes
+ * a NUL in its one-character buffer for "empty"), so `[1\0]` loads. Kept, so
+ * that a body jansson took is taken here too. */
+static inline void skip_lost_nul(scan *s)
+{
+    if (s->p < s->end && *s->p == '\0')
+        s->p++;
+}
+
 static inline int scan_literal(scan *s, const char *word, size_t len)
 {
     if ((size_t)(s->end - s->p) < len || memcmp(s->p, word, len) != 0)
         return -1;
     s->p += len;
+    skip_lost_nul(s);
     return 0;
 }
 
@@ -548,6 +559,7 @@ static int scan_value(scan *s, size_t depth, size_t level)
             return -1;
         if (target)
             found(s, integer ? FOUND_INTEGER : FOUND_REAL, start, (size_t)(s->p - start));
+        skip_lost_nul(s);
         return 0;
     }
     }
