@@ -232,6 +232,29 @@ static inline size_t utf8_sequence(const unsigned char *p, const unsigned char *
     return n;
 }
 
+/* Past the bytes that need no look in a string: printable ASCII but the
+ * quote and the backslash; eight at a time while none of the eight is
+ * special, then byte by byte. */
+static inline const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    while (end - p >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        uint64_t quote = v ^ (ones * '"'), backslash = v ^ (ones * '\\');
+        /* Each term has a high bit set iff some byte is below 0x20, at or
+         * above 0x80, a quote, a backslash (exact for "any", not per byte). */
+        uint64_t special = ((v - ones * 0x20) & ~v) | v | ((quote - ones) & ~quote) |
+                           ((backslash - ones) & ~backslash);
+        if ((special & highs) != 0)
+            break;
+        p += 8;
+    }
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
 /* A string, s->p on its opening quote. On success s->p is past the closing
  * quote, *text and *len give what is between the quotes and *flags says
  * whether it has escapes and whether one of them is \u0000. */
@@ -241,8 +264,7 @@ static int scan_string(scan *s, const unsigned char **text, size_t *len, unsigne
     unsigned f = 0;
     *text = p;
     for (;;) {
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
+        p = skip_plain(p, end);
         if (p == end)
             return -1;
         unsigned char c = *p;
