@@ -664,10 +664,10 @@ void hs__config_init(hs__hub_config *cfg)
 
 void hs__config_free(hs__hub_config *cfg)
 {
-    char **strings[] = {&cfg->self,        &cfg->members,   &cfg->hash,         &cfg->placement,
-                        &cfg->hash_key,    &cfg->key,       &cfg->key_fallback, &cfg->metrics,
-                        &cfg->dead_letter, &cfg->log_level, &cfg->file,
-                        &cfg->bus_seq,     &cfg->bus_publisher};
+    char **strings[] = {&cfg->self,         &cfg->members,   &cfg->hash,         &cfg->placement,
+                        &cfg->hash_key,     &cfg->key,       &cfg->key_fallback, &cfg->metrics,
+                        &cfg->dead_letter,  &cfg->log_level, &cfg->file,         &cfg->bus_seq,
+                        &cfg->bus_publisher};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         free(*strings[i]);
         *strings[i] = NULL;

@@ -1,9 +1,15 @@
-/* key.c - key specs and key extraction (RFC 6901 JSON pointers with jansson). */
+/* key.c - key specs and key extraction: RFC 6901 JSON pointers resolved by a
+ * scanner that validates the body in one pass without building it (the hub's
+ * path), and by jansson's DOM (the reference the tests compare it with). */
 #include "key.h"
 
 #include "hashspace/error.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +94,8 @@ int hs__key_spec_parse(hs__key_spec *out, const char *text, char *err, size_t er
     return HS_EPARSE;
 }
 
-static int buf_put(hs__key_buf *buf, const char *s, size_t len)
+/* Room for len bytes and a NUL in buf. */
+static int buf_reserve(hs__key_buf *buf, size_t len)
 {
     if (buf->cap < len + 1) {
         size_t cap = len + 1 < 256 ? 256 : len + 1;
@@ -98,6 +105,13 @@ static int buf_put(hs__key_buf *buf, const char *s, size_t len)
         buf->data = d;
         buf->cap = cap;
     }
+    return 0;
+}
+
+static int buf_put(hs__key_buf *buf, const char *s, size_t len)
+{
+    if (buf_reserve(buf, len) != 0)
+        return -1;
     memcpy(buf->data, s, len);
     buf->data[len] = '\0';
     return 0;
@@ -118,6 +132,555 @@ static int array_index(const char *tok, size_t len, size_t *out)
     return 0;
 }
 
+/* ---- the scanner ----
+ *
+ * One pass over the body, no allocation: a recursive descent that validates
+ * the whole document as jansson does (json_loadb with JSON_DECODE_ANY |
+ * JSON_ALLOW_NUL: RFC 8259 grammar, UTF-8 checked in strings, \u escapes and
+ * surrogate pairs checked, no NUL in object keys, nesting at most
+ * JSON_PARSER_MAX_DEPTH values deep, nothing but whitespace after the value)
+ * and notes where the pointer's value lies. It reads to the end even when the
+ * value came early, for two reasons: a body jansson refuses must be refused
+ * here too, and a repeated object key replaces the earlier member in
+ * jansson's DOM, so the last occurrence is the one that counts. Only numbers
+ * depart from jansson, on purpose: an integer beyond 64 bits or a real
+ * beyond a double's range is valid JSON, and its key is its text (jansson
+ * refuses the whole body).
+ */
+
+#define SCAN_MAX_DEPTH JSON_PARSER_MAX_DEPTH /* jansson's limit, kept */
+#define OFF_PATH SIZE_MAX                    /* a value the pointer does not lead into */
+
+typedef enum found_kind {
+    FOUND_NONE,
+    FOUND_NULL,
+    FOUND_STRING,
+    FOUND_INTEGER,
+    FOUND_REAL,
+    FOUND_TRUE,
+    FOUND_FALSE,
+    FOUND_CONTAINER,
+} found_kind;
+
+typedef struct scan {
+    const unsigned char *p, *end;
+    const hs__key_spec *spec;
+    found_kind found; /* the pointer's value so far (a later duplicate key replaces it) */
+    const unsigned char *found_text; /* its raw text: a string's without the quotes */
+    size_t found_len;
+    bool found_escaped; /* a string with backslash escapes */
+} scan;
+
+enum { STRING_ESCAPED = 1u << 0, STRING_NUL = 1u << 1 };
+
+static inline void skip_space(scan *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
+        s->p++;
+}
+
+static inline int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Four hex digits at p (p + 4 <= end checked by the caller), or -1. */
+static inline int32_t hex4(const unsigned char *p)
+{
+    int32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hex_value(p[i]);
+        if (h < 0)
+            return -1;
+        v = v << 4 | h;
+    }
+    return v;
+}
+
+/* One UTF-8 sequence starting with lead byte p[0] >= 0x80, as jansson
+ * accepts it: no overlong forms, no surrogates, nothing above U+10FFFF.
+ * Returns its length, or 0. */
+static inline size_t utf8_sequence(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = p[0];
+    size_t n;
+    uint32_t min, v;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2, min = 0x80, v = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3, min = 0x800, v = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4, min = 0x10000, v = c & 0x07u;
+    } else {
+        return 0;
+    }
+    if ((size_t)(end - p) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0u) != 0x80u)
+            return 0;
+        v = v << 6 | (p[i] & 0x3Fu);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+/* Past the bytes that need no look in a string: printable ASCII but the
+ * quote and the backslash; eight at a time while none of the eight is
+ * special, then byte by byte. */
+static inline const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    while (end - p >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        uint64_t quote = v ^ (ones * '"'), backslash = v ^ (ones * '\\');
+        /* Each term has a high bit set iff some byte is below 0x20, at or
+         * above 0x80, a quote, a backslash (exact for "any", not per byte). */
+        uint64_t special = ((v - ones * 0x20) & ~v) | v | ((quote - ones) & ~quote) |
+                           ((backslash - ones) & ~backslash);
+        if ((special & highs) != 0)
+            break;
+        p += 8;
+    }
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
+/* A string, s->p on its opening quote. On success s->p is past the closing
+ * quote, *text and *len give what is between the quotes and *flags says
+ * whether it has escapes and whether one of them is \u0000. */
+static int scan_string(scan *s, const unsigned char **text, size_t *len, unsigned *flags)
+{
+    const unsigned char *p = s->p + 1, *end = s->end;
+    unsigned f = 0;
+    *text = p;
+    for (;;) {
+        p = skip_plain(p, end);
+        if (p == end)
+            return -1;
+        unsigned char c = *p;
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return -1; /* a control character */
+        if (c >= 0x80) {
+            size_t n = utf8_sequence(p, end);
+            if (n == 0)
+                return -1;
+            p += n;
+            continue;
+        }
+        /* a backslash */
+        f |= STRING_ESCAPED;
+        if (end - p < 2)
+            return -1;
+        c = p[1];
+        if (c != 'u') {
+            if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f' && c != 'n' && c != 'r' &&
+                c != 't')
+                return -1;
+            p += 2;
+            continue;
+        }
+        if (end - p < 6)
+            return -1;
+        int32_t u = hex4(p + 2);
+        if (u < 0)
+            return -1;
+        p += 6;
+        if (u == 0)
+            f |= STRING_NUL;
+        if (u >= 0xDC00 && u <= 0xDFFF)
+            return -1; /* a low surrogate alone */
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
+                return -1;
+            int32_t low = hex4(p + 2);
+            if (low < 0xDC00 || low > 0xDFFF)
+                return -1;
+            p += 6;
+        }
+    }
+    *len = (size_t)(p - *text);
+    *flags = f;
+    s->p = p + 1;
+    return 0;
+}
+
+/* The next decoded bytes of a validated string's raw text at *pp (before
+ * end) into out; returns how many (1 to 4). */
+static size_t decode_unit(const unsigned char **pp, unsigned char out[4])
+{
+    const unsigned char *p = *pp;
+    if (*p != '\\') {
+        out[0] = *p;
+        *pp = p + 1;
+        return 1;
+    }
+    unsigned char c = p[1];
+    if (c != 'u') {
+        static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+        out[0] = (unsigned char)to[strchr(from, c) - from];
+        *pp = p + 2;
+        return 1;
+    }
+    uint32_t u = (uint32_t)hex4(p + 2);
+    p += 6;
+    if (u >= 0xD800 && u <= 0xDBFF) {
+        u = 0x10000 + ((u - 0xD800) << 10) + ((uint32_t)hex4(p + 2) - 0xDC00);
+        p += 6;
+    }
+    *pp = p;
+    if (u < 0x80) {
+        out[0] = (unsigned char)u;
+        return 1;
+    }
+    if (u < 0x800) {
+        out[0] = (unsigned char)(0xC0 | u >> 6);
+        out[1] = (unsigned char)(0x80 | (u & 0x3F));
+        return 2;
+    }
+    if (u < 0x10000) {
+        out[0] = (unsigned char)(0xE0 | u >> 12);
+        out[1] = (unsigned char)(0x80 | (u >> 6 & 0x3F));
+        out[2] = (unsigned char)(0x80 | (u & 0x3F));
+        return 3;
+    }
+    out[0] = (unsigned char)(0xF0 | u >> 18);
+    out[1] = (unsigned char)(0x80 | (u >> 12 & 0x3F));
+    out[2] = (unsigned char)(0x80 | (u >> 6 & 0x3F));
+    out[3] = (unsigned char)(0x80 | (u & 0x3F));
+    return 4;
+}
+
+/* Decode a validated string into dst (room for len bytes: decoding never
+ * lengthens); returns the decoded length. */
+static size_t decode_string(char *dst, const unsigned char *text, size_t len)
+{
+    const unsigned char *p = text, *end = text + len;
+    size_t n = 0;
+    while (p < end) {
+        unsigned char u[4];
+        size_t k = decode_unit(&p, u);
+        memcpy(dst + n, u, k);
+        n += k;
+    }
+    return n;
+}
+
+/* Whether a validated object key equals a pointer token. */
+static bool key_equals(const unsigned char *text, size_t len, unsigned flags, const char *tok,
+                       size_t tok_len)
+{
+    if (!(flags & STRING_ESCAPED))
+        return len == tok_len && memcmp(text, tok, len) == 0;
+    const unsigned char *p = text, *end = text + len;
+    size_t at = 0;
+    while (p < end) {
+        unsigned char u[4];
+        size_t k = decode_unit(&p, u);
+        if (k > tok_len - at || memcmp(tok + at, u, k) != 0)
+            return false;
+        at += k;
+    }
+    return at == tok_len;
+}
+
+/* A number, s->p on its first character: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int scan_number(scan *s, bool *integer)
+{
+    const unsigned char *p = s->p, *end = s->end;
+    if (*p == '-')
+        p++;
+    if (p == end || *p < '0' || *p > '9')
+        return -1;
+    if (*p++ != '0')
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    *integer = true;
+    if (p < end && *p == '.') {
+        *integer = false;
+        if (++p == end || *p < '0' || *p > '9')
+            return -1;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        *integer = false;
+        if (++p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p == end || *p < '0' || *p > '9')
+            return -1;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    s->p = p;
+    return 0;
+}
+
+static int scan_value(scan *s, size_t depth, size_t level);
+
+static inline void found(scan *s, found_kind kind, const unsigned char *text, size_t len)
+{
+    s->found = kind;
+    s->found_text = text;
+    s->found_len = len;
+}
+
+static int scan_object(scan *s, size_t depth, size_t level)
+{
+    const hs__key_spec *spec = s->spec;
+    s->p++;
+    skip_space(s);
+    if (s->p < s->end && *s->p == '}') {
+        s->p++;
+        return 0;
+    }
+    for (;;) {
+        if (s->p == s->end || *s->p != '"')
+            return -1;
+        const unsigned char *key;
+        size_t key_len;
+        unsigned flags;
+        if (scan_string(s, &key, &key_len, &flags) != 0 || (flags & STRING_NUL))
+            return -1; /* jansson refuses a NUL in an object key */
+        size_t child = OFF_PATH;
+        if (level < spec->ntokens &&
+            key_equals(key, key_len, flags, spec->tokens[level], spec->token_lens[level])) {
+            /* A repeated key replaces the earlier member, and with it
+             * whatever was found below it. */
+            child = level + 1;
+            s->found = FOUND_NONE;
+        }
+        skip_space(s);
+        if (s->p == s->end || *s->p != ':')
+            return -1;
+        s->p++;
+        skip_space(s);
+        if (scan_value(s, depth + 1, child) != 0)
+            return -1;
+        skip_space(s);
+        if (s->p == s->end)
+            return -1;
+        if (*s->p == '}') {
+            s->p++;
+            return 0;
+        }
+        if (*s->p != ',')
+            return -1;
+        s->p++;
+        skip_space(s);
+    }
+}
+
+static int scan_array(scan *s, size_t depth, size_t level)
+{
+    size_t want = OFF_PATH;
+    if (level < s->spec->ntokens &&
+        array_index(s->spec->tokens[level], s->spec->token_lens[level], &want) != 0)
+        want = OFF_PATH;
+    s->p++;
+    skip_space(s);
+    if (s->p < s->end && *s->p == ']') {
+        s->p++;
+        return 0;
+    }
+    for (size_t i = 0;; i++) {
+        if (scan_value(s, depth + 1, i == want ? level + 1 : OFF_PATH) != 0)
+            return -1;
+        skip_space(s);
+        if (s->p == s->end)
+            return -1;
+        if (*s->p == ']') {
+            s->p++;
+            return 0;
+        }
+        if (*s->p != ',')
+            return -1;
+        s->p++;
+        skip_space(s);
+    }
+}
+
+/* jansson reads one character past a number or a literal and puts it back;
+ * when that character is a NUL byte, the put-back loses it (its stream takes
+ * a NUL in its one-character buffer for "empty"), so `[1\0]` loads. Kept, so
+ * that a body jansson took is taken here too. */
+static inline void skip_lost_nul(scan *s)
+{
+    if (s->p < s->end && *s->p == '\0')
+        s->p++;
+}
+
+static inline int scan_literal(scan *s, const char *word, size_t len)
+{
+    if ((size_t)(s->end - s->p) < len || memcmp(s->p, word, len) != 0)
+        return -1;
+    s->p += len;
+    skip_lost_nul(s);
+    return 0;
+}
+
+/* One value at nesting depth `depth` (the root is 1), s->p on its first
+ * character. `level`: how many pointer tokens the path to it has matched,
+ * or OFF_PATH. */
+static int scan_value(scan *s, size_t depth, size_t level)
+{
+    if (depth > SCAN_MAX_DEPTH || s->p == s->end)
+        return -1;
+    bool target = level == s->spec->ntokens;
+    const unsigned char *start = s->p;
+    switch (*s->p) {
+    case '{':
+    case '[':
+        if (target)
+            found(s, FOUND_CONTAINER, start, 0);
+        return *s->p == '{' ? scan_object(s, depth, level) : scan_array(s, depth, level);
+    case '"': {
+        const unsigned char *text;
+        size_t len;
+        unsigned flags;
+        if (scan_string(s, &text, &len, &flags) != 0)
+            return -1;
+        if (target) {
+            found(s, FOUND_STRING, text, len);
+            s->found_escaped = (flags & STRING_ESCAPED) != 0;
+        }
+        return 0;
+    }
+    case 't':
+        if (scan_literal(s, "true", 4) != 0)
+            return -1;
+        if (target)
+            found(s, FOUND_TRUE, start, 4);
+        return 0;
+    case 'f':
+        if (scan_literal(s, "false", 5) != 0)
+            return -1;
+        if (target)
+            found(s, FOUND_FALSE, start, 5);
+        return 0;
+    case 'n':
+        if (scan_literal(s, "null", 4) != 0)
+            return -1;
+        if (target)
+            found(s, FOUND_NULL, start, 4);
+        return 0;
+    default: {
+        bool integer;
+        if (scan_number(s, &integer) != 0)
+            return -1;
+        if (target)
+            found(s, integer ? FOUND_INTEGER : FOUND_REAL, start, (size_t)(s->p - start));
+        skip_lost_nul(s);
+        return 0;
+    }
+    }
+}
+
+/* A real as jansson prints it: "%.17g", with ".0" added when that shows
+ * neither a point nor an exponent, and the exponent without '+' or leading
+ * zeros ("1e+300" -> "1e300", "1e-05" -> "1e-5"). Returns the length. */
+static size_t format_real(char *out, size_t cap, double v)
+{
+    int n = snprintf(out, cap, "%.17g", v);
+    if (n < 0 || (size_t)n + 3 > cap)
+        return 0;
+    size_t len = (size_t)n;
+    char *e = strchr(out, 'e');
+    if (e == NULL) {
+        if (strchr(out, '.') == NULL) {
+            memcpy(out + len, ".0", 3);
+            len += 2;
+        }
+        return len;
+    }
+    char *digits = e + 1, *from = digits;
+    if (*from == '+')
+        from++;
+    else if (*from == '-')
+        digits++, from++;
+    while (*from == '0' && from[1] != '\0')
+        from++;
+    memmove(digits, from, (size_t)(out + len + 1 - from));
+    return len - (size_t)(from - digits);
+}
+
+static hs__key_result scan_key(const hs__key_spec *spec, const char *body, size_t body_len,
+                               hs__key_buf *buf, const char **key, size_t *len)
+{
+    scan s = {
+        .p = (const unsigned char *)body,
+        .end = (const unsigned char *)body + body_len,
+        .spec = spec,
+        .found = FOUND_NONE,
+    };
+    skip_space(&s);
+    if (scan_value(&s, 1, 0) != 0)
+        return HS__KEY_BAD_JSON;
+    skip_space(&s);
+    if (s.p != s.end)
+        return HS__KEY_BAD_JSON; /* something after the value */
+    const char *text = (const char *)s.found_text;
+    size_t n = s.found_len;
+    switch (s.found) {
+    case FOUND_NONE:
+    case FOUND_NULL:
+        return HS__KEY_MISSING;
+    case FOUND_CONTAINER:
+        return HS__KEY_NOT_SCALAR;
+    case FOUND_STRING:
+        if (!s.found_escaped) {
+            if (buf_put(buf, text, n) != 0)
+                return HS__KEY_MISSING;
+            break;
+        }
+        if (buf_reserve(buf, n) != 0) /* decoding never lengthens */
+            return HS__KEY_MISSING;
+        n = decode_string(buf->data, s.found_text, n);
+        buf->data[n] = '\0';
+        break;
+    case FOUND_INTEGER:
+        /* jansson prints the int64 it read: the same digits, but "-0" is 0.
+         * Beyond 64 bits, the text. */
+        if (n == 2 && text[0] == '-' && text[1] == '0')
+            text = "0", n = 1;
+        if (buf_put(buf, text, n) != 0)
+            return HS__KEY_MISSING;
+        break;
+    case FOUND_REAL: {
+        if (buf_put(buf, text, n) != 0)
+            return HS__KEY_MISSING;
+        errno = 0;
+        double v = strtod(buf->data, NULL);
+        if (errno == ERANGE && isinf(v))
+            break; /* beyond a double: the text */
+        char num[64];
+        n = format_real(num, sizeof num, v);
+        if (n == 0 || buf_put(buf, num, n) != 0)
+            return HS__KEY_MISSING;
+        break;
+    }
+    case FOUND_TRUE:
+    case FOUND_FALSE:
+        if (buf_put(buf, text, n) != 0)
+            return HS__KEY_MISSING;
+        break;
+    }
+    *key = buf->data;
+    *len = n;
+    return HS__KEY_OK;
+}
+
 hs__key_result hs__key_extract(const hs__key_spec *spec, const char *topic, size_t topic_len,
                                const char *body, size_t body_len, hs__key_buf *buf,
                                const char **key, size_t *len)
@@ -132,10 +695,22 @@ hs__key_result hs__key_extract(const hs__key_spec *spec, const char *topic, size
         *len = topic_len;
         return HS__KEY_OK;
     }
+    return scan_key(spec, body, body_len, buf, key, len);
+}
+
+/* ---- the reference: jansson's DOM ---- */
+
+hs__key_result hs__key_extract_dom(const hs__key_spec *spec, const char *body, size_t body_len,
+                                   size_t flags, hs__key_buf *buf, const char **key, size_t *len,
+                                   int *error_code)
+{
     json_error_t jerr;
-    json_t *doc = json_loadb(body, body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    if (doc == NULL)
+    json_t *doc = json_loadb(body, body_len, flags, &jerr);
+    if (doc == NULL) {
+        if (error_code != NULL)
+            *error_code = (int)json_error_code(&jerr);
         return HS__KEY_BAD_JSON;
+    }
     json_t *v = doc;
     for (size_t i = 0; i < spec->ntokens && v != NULL; i++) {
         if (json_is_object(v)) {

@@ -3,9 +3,13 @@
  * A key spec is `body` (the whole body, the default), `topic`, or
  * `json:POINTER` where POINTER is an RFC 6901 JSON pointer into the body
  * (`json:/msg/installation_id`, `json:/msg_id`). A JSON string gives its
- * text (UTF-8, without quotes), a number its JSON text as jansson prints it
- * (integers as digits), true/false their names. null, an object or an array
- * is not a key.
+ * text (UTF-8, without quotes, escapes decoded), a number its JSON text as
+ * jansson prints it (integers as digits, reals as "%.17g" with ".0" or an
+ * exponent), true/false their names. An integer beyond 64 bits or a real
+ * beyond a double gives its text as written. null, an object or an array is
+ * not a key. The body must be one JSON value, as jansson's json_loadb
+ * (JSON_DECODE_ANY | JSON_ALLOW_NUL) would accept it, but for those numbers;
+ * when an object repeats a key, the last member counts.
  *
  * Threads: a spec is read-only after parsing and may be shared; an
  * hs__key_buf belongs to one thread (the ingress thread).
@@ -52,10 +56,23 @@ static inline int hs__key_needs_json(const hs__key_spec *spec)
 }
 
 /* The key of one message: key and len point into topic, body or buf, valid
- * until the next call with the same buf. */
+ * until the next call with the same buf. A json: key is found by one pass
+ * over the body that validates it without allocating (buf grows only when a
+ * key is longer than it). */
 hs__key_result hs__key_extract(const hs__key_spec *spec, const char *topic, size_t topic_len,
                                const char *body, size_t body_len, hs__key_buf *buf,
                                const char **key, size_t *len);
 void hs__key_buf_free(hs__key_buf *buf);
+
+/* The reference for json: specs: the body loaded whole into jansson's DOM
+ * with `flags` (the hub used JSON_DECODE_ANY | JSON_ALLOW_NUL before the
+ * scanner), the pointer resolved in it. For the differential test, the
+ * fuzzer and the benchmark; the hub does not call it. Same results as
+ * hs__key_extract but where the scanner departs on purpose (numbers jansson
+ * cannot hold, which it refuses). When the body does not load and
+ * error_code is not NULL, *error_code gets jansson's enum json_error_code. */
+hs__key_result hs__key_extract_dom(const hs__key_spec *spec, const char *body, size_t body_len,
+                                   size_t flags, hs__key_buf *buf, const char **key, size_t *len,
+                                   int *error_code);
 
 #endif

@@ -1,5 +1,6 @@
 /* test_key.c - key specs and extraction: body, topic, RFC 6901 pointers,
- * and the reasons a key cannot be found. */
+ * the reasons a key cannot be found, and the scanner against the jansson
+ * DOM path it replaced (hs__key_extract_dom) on crafted and mutated bodies. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "hashspace/error.h"
 #include "jsonline.h"
@@ -98,6 +100,334 @@ static void test_key_spec_errors_say_what_is_expected(void **state)
     assert_non_null(strstr(err, "'~'"));
 }
 
+/* Scanner and DOM on one body; returns the scanner's result. Where jansson
+ * refuses a number it cannot hold (the one place the scanner departs), the
+ * DOM is asked again with integers as reals, and the two must agree on
+ * whether there is a key at all. */
+static hs__key_result differ(const hs__key_spec *spec, const char *body, size_t len)
+{
+    hs__key_buf sbuf = {0}, dbuf = {0};
+    const char *skey = NULL, *dkey = NULL;
+    size_t slen = 0, dlen = 0;
+    int code = -1;
+    /* The body as a frame: no NUL after it. */
+    char *frame = malloc(len > 0 ? len : 1);
+    assert_non_null(frame);
+    memcpy(frame, body, len);
+    hs__key_result sr = hs__key_extract(spec, "t", 1, frame, len, &sbuf, &skey, &slen);
+    hs__key_result dr = hs__key_extract_dom(spec, frame, len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+                                            &dbuf, &dkey, &dlen, &code);
+    if (dr == HS__KEY_BAD_JSON && code == json_error_numeric_overflow) {
+        dr = hs__key_extract_dom(spec, frame, len,
+                                 JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &dbuf,
+                                 &dkey, &dlen, &code);
+        if (dr != HS__KEY_BAD_JSON || code != json_error_numeric_overflow) {
+            if (sr != dr)
+                fail_msg("scanner %d, DOM (ints as reals) %d on '%.*s'", sr, dr, (int)len, body);
+        }
+    } else {
+        if (sr != dr)
+            fail_msg("scanner %d, DOM %d on '%.*s'", sr, dr, (int)len, body);
+        if (sr == HS__KEY_OK && (slen != dlen || memcmp(skey, dkey, slen) != 0))
+            fail_msg("scanner '%.*s', DOM '%.*s' on '%.*s'", (int)slen, skey, (int)dlen, dkey,
+                     (int)len, body);
+    }
+    if (sr == HS__KEY_OK)
+        assert_true(skey == sbuf.data && slen < sbuf.cap && skey[slen] == '\0');
+    free(frame);
+    hs__key_buf_free(&sbuf);
+    hs__key_buf_free(&dbuf);
+    return sr;
+}
+
+static hs__key_result differ_text(const char *pointer, const char *body)
+{
+    hs__key_spec spec;
+    char err[256];
+    assert_int_equal(hs__key_spec_parse(&spec, pointer, err, sizeof err), HS_OK);
+    hs__key_result r = differ(&spec, body, strlen(body));
+    hs__key_spec_clear(&spec);
+    return r;
+}
+
+static const char fedmsg[] =
+    "{\"i\":1,\"msg\":{\"agent\":\"fas\",\"user\":\"user-4711\",\"fields\":[\"ircnick\","
+    "\"timezone\"],\"changed\":true,\"ratio\":0.25,\"n\":-12},\"msg_id\":\"2024-5f1c2d3e-1a2b-"
+    "4c5d-8e9f-0123456789ab\",\"timestamp\":1700000000.5,\"topic\":\"org.fedoraproject.prod.fas."
+    "user.update\",\"username\":\"apache\"}";
+
+static void test_key_scanner_matches_dom_on_crafted_bodies(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pointer, *body;
+    } cases[] = {
+        {"json:/msg/user", fedmsg},
+        {"json:/msg/fields/1", fedmsg},
+        {"json:/msg/ratio", fedmsg},
+        {"json:/timestamp", fedmsg},
+        {"json:/msg/n", fedmsg},
+        {"json:/msg/changed", fedmsg},
+        {"json:/msg", fedmsg},
+        {"json:/msg/nobody", fedmsg},
+        /* escapes, decoded */
+        {"json:/a", "{\"a\":\"q\\\"b\\\\s\\/b\\bf\\fn\\nr\\rt\\t\"}"},
+        {"json:/a", "{\"a\":\"\\u00e9\\u20AC\\ud83d\\ude00\\u0041\"}"},
+        {"json:/a", "{\"a\":\"nul\\u0000inside\"}"},
+        {"json:/a", "{\"a\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}"},
+        {"json:/\xc3\xa9", "{\"\\u00e9\":\"escaped key\"}"},
+        {"json:/a\"b", "{\"a\\\"b\":1}"},
+        {"json:/a~1b", "{\"a/b\":1,\"a\\/b\":2}"},
+        {"json:/m~0n", "{\"m~n\":\"tilde\"}"},
+        {"json:/", "{\"\":\"empty key\"}"},
+        {"json:/a/", "{\"a\":{\"\":3}}"},
+        /* invalid escapes and surrogates: refused */
+        {"json:/a", "{\"a\":\"\\ud800\"}"},
+        {"json:/a", "{\"a\":\"\\udc00\"}"},
+        {"json:/a", "{\"a\":\"\\ud800\\u0041\"}"},
+        {"json:/a", "{\"a\":\"\\ud800\\n\"}"},
+        {"json:/a", "{\"a\":\"\\u12\"}"},
+        {"json:/a", "{\"a\":\"\\u12g4\"}"},
+        {"json:/a", "{\"a\":\"\\x41\"}"},
+        {"json:/a", "{\"a\":\"\\'\"}"},
+        {"json:/a", "{\"a\":1,\"b\":\"\\ud800\"}"},
+        {"json:/a", "{\"a\":1,\"b\\u0000\":2}"},
+        {"json:/a", "{\"a\":\"tab\there\"}"},
+        {"json:/a", "{\"a\":\"\xff\"}"},
+        {"json:/a", "{\"a\":\"\xc0\xaf\"}"},
+        {"json:/a", "{\"a\":\"\xed\xa0\x80\"}"},
+        {"json:/a", "{\"a\":\"\xf4\x90\x80\x80\"}"},
+        {"json:/a", "{\"a\":\"\xe2\x82\"}"},
+        {"json:/a", "{\"a\":\"x\x7fy\"}"},
+        /* numbers */
+        {"json:/a", "{\"a\":-0}"},
+        {"json:/a", "{\"a\":0}"},
+        {"json:/a", "{\"a\":-0.0}"},
+        {"json:/a", "{\"a\":0.1}"},
+        {"json:/a", "{\"a\":1e300}"},
+        {"json:/a", "{\"a\":1E-5}"},
+        {"json:/a", "{\"a\":2.5e+3}"},
+        {"json:/a", "{\"a\":1e16}"},
+        {"json:/a", "{\"a\":1e17}"},
+        {"json:/a", "{\"a\":1e-400}"},
+        {"json:/a", "{\"a\":5e-324}"},
+        {"json:/a", "{\"a\":123456789.123456789}"},
+        {"json:/a", "{\"a\":9223372036854775807}"},
+        {"json:/a", "{\"a\":-9223372036854775808}"},
+        {"json:/a", "{\"a\":01}"},
+        {"json:/a", "{\"a\":-}"},
+        {"json:/a", "{\"a\":1.}"},
+        {"json:/a", "{\"a\":.5}"},
+        {"json:/a", "{\"a\":1e}"},
+        {"json:/a", "{\"a\":1e+}"},
+        {"json:/a", "{\"a\":+1}"},
+        {"json:/a", "{\"a\":0x10}"},
+        {"json:/a", "{\"a\":1.5.2}"},
+        {"json:/a", "{\"a\":Infinity}"},
+        {"json:/a", "{\"a\":NaN}"},
+        /* literals */
+        {"json:/a", "{\"a\":false}"},
+        {"json:/a", "{\"a\":null}"},
+        {"json:/a", "{\"a\":tru}"},
+        {"json:/a", "{\"a\":truex}"},
+        {"json:/a", "{\"a\":True}"},
+        {"json:/a", "{\"a\":nul}"},
+        /* structure: the key comes early, the rest must still be JSON */
+        {"json:/a", "{\"a\":1,}"},
+        {"json:/a", "{\"a\":1"},
+        {"json:/a", "{\"a\":1}}"},
+        {"json:/a", "{\"a\":1} x"},
+        {"json:/a", "{\"a\":1}{}"},
+        {"json:/a", "{\"a\":1} \n\t\r"},
+        {"json:/a", " \n{\"a\" : 1 , \"b\" : [ ] }"},
+        {"json:/a", "{\"a\":1 \"b\":2}"},
+        {"json:/a", "{\"a\" 1}"},
+        {"json:/a", "{\"a\":1,\"b\"}"},
+        {"json:/a", "{\"a\":1,\"b\":[1 2]}"},
+        {"json:/a", "{\"a\":1,\"b\":[1,,2]}"},
+        {"json:/a", "{\"a\":1,\"b\":[1,]}"},
+        {"json:/a", "{\"a\":1,\"b\":{1:2}}"},
+        {"json:/a", "{\"a\":1,\"b\":{'c':2}}"},
+        {"json:/a", "{a:1}"},
+        {"json:/a", "{\"a\":1,\"b\":\"unterminated}"},
+        {"json:/a", "{\"a\":1}\xef\xbb\xbf"},
+        {"json:/a", "\xef\xbb\xbf{\"a\":1}"},
+        {"json:/a", "{\"a\":1}\0"},
+        {"json:/a", "{\"a\"\f:1}"},
+        {"json:/a", ""},
+        {"json:/a", "   "},
+        {"json:/a", "{"},
+        {"json:/a", "}"},
+        /* repeated keys: the last member counts, with what lies below it */
+        {"json:/a", "{\"a\":1,\"a\":2}"},
+        {"json:/a", "{\"a\":1,\"a\":null}"},
+        {"json:/a", "{\"a\":null,\"a\":\"x\"}"},
+        {"json:/a", "{\"a\":{},\"a\":\"x\"}"},
+        {"json:/a", "{\"a\":\"x\",\"a\":[]}"},
+        {"json:/a/b", "{\"a\":{\"b\":1},\"a\":{\"c\":2}}"},
+        {"json:/a/b", "{\"a\":{\"b\":1},\"a\":5}"},
+        {"json:/a/b", "{\"a\":5,\"a\":{\"b\":1}}"},
+        {"json:/a/b", "{\"a\":{\"b\":1,\"b\":2}}"},
+        {"json:/a/b", "{\"a\":{\"b\":1},\"x\":{\"a\":{\"b\":2}}}"},
+        {"json:/a", "{\"\\u0061\":1,\"a\":2,\"\\u0061\":3}"},
+        /* arrays and other roots */
+        {"json:/0", "[\"first\",\"second\"]"},
+        {"json:/1/b", "[{\"b\":1},{\"b\":2}]"},
+        {"json:/a/1/0", "{\"a\":[[1],[2,3]]}"},
+        {"json:/a/2", "{\"a\":[1,2]}"},
+        {"json:/a/01", "{\"a\":[1,2]}"},
+        {"json:/a/-", "{\"a\":[1,2]}"},
+        {"json:/a/1e0", "{\"a\":[1,2]}"},
+        {"json:/a/18446744073709551617", "{\"a\":[1,2]}"},
+        {"json:/0", "{\"0\":\"object, not array\"}"},
+        {"json:/a", "\"a string root\""},
+        {"json:/a", "42"},
+        {"json:/a", "null"},
+        {"json:/a", "[]"},
+        {"json:/a/b", "{\"a\":\"s\"}"},
+        {"json:/a/b", "{\"a\":null}"},
+        {"json:/a/0", "{\"a\":\"s\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        differ_text(cases[i].pointer, cases[i].body);
+    /* A body with a NUL byte after valid JSON, measured by its length. */
+    hs__key_spec spec;
+    char err[256];
+    assert_int_equal(hs__key_spec_parse(&spec, "json:/a", err, sizeof err), HS_OK);
+    assert_int_equal(differ(&spec, "{\"a\":1}\0", 8), HS__KEY_BAD_JSON);
+    /* jansson loses a NUL right after a number or a literal (key.c). */
+    assert_int_equal(differ(&spec, "{\"a\":1\0}", 8), HS__KEY_OK);
+    assert_int_equal(differ(&spec, "{\"a\":true\0,\"b\":null\0}", 21), HS__KEY_OK);
+    assert_int_equal(differ(&spec, "{\"a\":1\0\0}", 9), HS__KEY_BAD_JSON);
+    assert_int_equal(differ(&spec, "{\"a\":1 \0}", 9), HS__KEY_BAD_JSON);
+    assert_int_equal(differ(&spec, "{\"a\":\"s\"\0}", 10), HS__KEY_BAD_JSON);
+    assert_int_equal(differ(&spec, "{\"a\":\"x\0y\"}", 11), HS__KEY_BAD_JSON);
+    hs__key_spec_clear(&spec);
+}
+
+static void test_key_scanner_gives_the_values_jansson_gave(void **state)
+{
+    (void)state;
+    char k[128];
+    assert_int_equal(extract("json:/a", "{\"a\":\"\\u00e9\\ud83d\\ude00\\/\"}", k, sizeof k),
+                     HS__KEY_OK);
+    assert_string_equal(k, "\xc3\xa9\xf0\x9f\x98\x80/");
+    assert_int_equal(extract("json:/a", "{\"a\":-0}", k, sizeof k), HS__KEY_OK);
+    assert_string_equal(k, "0");
+    assert_int_equal(extract("json:/a", "{\"a\":0.1}", k, sizeof k), HS__KEY_OK);
+    assert_string_equal(k, "0.10000000000000001");
+    assert_int_equal(extract("json:/a", "{\"a\":1e300}", k, sizeof k), HS__KEY_OK);
+    assert_string_equal(k, "1.0000000000000001e300");
+    assert_int_equal(extract("json:/a", "{\"a\":1E-5}", k, sizeof k), HS__KEY_OK);
+    assert_string_equal(k, "1.0000000000000001e-5");
+    assert_int_equal(extract("json:/a", "{\"a\":1e2}", k, sizeof k), HS__KEY_OK);
+    assert_string_equal(k, "100.0");
+    assert_int_equal(extract("json:/a", "{\"a\":1,\"a\":\"last\"}", k, sizeof k), HS__KEY_OK);
+    assert_string_equal(k, "last");
+    assert_int_equal(extract("json:/a/b", "{\"a\":{\"b\":1},\"a\":{}}", k, sizeof k),
+                     HS__KEY_MISSING);
+    /* Refused although the key came first. */
+    assert_int_equal(extract("json:/a", "{\"a\":1} trailing", k, sizeof k), HS__KEY_BAD_JSON);
+    assert_int_equal(extract("json:/a", "{\"a\":1,\"b\":\"\\ud800\"}", k, sizeof k),
+                     HS__KEY_BAD_JSON);
+}
+
+/* Every prefix of a few bodies, and every byte of them replaced by bytes
+ * that matter to a JSON lexer: thousands of near-valid bodies. */
+static void test_key_scanner_matches_dom_on_mutated_bodies(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        fedmsg,
+        "{\"a\":[1,-2.5e-3,true,false,null,{\"b\":\"\\u00e9\\ud83d\\ude00\\n\"}],\"c\":\"x\"}",
+        "[{\"k\":\"v\",\"k\":{\"z\":[0]}},\"\\\"q\\\"\",1E+2]",
+    };
+    static const char *const pointers[] = {
+        "json:/msg/user", "json:/a/5/b", "json:/0/k/z/0", "json:/c", "json:/a/1", "json:/2",
+    };
+    static const char subst[] = "\"\\{}[]:,0-.eE+9tfnu \n\x01\x7f\xc3\xa9\xed\xff/~";
+    hs__key_spec specs[sizeof pointers / sizeof pointers[0]];
+    char err[256];
+    for (size_t i = 0; i < sizeof pointers / sizeof pointers[0]; i++)
+        assert_int_equal(hs__key_spec_parse(&specs[i], pointers[i], err, sizeof err), HS_OK);
+    size_t compared = 0;
+    char body[512];
+    for (size_t b = 0; b < sizeof bodies / sizeof bodies[0]; b++) {
+        size_t len = strlen(bodies[b]);
+        assert_true(len < sizeof body);
+        for (size_t i = 0; i < sizeof pointers / sizeof pointers[0]; i++) {
+            for (size_t cut = 0; cut <= len; cut++, compared++)
+                differ(&specs[i], bodies[b], cut);
+            for (size_t at = 0; at < len; at++) {
+                for (size_t c = 0; c < sizeof subst - 1; c++, compared++) {
+                    memcpy(body, bodies[b], len);
+                    body[at] = subst[c];
+                    differ(&specs[i], body, len);
+                }
+            }
+        }
+    }
+    assert_true(compared > 50000);
+    for (size_t i = 0; i < sizeof pointers / sizeof pointers[0]; i++)
+        hs__key_spec_clear(&specs[i]);
+}
+
+static void test_key_nesting_limit_is_janssons(void **state)
+{
+    (void)state;
+    enum { MAX = JSON_PARSER_MAX_DEPTH };
+    static char body[2 * (MAX + 2) + 2];
+    for (size_t depth = MAX - 1; depth <= MAX + 1; depth++) {
+        /* depth arrays, the innermost empty or holding a 1 */
+        for (int inner = 0; inner < 2; inner++) {
+            size_t n = 0;
+            for (size_t i = 0; i < depth; i++)
+                body[n++] = '[';
+            if (inner)
+                body[n++] = '1';
+            for (size_t i = 0; i < depth; i++)
+                body[n++] = ']';
+            body[n] = '\0';
+            differ_text("json:/0", body);
+        }
+    }
+}
+
+/* Issue 11 item 15: a number jansson cannot hold is still JSON. */
+static void test_key_big_integer_is_its_text(void **state)
+{
+    (void)state;
+    char k[128];
+    const char *body = "{\"msg\":{\"user\":123456789012345678901234567890}}";
+    assert_int_equal(extract("json:/msg/user", body, k, sizeof k), HS__KEY_OK);
+    assert_string_equal(k, "123456789012345678901234567890");
+    assert_int_equal(extract("json:/a", "{\"a\":-99999999999999999999}", k, sizeof k), HS__KEY_OK);
+    assert_string_equal(k, "-99999999999999999999");
+    assert_int_equal(extract("json:/a", "{\"a\":9223372036854775808}", k, sizeof k), HS__KEY_OK);
+    assert_string_equal(k, "9223372036854775808");
+    assert_int_equal(extract("json:/a", "{\"a\":1e400}", k, sizeof k), HS__KEY_OK);
+    assert_string_equal(k, "1e400");
+    /* Elsewhere in the body it no longer makes the body "not JSON". */
+    assert_int_equal(
+        extract("json:/u", "{\"id\":123456789012345678901234567890,\"u\":\"x\"}", k, sizeof k),
+        HS__KEY_OK);
+    assert_string_equal(k, "x");
+    /* The DOM path refused it: what the hub did before. */
+    hs__key_spec spec;
+    char err[256];
+    assert_int_equal(hs__key_spec_parse(&spec, "json:/msg/user", err, sizeof err), HS_OK);
+    hs__key_buf buf = {0};
+    const char *key;
+    size_t len;
+    int code = -1;
+    assert_int_equal(hs__key_extract_dom(&spec, body, strlen(body),
+                                         JSON_DECODE_ANY | JSON_ALLOW_NUL, &buf, &key, &len, &code),
+                     HS__KEY_BAD_JSON);
+    assert_int_equal(code, json_error_numeric_overflow);
+    hs__key_buf_free(&buf);
+    hs__key_spec_clear(&spec);
+}
+
 static void test_utf8_validation(void **state)
 {
     (void)state;
@@ -117,6 +447,11 @@ int main(void)
         cmocka_unit_test(test_key_json_pointer_strings_numbers_booleans),
         cmocka_unit_test(test_key_missing_not_scalar_and_bad_json_are_told_apart),
         cmocka_unit_test(test_key_spec_errors_say_what_is_expected),
+        cmocka_unit_test(test_key_scanner_matches_dom_on_crafted_bodies),
+        cmocka_unit_test(test_key_scanner_gives_the_values_jansson_gave),
+        cmocka_unit_test(test_key_scanner_matches_dom_on_mutated_bodies),
+        cmocka_unit_test(test_key_nesting_limit_is_janssons),
+        cmocka_unit_test(test_key_big_integer_is_its_text),
         cmocka_unit_test(test_utf8_validation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

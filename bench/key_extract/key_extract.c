@@ -1,0 +1,198 @@
+/* key_extract.c - how long finding a `json:/pointer` key takes: the scanner
+ * the hub uses (hs__key_extract) against the jansson DOM path it replaced
+ * (hs__key_extract_dom), side by side in one run, on a ~300-byte fedmsg body
+ * and on a 4 KiB body whose key is near the end. Also the scanner on the body
+ * cut right after the key's value: what a scanner that stopped at the key
+ * would read, so the difference is the cost of validating the rest.
+ *
+ * Single-threaded; times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID),
+ * so other load on the machine inflates them less than wall time would.
+ */
+#include "key.h"
+
+#include "hashspace/error.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A FAS user update as the bus carries it (316 bytes). */
+static const char fedmsg_body[] =
+    "{\"i\":1,\"msg\":{\"agent\":\"fas\",\"user\":\"user-4711\",\"fields\":[\"ircnick\","
+    "\"timezone\"],\"changed\":true},\"msg_id\":\"2024-5f1c2d3e-1a2b-4c5d-8e9f-0123456789ab\","
+    "\"timestamp\":1700000000.5,\"topic\":\"org.fedoraproject.prod.fas.user.update\","
+    "\"username\":\"apache\",\"crypto\":\"x509\",\"certificate\":\"LS0tLS1CRUdJTi\","
+    "\"signature\":\"dGhlIHNpZw==\"}";
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* A pull-request message of about `size` bytes, shaped like the bus's
+ * (nested objects, lists of comments with escapes, numbers, booleans), with
+ * msg.user the last member of msg and only a few short fields after msg. */
+static char *big_body(size_t size, size_t *len)
+{
+    char *b = malloc(size + 1024);
+    if (b == NULL)
+        return NULL;
+    size_t n = (size_t)sprintf(b, "{\"i\":7,\"msg\":{\"pullrequest\":{\"id\":1234,\"title\":"
+                                  "\"Fix the \\\"frobnicator\\\" in caf\\u00e9 mode\","
+                                  "\"status\":\"Open\",\"closed_at\":null,\"comments\":[");
+    const char *tail = "],\"branch\":\"main\"},\"agent\":\"pingou\",\"user\":\"user-4711\"},"
+                       "\"msg_id\":\"2024-5f1c2d3e-1a2b-4c5d-8e9f-0123456789ab\","
+                       "\"timestamp\":1700000000.5,\"username\":\"pagure\"}";
+    size_t tail_len = strlen(tail);
+    for (int c = 0; n + tail_len + 220 < size; c++)
+        n += (size_t)sprintf(b + n,
+                             "%s{\"id\":%d,\"user\":{\"name\":\"reviewer%d\",\"fullname\":"
+                             "\"R\\u00e9viewer %d\"},\"comment\":\"Looks good to me.\\nOne "
+                             "nit: line %d says \\\"teh\\\".\",\"line\":%d,\"edited\":false,"
+                             "\"date_created\":\"1700000%03d\",\"votes\":[1,0,-1]}",
+                             c ? "," : "", 5000 + c, c, c, 10 + c, 10 + c, c);
+    memcpy(b + n, tail, tail_len + 1);
+    *len = n + tail_len;
+    return b;
+}
+
+typedef struct workload {
+    const char *name;
+    const char *body;
+    size_t len;
+    size_t cut; /* the body up to the end of the key's value */
+} workload;
+
+/* ns per extraction over `iters` calls; dom selects the reference path. */
+static double time_once(const hs__key_spec *spec, const char *body, size_t len, bool dom,
+                        size_t iters, hs__key_buf *buf)
+{
+    const char *key;
+    size_t klen, sum = 0;
+    uint64_t t0 = now_ns();
+    for (size_t i = 0; i < iters; i++) {
+        hs__key_result r =
+            dom ? hs__key_extract_dom(spec, body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, buf, &key,
+                                      &klen, NULL)
+                : hs__key_extract(spec, "t", 1, body, len, buf, &key, &klen);
+        sum += r == HS__KEY_OK ? klen : 0;
+    }
+    uint64_t t1 = now_ns();
+    if (sum == 0 && iters > 0)
+        return -1;
+    return (double)(t1 - t0) / (double)iters;
+}
+
+int main(int argc, char **argv)
+{
+    bool quick = false;
+    int rounds = 9;
+    static const struct option opts[] = {
+        {"quick", no_argument, NULL, 'q'},
+        {"rounds", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+        if (c == 'q') {
+            quick = true;
+        } else if (c == 'r' && atoi(optarg) > 0) {
+            rounds = atoi(optarg);
+        } else {
+            fprintf(c == 'h' ? stdout : stderr,
+                    "usage: key_extract [--quick] [--rounds N]\n\n"
+                    "Time json:/msg/user key extraction: the scanner (hs__key_extract) and\n"
+                    "jansson's DOM (hs__key_extract_dom), alternating, in one run, on a\n"
+                    "316-byte fedmsg body and a 4 KiB body with the key near the end;\n"
+                    "medians of --rounds (9) rounds. Goal: the scanner >= 10x faster.\n");
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    if (quick)
+        rounds = 3;
+    hs__key_spec spec;
+    char err[256];
+    if (hs__key_spec_parse(&spec, "json:/msg/user", err, sizeof err) != HS_OK) {
+        fprintf(stderr, "key_extract: %s\n", err);
+        return 1;
+    }
+    size_t big_len;
+    char *big = big_body(4096, &big_len);
+    if (big == NULL) {
+        fprintf(stderr, "key_extract: out of memory\n");
+        return 1;
+    }
+    workload work[] = {
+        {"fedmsg body, json:/msg/user", fedmsg_body, sizeof fedmsg_body - 1, 0},
+        {"4 KiB body, key near the end", big, big_len, 0},
+    };
+    hs__key_buf buf = {0};
+    printf("%-30s %6s %10s %10s %9s %12s %10s\n", "body", "bytes", "DOM ns", "scanner ns",
+           "speed-up", "to key ns", "rest ns");
+    int status = 0;
+    for (size_t w = 0; w < sizeof work / sizeof work[0]; w++) {
+        workload *wl = &work[w];
+        /* The prefix a scanner that stopped at the key would read. */
+        const char *at = strstr(wl->body, "\"user\":\"user-4711\"");
+        wl->cut = (size_t)(at - wl->body) + strlen("\"user\":\"user-4711\"");
+        const char *key;
+        size_t klen;
+        if (hs__key_extract(&spec, "t", 1, wl->body, wl->len, &buf, &key, &klen) != HS__KEY_OK ||
+            strcmp(key, "user-4711") != 0) {
+            fprintf(stderr, "key_extract: the scanner did not find the key in '%s'\n", wl->name);
+            return 1;
+        }
+        /* Calibrate: about 20 ms (2 ms quick) per timing of the DOM path. */
+        size_t dom_iters = 64;
+        double ns = time_once(&spec, wl->body, wl->len, true, dom_iters, &buf);
+        dom_iters = (size_t)((quick ? 2e6 : 2e7) / (ns > 1 ? ns : 1)) + 1;
+        size_t scan_iters = dom_iters * 10;
+        double dom[64], scan[64], ratio[64], prefix[64];
+        for (int r = 0; r < rounds && r < 64; r++) {
+            bool dom_first = r % 2 == 0;
+            if (dom_first)
+                dom[r] = time_once(&spec, wl->body, wl->len, true, dom_iters, &buf);
+            scan[r] = time_once(&spec, wl->body, wl->len, false, scan_iters, &buf);
+            if (!dom_first)
+                dom[r] = time_once(&spec, wl->body, wl->len, true, dom_iters, &buf);
+            /* The cut body is not JSON: time the scan alone, result ignored. */
+            uint64_t t0 = now_ns();
+            for (size_t i = 0; i < scan_iters; i++)
+                hs__key_extract(&spec, "t", 1, wl->body, wl->cut, &buf, &key, &klen);
+            prefix[r] = (double)(now_ns() - t0) / (double)scan_iters;
+            ratio[r] = dom[r] / scan[r];
+        }
+        int n = rounds < 64 ? rounds : 64;
+        double d = median(dom, (size_t)n), s = median(scan, (size_t)n);
+        double q = median(ratio, (size_t)n), p = median(prefix, (size_t)n);
+        printf("%-30s %6zu %10.0f %10.0f %8.1fx %12.0f %10.0f\n", wl->name, wl->len, d, s, q, p,
+               s - p);
+        if (!(d > 0 && s > 0))
+            status = 1;
+    }
+    printf("speed-up: median of the per-round DOM / scanner ratios (goal >= 10x); to key: the\n"
+           "scanner on the body cut after the key's value; rest: validating what follows.\n");
+    hs__key_buf_free(&buf);
+    hs__key_spec_clear(&spec);
+    free(big);
+    return status;
+}
