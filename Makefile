@@ -6,7 +6,7 @@ JOBS ?= 2
 FUZZ_RUNS ?= 0
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo test-asan test-tsan fuzz bench format clean
+.PHONY: all deps build test demo test-release test-asan test-tsan fuzz bench format clean
 
 all: build
 
@@ -22,6 +22,12 @@ test: build
 
 demo: build
 	scripts/demo.sh $(BUILD)/hashspace
+
+# A Release build (-O3, where gcc finds more -Wformat-truncation cases) and its
+# unit tests; the integration tests run in the default build.
+test-release:
+	$(MAKE) build BUILD=build-release CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Release -DHS_BUILD_BENCH=OFF"
+	ctest --test-dir build-release --output-on-failure -j $(JOBS) -L unit
 
 # AddressSanitizer + UndefinedBehaviorSanitizer over the whole suite.
 test-asan:
@@ -47,4 +53,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-release build-asan build-tsan build-fuzz
