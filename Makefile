@@ -6,7 +6,7 @@ JOBS ?= 2
 FUZZ_RUNS ?= 0
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo test-asan test-tsan fuzz bench format clean
+.PHONY: all deps build test demo deb test-release test-asan test-tsan fuzz bench format clean
 
 all: build
 
@@ -22,6 +22,12 @@ test: build
 
 demo: build
 	scripts/demo.sh $(BUILD)/hashspace
+
+# A Release build (-O3, where gcc finds more -Wformat-truncation cases) and its
+# unit tests; the integration tests run in the default build.
+test-release:
+	$(MAKE) build BUILD=build-release CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Release -DHS_BUILD_BENCH=OFF"
+	ctest --test-dir build-release --output-on-failure -j $(JOBS) -L unit
 
 # AddressSanitizer + UndefinedBehaviorSanitizer over the whole suite.
 test-asan:
@@ -40,6 +46,12 @@ fuzz:
 	HS_DEPS_SANITIZERS=1 CC=clang $(MAKE) build BUILD=build-fuzz CMAKE_FLAGS="-DHS_BUILD_FUZZ=ON -DHS_FUZZ_RUNS=$(FUZZ_RUNS) -DHS_SANITIZE=address,undefined -DHS_BUILD_BENCH=OFF -DHS_BUILD_TESTS=OFF"
 	ctest --test-dir build-fuzz --output-on-failure -j $(JOBS) -L fuzz
 
+# The Debian packages (debian/), built in a copy of the tree into build-deb/,
+# then lintian (no errors) and scripts/check-debs.sh on them.
+deb:
+	HS_DEPS_PACKAGING=1 scripts/deps.sh
+	JOBS=$(JOBS) scripts/build-debs.sh build-deb
+
 bench: build
 	$(BUILD)/hashspace bench all
 
@@ -47,4 +59,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-release build-asan build-tsan build-fuzz build-deb

@@ -12,6 +12,10 @@ packages=(
 if [ "${HS_DEPS_SANITIZERS:-0}" = 1 ]; then
   packages+=(clang libclang-rt-14-dev)
 fi
+# Debian packages: scripts/build-debs.sh, make deb.
+if [ "${HS_DEPS_PACKAGING:-0}" = 1 ]; then
+  packages+=(debhelper dh-python dpkg-dev fakeroot lintian)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -7,6 +7,8 @@
 #ifndef HASHSPACE_ERROR_H
 #define HASHSPACE_ERROR_H
 
+#include "hashspace/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -43,9 +45,9 @@ typedef enum hs_err {
 #define HS_OK HS_EOK
 
 /* A sentence for a person; never NULL ("unknown error" for foreign codes). */
-const char *hs_strerror(int err);
+HS_EXTERN const char *hs_strerror(int err);
 /* The constant's name without prefix, e.g. "NOTFOUND"; never NULL. */
-const char *hs_err_name(int err);
+HS_EXTERN const char *hs_err_name(int err);
 
 #ifdef __cplusplus
 }

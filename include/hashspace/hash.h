@@ -20,6 +20,8 @@
 #ifndef HASHSPACE_HASH_H
 #define HASHSPACE_HASH_H
 
+#include "hashspace/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,23 +61,23 @@ typedef struct hs_hasher {
 } hs_hasher;
 
 /* Number of registered hashes; ids are 0 .. count-1. */
-size_t hs_hash_count(void);
+HS_EXTERN size_t hs_hash_count(void);
 /* Name and one-line summary of an id; NULL for an invalid id. */
-const char *hs_hash_name(hs_hash_id id);
-const char *hs_hash_summary(hs_hash_id id);
+HS_EXTERN const char *hs_hash_name(hs_hash_id id);
+HS_EXTERN const char *hs_hash_summary(hs_hash_id id);
 /* Find a hash by name; HS_EUNKNOWN_HASH if none. */
-int hs_hash_find(const char *name, hs_hash_id *out);
+HS_EXTERN int hs_hash_find(const char *name, hs_hash_id *out);
 /* Comma-separated list of every name, for error messages and --help. */
-const char *hs_hash_names(void);
+HS_EXTERN const char *hs_hash_names(void);
 
 /* Initialise a hasher by id, secret all zero. */
-int hs_hasher_init(hs_hasher *h, hs_hash_id id);
+HS_EXTERN int hs_hasher_init(hs_hasher *h, hs_hash_id id);
 /* Set the siphash secret (ignored by the other hashes). */
-void hs_hasher_set_secret(hs_hasher *h, const uint8_t secret[HS_SIPHASH_KEYBYTES]);
+HS_EXTERN void hs_hasher_set_secret(hs_hasher *h, const uint8_t secret[HS_SIPHASH_KEYBYTES]);
 /* The same from text: exactly 2 * HS_SIPHASH_KEYBYTES hex digits, either
  * case, nothing else (no sign, blank or 0x). HS_EINVAL, and h unchanged, for
  * anything else. */
-int hs_hasher_set_secret_hex(hs_hasher *h, const char *hex);
+HS_EXTERN int hs_hasher_set_secret_hex(hs_hasher *h, const char *hex);
 
 /* Hash one key. Fails only with HS_EKEY (the `int` hash and a key that is not
  * a decimal uint64). */
@@ -85,7 +87,7 @@ static inline int hs_hasher_hash(const hs_hasher *h, const void *key, size_t len
 }
 
 /* One-shot convenience: hash with the named id and an all-zero secret. */
-int hs_hash(hs_hash_id id, const void *key, size_t len, uint64_t *out);
+HS_EXTERN int hs_hash(hs_hash_id id, const void *key, size_t len, uint64_t *out);
 
 #ifdef __cplusplus
 }

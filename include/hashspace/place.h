@@ -21,6 +21,8 @@
 #ifndef HASHSPACE_PLACE_H
 #define HASHSPACE_PLACE_H
 
+#include "hashspace/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,53 +65,56 @@ typedef struct hs_place_info {
 } hs_place_info;
 
 /* The method registry. */
-size_t hs_place_method_count(void);
+HS_EXTERN size_t hs_place_method_count(void);
 /* Info for method i (0 .. count-1); NULL when out of range. */
-const hs_place_info *hs_place_method_at(size_t i);
+HS_EXTERN const hs_place_info *hs_place_method_at(size_t i);
 /* Info for a method by name; NULL when unknown. */
-const hs_place_info *hs_place_method_find(const char *name);
+HS_EXTERN const hs_place_info *hs_place_method_find(const char *name);
 /* Comma-separated list of every method name, for messages and --help. */
-const char *hs_place_method_names(void);
+HS_EXTERN const char *hs_place_method_names(void);
 
 /* Create an empty placement. opts may be NULL. HS_EUNKNOWN_PLACEMENT for an
  * unknown method. */
-int hs_place_new(hs_place **out, const char *method, const hs_place_opts *opts);
+HS_EXTERN int hs_place_new(hs_place **out, const char *method, const hs_place_opts *opts);
 /* Accepts NULL. */
-void hs_place_free(hs_place *p);
-const hs_place_info *hs_place_method(const hs_place *p);
+HS_EXTERN void hs_place_free(hs_place *p);
+HS_EXTERN const hs_place_info *hs_place_method(const hs_place *p);
 
 /* Add one member. HS_ENAME, HS_EWEIGHT (not finite or <= 0), HS_EEXISTS,
  * HS_ERANGE (over the method's max_members). On error nothing changed. */
-int hs_place_add(hs_place *p, const char *name, double weight);
+HS_EXTERN int hs_place_add(hs_place *p, const char *name, double weight);
 /* Add n members at once (one rebuild). weights may be NULL (all 1). On error
  * nothing changed. */
-int hs_place_add_many(hs_place *p, const char *const *names, const double *weights, size_t n);
+HS_EXTERN int hs_place_add_many(hs_place *p, const char *const *names, const double *weights,
+                                size_t n);
 /* Remove a member by name; HS_ENOTFOUND if absent. */
-int hs_place_remove(hs_place *p, const char *name);
+HS_EXTERN int hs_place_remove(hs_place *p, const char *name);
 
 /* Number of members present. */
-size_t hs_place_size(const hs_place *p);
+HS_EXTERN size_t hs_place_size(const hs_place *p);
 /* Upper bound (exclusive) of member ids, for arrays indexed by member id. */
-size_t hs_place_slots(const hs_place *p);
+HS_EXTERN size_t hs_place_slots(const hs_place *p);
 /* Member id of a name; HS_ENOTFOUND if absent. */
-int hs_place_find(const hs_place *p, const char *name, hs_member_id *out);
+HS_EXTERN int hs_place_find(const hs_place *p, const char *name, hs_member_id *out);
 /* Name/weight of a present member; NULL / 0 for an id not in use. */
-const char *hs_place_member_name(const hs_place *p, hs_member_id id);
-double hs_place_member_weight(const hs_place *p, hs_member_id id);
+HS_EXTERN const char *hs_place_member_name(const hs_place *p, hs_member_id id);
+HS_EXTERN double hs_place_member_weight(const hs_place *p, hs_member_id id);
 /* Members in the order they were added (the view's sorted order). Fills up
  * to cap ids; returns how many members there are. */
-size_t hs_place_members(const hs_place *p, hs_member_id *ids, size_t cap);
+HS_EXTERN size_t hs_place_members(const hs_place *p, hs_member_id *ids, size_t cap);
 
 /* The owner of a hash. HS_EEMPTY when there are no members. */
-int hs_place_lookup(const hs_place *p, uint64_t hash, hs_member_id *out);
+HS_EXTERN int hs_place_lookup(const hs_place *p, uint64_t hash, hs_member_id *out);
 /* The first r distinct members in preference order: out[0] is the owner,
  * out[1] takes over if out[0] is gone, ... *got = min(r, size). */
-int hs_place_lookup_n(const hs_place *p, uint64_t hash, hs_member_id *out, size_t r, size_t *got);
+HS_EXTERN int hs_place_lookup_n(const hs_place *p, uint64_t hash, hs_member_id *out, size_t r,
+                                size_t *got);
 
 /* Many owners in one call: out[i] is the owner of hashes[i], i < n. The
  * method is dispatched once, not per key, so this is the fastest way to
  * place a batch. HS_EEMPTY when there are no members (out untouched). */
-int hs_place_lookup_many(const hs_place *p, const uint64_t *hashes, size_t n, hs_member_id *out);
+HS_EXTERN int hs_place_lookup_many(const hs_place *p, const uint64_t *hashes, size_t n,
+                                   hs_member_id *out);
 
 /* The bucket functions alone, for callers that number their own buckets
  * 0 .. n-1 and need no hs_place: the bucket of `hash` among n, for n >= 1
@@ -118,16 +123,16 @@ int hs_place_lookup_many(const hs_place *p, const uint64_t *hashes, size_t n, hs
  * code (which takes an int32 count: n is capped at 2^31);
  * hs_jumpback_bucket is JumpBackHash (any n < 2^32), with the answers of the
  * `jumpback` method. */
-uint32_t hs_jump_bucket(uint64_t hash, uint32_t n);
-uint32_t hs_jumpback_bucket(uint64_t hash, uint32_t n);
+HS_EXTERN uint32_t hs_jump_bucket(uint64_t hash, uint32_t n);
+HS_EXTERN uint32_t hs_jumpback_bucket(uint64_t hash, uint32_t n);
 
 /* Consistent hashing with bounded loads (Mirrokni, Thorup, Zadimoghaddam):
  * the first member in preference order whose load is below
  * ceil(c * (total + 1) * weight / total_weight). loads is indexed by member
  * id (hs_place_slots() entries), total is their sum; c >= 1 (e.g. 1.25).
  * The caller increments loads[*out] when it assigns the key. */
-int hs_place_lookup_bounded(const hs_place *p, uint64_t hash, double c, const uint64_t *loads,
-                            uint64_t total, hs_member_id *out);
+HS_EXTERN int hs_place_lookup_bounded(const hs_place *p, uint64_t hash, double c,
+                                      const uint64_t *loads, uint64_t total, hs_member_id *out);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "outfile.h"
+#include "notify.h"
 
 #include "hashspace/error.h"
 
@@ -280,6 +281,7 @@ int hs__hub_run(const hs__hub_config *cfg)
     if (cfg->log_level != NULL)
         hs__log_level_parse(cfg->log_level, &level);
     hs__log_setup(level, cfg->self);
+    hs__notify_init();
 
     /* Every thread inherits this mask: only the main thread takes the signals. */
     sigset_t signals;
@@ -304,9 +306,23 @@ int hs__hub_run(const hs__hub_config *cfg)
         return 1;
     }
 
+    /* systemd (Type=notify): ready once the bus sockets and every consumer
+     * run; the watchdog is fed from this loop while the bus is alive. */
+    char note[600];
+    snprintf(note, sizeof note, "READY=1\nSTATUS=hub %s: view epoch %llu, %llu members, metrics %s",
+             cfg->self, (unsigned long long)load_u64(&hub->view_epoch),
+             (unsigned long long)load_u64(&hub->view_members),
+             hub->metrics != NULL ? hub->metrics_addr : "none");
+    int nerr = hs__notify(note);
+    if (nerr != 0)
+        hs__warn("systemd: cannot notify readiness: %s", strerror(-nerr));
+    uint64_t watchdog_ns = hs__notify_watchdog_ns();
+    uint64_t fed_ns = hs__monotonic_ns();
     int status = 0;
     for (;;) {
         struct timespec tick = {0, 200 * 1000000L};
+        if (watchdog_ns > 0 && watchdog_ns / 4 < 200 * 1000000ull)
+            tick.tv_nsec = (long)(watchdog_ns / 4);
         int sig = sigtimedwait(&signals, NULL, &tick);
         if (sig == SIGHUP) {
             /* Each owner reopens its file before its next write. The log is
@@ -318,12 +334,18 @@ int hs__hub_run(const hs__hub_config *cfg)
         if (sig == SIGTERM || sig == SIGINT) {
             hs__info("%s: stopping; draining for up to %g s", sig == SIGTERM ? "SIGTERM" : "SIGINT",
                      cfg->drain_timeout_s);
+            hs__notify("STOPPING=1\nSTATUS=draining");
             break;
         }
         if (atomic_load(&hub->failed)) {
             hs__error("the bus failed; stopping");
+            hs__notify("STOPPING=1\nSTATUS=the bus failed");
             status = 1;
             break;
+        }
+        if (watchdog_ns > 0 && hs__monotonic_ns() - fed_ns >= watchdog_ns / 2) {
+            hs__notify("WATCHDOG=1");
+            fed_ns = hs__monotonic_ns();
         }
     }
     uint64_t t0 = hs__monotonic_ns();

@@ -10,20 +10,42 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static hs__log_level min_level = HS__LOG_INFO;
 static char log_tag[128];
+/* stderr is the journal: lines carry a syslog priority ("<3>") instead of a
+ * timestamp, which journald records itself. */
+static int to_journal;
 
 static hs__log_rate bad_input = HS__LOG_RATE_INIT;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
+/* sd-daemon(3) priorities: LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR. */
+static const int journal_priorities[] = {7, 6, 4, 3};
+
+/* systemd sets JOURNAL_STREAM to "DEVICE:INODE" of the stream it connected
+ * stderr to; a redirection since then (a shell's 2>file) makes them differ. */
+static int stderr_is_journal(void)
+{
+    const char *stream = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    if (stream == NULL || sscanf(stream, "%llu:%llu", &dev, &ino) != 2 ||
+        fstat(STDERR_FILENO, &st) != 0)
+        return 0;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void hs__log_setup(hs__log_level min, const char *tag)
 {
     min_level = min;
     snprintf(log_tag, sizeof log_tag, "%s%s", tag != NULL ? tag : "", tag != NULL ? " " : "");
+    to_journal = stderr_is_journal();
 }
 
 int hs__log_level_parse(const char *name, hs__log_level *out)
@@ -40,6 +62,11 @@ static void vlog(hs__log_level level, const char *suffix, const char *fmt, va_li
 {
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    if (to_journal) {
+        fprintf(stderr, "<%d>%s%s: %s%s\n", journal_priorities[level], log_tag, level_names[level],
+                msg, suffix);
+        return;
+    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;

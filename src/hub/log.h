@@ -1,6 +1,8 @@
 /* log.h - the hub's one logging module: levels, one line per event on stderr.
  *
- * Lines look like "2026-11-22T02:52:12.123Z hub-a warn: message". Lines about
+ * Lines look like "2026-11-22T02:52:12.123Z hub-a warn: message", or, when
+ * stderr is systemd's journal ($JOURNAL_STREAM), "<4>hub-a warn: message":
+ * the journal keeps the priority and adds the time itself. Lines about
  * bad input go through hs__log_bad(), which is rate-limited (a token bucket of
  * HS__LOG_BAD_BURST lines, refilled at HS__LOG_BAD_PER_SEC lines a second) so
  * a flood of malformed messages cannot fill a disk; suppressed lines are
@@ -25,7 +27,8 @@ typedef enum hs__log_level {
 #define HS__LOG_BAD_PER_SEC 5
 
 /* Set the minimum level and the tag put on each line (e.g. the hub's --self
- * name; copied, NULL for none). Call before starting threads. */
+ * name; copied, NULL for none), and look whether stderr is the journal. Call
+ * before starting threads. */
 void hs__log_setup(hs__log_level min, const char *tag);
 /* Parse "debug", "info", "warn" or "error"; -1 if none. */
 int hs__log_level_parse(const char *name, hs__log_level *out);

@@ -1,5 +1,5 @@
-/* metrics.c - Prometheus text exposition on /metrics and a JSON summary on
- * /status, served by libmicrohttpd.
+/* metrics.c - Prometheus text exposition on /metrics, a JSON summary on
+ * /status and a liveness check on /healthz, served by libmicrohttpd.
  *
  * DESIGN: libmicrohttpd runs its own polling thread, which calls answer()
  * and renders from the hub's atomics and from each queue's stats (taking
@@ -322,11 +322,18 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     } else if (strcmp(url, "/status") == 0) {
         body = hs__status_render(hub, &len);
         type = "application/json";
+    } else if (strcmp(url, "/healthz") == 0) {
+        /* Alive: answering, and the bus has not failed. */
+        bool failed = atomic_load(&hub->failed);
+        body = strdup(failed ? "failed: the bus\n" : "ok\n");
+        len = body != NULL ? strlen(body) : 0;
+        if (failed)
+            status = MHD_HTTP_SERVICE_UNAVAILABLE;
     } else {
         status = MHD_HTTP_NOT_FOUND;
     }
     if (body == NULL) {
-        static const char msg[] = "hashspace hub: /metrics or /status\n";
+        static const char msg[] = "hashspace hub: /metrics, /status or /healthz\n";
         body = strdup(status == MHD_HTTP_OK ? "out of memory\n" : msg);
         if (status == MHD_HTTP_OK)
             status = MHD_HTTP_INTERNAL_SERVER_ERROR;

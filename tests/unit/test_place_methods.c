@@ -314,7 +314,7 @@ static int ref_point_cmp(const void *a, const void *b)
 static void check_ring(const hs_place_opts *opts, size_t ppw, const double *weights, size_t n)
 {
     hs_place *p = make("ring", opts, n, weights);
-    static char names[16][8];
+    static char names[16][24]; /* room for any size_t: gcc -O0 cannot bound i */
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += (size_t)fmax(1, nearbyint((double)ppw * weights[i]));

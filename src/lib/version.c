@@ -1,4 +1,4 @@
-/* hub_version.c - the version string of the hub runtime and CLI. */
+/* version.c - the version of libhashspace, which the CLI and the hub print. */
 #include "hashspace/version.h"
 
 const char *hs_version(void)
