@@ -110,8 +110,10 @@ class ExampleConfig(unittest.TestCase):
             self.assertIn(opt[2:].replace("-", "_"), keys, "%s is not in hub.ini" % opt)
         # Every commented-out [hub] option, uncommented, is accepted too.
         uncommented = re.sub(r"^;([a-z_]+ =)", r"\1", hub_part, flags=re.M)
-        # bind and connect together are fine; siphash needs its key.
-        uncommented += "\nhash = siphash\n[consumer " + consumers
+        # bind and connect together are fine; siphash needs its key (a key
+        # given twice is an error, so the example's hash line is replaced).
+        uncommented = re.sub(r"^hash = .*$", "hash = siphash", uncommented, flags=re.M)
+        uncommented += "\n[consumer " + consumers
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "all.ini")
             with open(path, "w") as f:
