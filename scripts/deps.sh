@@ -12,6 +12,11 @@ packages=(
 if [ "${HS_DEPS_SANITIZERS:-0}" = 1 ]; then
   packages+=(clang libclang-rt-14-dev)
 fi
+# bench/peers_cluster (hashspace against NATS and RabbitMQ): the servers and
+# their C clients. Opt-in, so that `make test` does not install RabbitMQ.
+if [ "${HS_DEPS_PEERS:-0}" = 1 ]; then
+  packages+=(nats-server libnats-dev rabbitmq-server librabbitmq-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -174,11 +174,10 @@ def wait_port(port, proc, timeout):
 class Nats:
     name = "nats"
 
-    def __init__(self, tmp):
-        exe = shutil.which("nats-server") or ("/usr/sbin/nats-server"
-                                              if os.access("/usr/sbin/nats-server", os.X_OK) else None)
-        if exe is None:
-            raise RuntimeError("nats-server is not installed (apt-get install nats-server, "
+    def __init__(self, tmp, exe):
+        exe = exe or shutil.which("nats-server") or "/usr/sbin/nats-server"
+        if not os.access(exe, os.X_OK):
+            raise RuntimeError(f"no nats-server at {exe} (apt-get install nats-server, "
                                "or HS_DEPS_PEERS=1 scripts/deps.sh)")
         self.version = subprocess.run([exe, "--version"], capture_output=True,
                                       text=True).stdout.strip()
@@ -199,14 +198,17 @@ class Rabbit:
     """A private RabbitMQ node: its own name, ports, epmd, data and logs."""
     name = "rabbitmq"
 
-    def __init__(self, tmp):
-        script = "/usr/lib/rabbitmq/bin/rabbitmq-server"
+    def __init__(self, tmp, script):
+        # The script itself, not /usr/sbin/rabbitmq-server, which would switch
+        # to the rabbitmq user and hide the node's PID behind su.
+        script = script or "/usr/lib/rabbitmq/bin/rabbitmq-server"
         epmd = shutil.which("epmd")
         if not os.access(script, os.X_OK) or epmd is None:
-            raise RuntimeError("rabbitmq-server is not installed (apt-get install rabbitmq-server, "
+            raise RuntimeError(f"no RabbitMQ at {script} or no epmd (apt-get install rabbitmq-server, "
                                "or HS_DEPS_PEERS=1 scripts/deps.sh)")
-        plugins = [d for d in os.listdir("/usr/lib/rabbitmq/lib")
-                   if d.startswith("rabbitmq_server-")]
+        lib = "/usr/lib/rabbitmq/lib"
+        plugins = [d for d in os.listdir(lib) if d.startswith("rabbitmq_server-")] \
+            if os.path.isdir(lib) else []
         self.version = plugins[0].split("-", 1)[1] if plugins else "?"
         home = f"{tmp}/rabbitmq"
         os.makedirs(home)
@@ -294,11 +296,12 @@ class Bench:
         self.seq = 0
 
     def start_servers(self, needed):
-        for name, cls in (("nats", Nats), ("rabbitmq", Rabbit)):
+        for name, cls, exe in (("nats", Nats, self.a.nats_server),
+                               ("rabbitmq", Rabbit, self.a.rabbitmq_server)):
             if name not in needed:
                 continue
             try:
-                self.servers[name] = cls(self.tmp)
+                self.servers[name] = cls(self.tmp, exe)
                 log(f"{name} started (pids {self.servers[name].pids})")
             except (RuntimeError, OSError) as e:
                 self.skipped[name] = str(e)
@@ -649,6 +652,9 @@ def main():
     ap.add_argument("--bin-dir", default=f"{TOP}/build/bench/peers_cluster",
                     help="where pc_pub and pc_sub are")
     ap.add_argument("--plugin", default=None, help="libpc_plugin.so (default: in --bin-dir)")
+    ap.add_argument("--nats-server", help="the nats-server binary (default: on PATH)")
+    ap.add_argument("--rabbitmq-server",
+                    help="RabbitMQ's start script (default /usr/lib/rabbitmq/bin/rabbitmq-server)")
     ap.add_argument("--count", type=int, default=200000, help="messages per run")
     ap.add_argument("--users", type=int, default=5000)
     ap.add_argument("--size", type=int, default=300, help="body bytes")
