@@ -26,8 +26,8 @@ set multiplot layout 1,2 title 'Same workload, 4 consumers (median of the rounds
 set title 'delivered msg/s (higher is better)'
 set logscale y
 set format y '%.0s%c'
-plot data . '/cluster.csv' using 4:xtic(1) lc rgb '#1f77b4'
+plot data . '/cluster.csv' using (column('msg_per_s')):xtic(1) lc rgb '#1f77b4'
 set title 'CPU µs per message, servers/hubs (lower is better)'
 unset format y
-plot data . '/cluster.csv' using 11:xtic(1) lc rgb '#d62728'
+plot data . '/cluster.csv' using (column('server_cpu_us')):xtic(1) lc rgb '#d62728'
 unset multiplot

@@ -19,7 +19,9 @@ from round to round; then each system once more at a steady --rate for
 
 --out DIR writes cluster.csv (the table), cluster_runs.csv (every run) and
 cluster.json; --doc writes them to docs/data, draws docs/img/cluster.svg with
-gnuplot (cluster.gp) and rewrites the cluster section of docs/benchmarks.md.
+gnuplot (cluster.gp) and rewrites the cluster section of docs/benchmarks.md
+(between its own markers, after bench/plots.sh's sections, which it leaves
+alone); --redoc does the last two from docs/data/cluster.json alone.
 --quick is the ctest smoke run: tiny counts, one round, and it fails unless
 every system that ran delivered every message exactly once (and, where keys
 are partitioned, each key to one consumer); it exits 77 (skipped) when
@@ -180,7 +182,7 @@ class Nats:
             raise RuntimeError(f"no nats-server at {exe} (apt-get install nats-server, "
                                "or HS_DEPS_PEERS=1 scripts/deps.sh)")
         self.version = subprocess.run([exe, "--version"], capture_output=True,
-                                      text=True).stdout.strip()
+                                      text=True).stdout.strip().split()[-1]
         self.port = free_port()
         self.proc = Proc([exe, "-a", "127.0.0.1", "-p", str(self.port)], f"{tmp}/nats-server.log")
         if not wait_port(self.port, self.proc, 20):
@@ -472,7 +474,7 @@ def summarise(runs, system):
     return s
 
 
-COLUMNS = [("system", "system", "{}"), ("msg_per_s", "delivered msg/s (median)", "{:,.0f}"),
+COLUMNS = [("system", "system", "{}"), ("msg_per_s", "delivered msg/s, median (range)", "{:,.0f}"),
            ("lost", "lost", "{}"), ("duplicated", "dup", "{}"),
            ("keys_split", "keys on >1 consumer", "{}"),
            ("server_cpu_us", "CPU µs/msg servers/hubs", "{:.1f}"),
@@ -485,9 +487,11 @@ def fmt(col, s):
     key, _, f = col
     v = s[key]
     if key == "system":
-        return s["label"]
+        return f"{s['label']} (`{s['system']}`)"
     if key == "keys_split":
         return f"{v} of {s['keys']}"
+    if key == "msg_per_s" and s["rounds"] > 1:
+        return f"{v:,.0f} ({s['msg_per_s_min']:,.0f}–{s['msg_per_s_max']:,.0f})"
     if isinstance(v, float) and v != v:
         return "-"
     return f.format(v)
@@ -532,9 +536,9 @@ def loadavg():
 def write_outputs(outdir, summary, runs, meta):
     os.makedirs(outdir, exist_ok=True)
     with open(f"{outdir}/cluster.csv", "w", newline="") as f:
-        keys = ["system", "label", "rounds", "msg_per_s", "msg_per_s_min", "msg_per_s_max", "lost",
+        keys = ["system", "rounds", "msg_per_s", "msg_per_s_min", "msg_per_s_max", "lost",
                 "duplicated", "keys_split", "keys", "server_cpu_us", "client_cpu_us", "p50_us",
-                "p99_us", "server_cpu_us_paced", "client_cpu_us_paced"]
+                "p99_us", "server_cpu_us_paced", "client_cpu_us_paced", "label"]
         w = csv.DictWriter(f, keys, extrasaction="ignore")
         w.writeheader()
         for s in summary:
@@ -556,9 +560,14 @@ def write_doc(path, summary, meta):
     a = meta["args"]
     rs = ratios(summary)
     ratio_lines = "\n".join(
-        f"- {BY_NAME[r['system']][1]} / {BY_NAME[r['peer']][1]}: **{r['rate_ratio']:.2f}x** the "
-        f"delivered rate, {xfmt(r['server_cpu_ratio'])} the server CPU per message"
+        f"- `{r['system']}` / `{r['peer']}`: **{r['rate_ratio']:.2f}x** the delivered rate, "
+        f"{xfmt(r['server_cpu_ratio'])} the server CPU per message"
         for r in rs if r["peer"] in ("nats-subjects", "rabbitmq"))
+    goal = next((r for r in rs if r["system"] == "hashspace-plugin"
+                 and r["peer"] == "nats-subjects"), None)
+    goal_line = ("Issue 13's goal, 4 hubs with `--key json:/msg/user` at ≥ 0.5x the delivered "
+                 f"rate of NATS subject partitioning: **{'met' if goal['rate_ratio'] >= 0.5 else 'not met'}"
+                 f"** in this run ({goal['rate_ratio']:.2f}x)." if goal else "")
     skipped = "\n".join(f"- {k}: {v}" for k, v in meta["skipped"].items()) or "- none"
     versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
     text = f"""{BEGIN}
@@ -624,6 +633,8 @@ Ratios of the medians:
 
 {ratio_lines}
 
+{goal_line}
+
 Skipped in this run:
 
 {skipped}
@@ -643,6 +654,17 @@ command with `--hashspace PATH` for the binary to measure.
         page = page.rstrip("\n") + "\n\n" + text
     with open(path, "w") as f:
         f.write(page)
+
+
+def publish_doc(data, summary, meta):
+    gp = shutil.which("gnuplot")
+    if gp:
+        subprocess.run([gp, "-e", f"data='{data}'; out='{TOP}/docs/img'", f"{HERE}/cluster.gp"],
+                       check=True)
+    else:
+        log("gnuplot not found: docs/img/cluster.svg not drawn")
+    write_doc(f"{TOP}/docs/benchmarks.md", summary, meta)
+    log("docs/benchmarks.md: cluster section rewritten")
 
 
 def main():
@@ -669,9 +691,18 @@ def main():
     ap.add_argument("--doc", action="store_true",
                     help="--out docs/data, draw docs/img/cluster.svg, rewrite docs/benchmarks.md's "
                          "cluster section")
+    ap.add_argument("--redoc", action="store_true",
+                    help="run nothing: redraw the plot and rewrite the docs section from "
+                         "docs/data/cluster.json")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--quick", action="store_true", help="the ctest smoke run")
     a = ap.parse_args()
+    if a.redoc:
+        with open(f"{TOP}/docs/data/cluster.json") as f:
+            saved = json.load(f)
+        write_outputs(f"{TOP}/docs/data", saved["summary"], saved["runs"], saved["meta"])
+        publish_doc(f"{TOP}/docs/data", saved["summary"], saved["meta"])
+        return 0
     if a.quick:
         a.count, a.rounds, a.latency_count, a.idle = 3000, 1, 1000, 5
     a.plugin = a.plugin or f"{a.bin_dir}/libpc_plugin.so"
@@ -727,6 +758,10 @@ def main():
         skipped[s] = f"failed: {why}"
     summary = [x for x in (summarise(runs, s) for s in systems) if x is not None]
     versions = {}
+    if os.access(a.hashspace, os.X_OK):
+        versions["hashspace"] = subprocess.run(
+            [a.hashspace, "--version"], capture_output=True, text=True).stdout.strip().split()[-1] \
+            + f" ({a.hashspace})"
     for name, srv in bench.servers.items():
         versions[name] = getattr(srv, "version", "?")
     if "rabbitmq" in bench.servers:
@@ -743,14 +778,7 @@ def main():
         write_outputs(a.out, summary, runs, meta)
         log(f"data in {a.out}")
     if a.doc:
-        gp = shutil.which("gnuplot")
-        if gp:
-            subprocess.run([gp, "-e", f"data='{a.out}'; out='{TOP}/docs/img'",
-                            f"{HERE}/cluster.gp"], check=True)
-        else:
-            log("gnuplot not found: docs/img/cluster.svg not drawn")
-        write_doc(f"{TOP}/docs/benchmarks.md", summary, meta)
-        log("docs/benchmarks.md: cluster section rewritten")
+        publish_doc(a.out, summary, meta)
     # Counting is what the smoke run checks.
     bad = [f"{s['system']}: {s['lost']} lost, {s['duplicated']} duplicated"
            for s in summary if s["lost"] or s["duplicated"]]
