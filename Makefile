@@ -6,7 +6,7 @@ JOBS ?= 2
 FUZZ_RUNS ?= 0
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo deb test-release test-asan test-tsan fuzz bench format clean
+.PHONY: all deps build test demo deb test-release test-asan test-tsan fuzz bench bench-peers format clean
 
 all: build
 
@@ -54,6 +54,13 @@ deb:
 
 bench: build
 	$(BUILD)/hashspace bench all
+
+# hashspace against NATS and RabbitMQ (bench/peers_cluster): installs the
+# servers and their C clients first (opt-in, HS_DEPS_PEERS=1), then runs it.
+bench-peers:
+	HS_DEPS_PEERS=1 scripts/deps.sh
+	$(MAKE) build
+	bench/peers_cluster/peers_cluster.py --hashspace $(BUILD)/hashspace --bin-dir $(BUILD)/bench/peers_cluster
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

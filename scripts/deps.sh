@@ -16,6 +16,11 @@ fi
 if [ "${HS_DEPS_PACKAGING:-0}" = 1 ]; then
   packages+=(debhelper dh-python dpkg-dev fakeroot lintian)
 fi
+# bench/peers_cluster (hashspace against NATS and RabbitMQ): the servers and
+# their C clients. Opt-in, so that `make test` does not install RabbitMQ.
+if [ "${HS_DEPS_PEERS:-0}" = 1 ]; then
+  packages+=(nats-server libnats-dev rabbitmq-server librabbitmq-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
