@@ -30,7 +30,7 @@ typedef struct hs__sink_env {
     /* push: messages handed to libzmq for a peer that then disconnected,
      * and so possibly never delivered (an upper estimate). May be NULL. */
     atomic_uint_fast64_t *possibly_lost;
-    unsigned file_mode;             /* mode of files the sink creates (file:); 0 = 0640 */
+    unsigned file_mode; /* mode of files the sink creates (file:); 0 = 0640 */
 } hs__sink_env;
 
 typedef struct hs__sink_ops {
