@@ -65,7 +65,7 @@ static void summary(hs__hub *hub, double drain_s, const unsigned *stuck)
     char text[1024];
     for (size_t i = 0; i < HS__HUB_STATS; i++)
         values[i] = hs__hub_stat_value(hub, &hs__hub_stats[i]);
-    hs__stats_format(text, sizeof text, hs__hub_stats, HS__HUB_STATS, values, ", ", 0);
+    hs__stats_format(text, sizeof text, hs__hub_stats, HS__HUB_STATS, values, ", ", false);
     hs__info("hub %s: %s; drained in %.3f s", hub->cfg->self, text, drain_s);
     if (hub->track_seq) {
         unsigned long long missing = 0, late = 0, duplicates = 0, restarts = 0;
@@ -88,7 +88,7 @@ static void summary(hs__hub *hub, double drain_s, const unsigned *stuck)
         hs__consumer_sample s;
         hs__consumer_sample_read(c, now, &s);
         hs__stats_format(text, sizeof text, hs__consumer_stats, HS__CONSUMER_STATS, s.value, ", ",
-                         0);
+                         false);
         hs__info("consumer %s: %s%s%s", c->spec.name, text,
                  s.value[HS__CONSUMER_STAT_left] > 0
                      ? " (left: dead-lettered with reason \"left\", to replay)"

@@ -10,6 +10,7 @@
 #include "hub.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +111,7 @@ void hs__consumer_sample_read(hs__consumer *c, uint64_t now_ns, hs__consumer_sam
 }
 
 size_t hs__stats_format(char *out, size_t len, const hs__stat *rows, size_t n,
-                        const uint64_t *values, const char *sep, int skip_columns)
+                        const uint64_t *values, const char *sep, bool notes)
 {
     size_t used = 0;
     if (len == 0)
@@ -120,7 +121,7 @@ size_t hs__stats_format(char *out, size_t len, const hs__stat *rows, size_t n,
         if (rows[i].shown == HS__SHOWN_NEVER ||
             (rows[i].shown == HS__SHOWN_NONZERO && values[i] == 0))
             continue;
-        if (skip_columns && rows[i].column != NULL)
+        if (notes && (rows[i].column != NULL || values[i] == 0))
             continue;
         int w = snprintf(out + used, len - used, "%s%s %llu", used > 0 ? sep : "", rows[i].label,
                          (unsigned long long)values[i]);

@@ -12,6 +12,7 @@
 #ifndef HS_HUB_STATS_H
 #define HS_HUB_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,10 +53,10 @@ typedef struct hs__stat {
 } hs__stat;
 
 /* Write "label value" for each row that is shown (values[i] is row i's),
- * separated by sep, into out (always terminated). With skip_columns, rows
- * that have a column are left out (a consumer's notes). Returns the length
- * written. */
+ * separated by sep, into out (always terminated; whole rows only). With
+ * notes, only the rows without a column whose value is not 0 (what
+ * `hashspace status` writes under its table). Returns the length written. */
 size_t hs__stats_format(char *out, size_t len, const hs__stat *rows, size_t n,
-                        const uint64_t *values, const char *sep, int skip_columns);
+                        const uint64_t *values, const char *sep, bool notes);
 
 #endif

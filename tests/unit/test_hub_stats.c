@@ -174,15 +174,18 @@ static void test_stats_format_follows_each_rows_shown_rule(void **state)
     };
     char out[128];
     uint64_t zero[] = {0, 0, 5, 1};
-    hs__stats_format(out, sizeof out, rows, 4, zero, ", ", 0);
+    hs__stats_format(out, sizeof out, rows, 4, zero, ", ", false);
     assert_string_equal(out, "always 0, column 1");
     uint64_t set[] = {3, 4, 5, 1};
-    hs__stats_format(out, sizeof out, rows, 4, set, "  ", 0);
+    hs__stats_format(out, sizeof out, rows, 4, set, "  ", false);
     assert_string_equal(out, "always 3  nonzero 4  column 1");
-    hs__stats_format(out, sizeof out, rows, 4, set, "  ", 1);
+    /* Notes: rows without a column, when not 0. */
+    hs__stats_format(out, sizeof out, rows, 4, set, "  ", true);
     assert_string_equal(out, "always 3  nonzero 4");
+    hs__stats_format(out, sizeof out, rows, 4, zero, "  ", true);
+    assert_string_equal(out, "");
     /* Cut at the end of the buffer, between two rows, still terminated. */
-    size_t n = hs__stats_format(out, 12, rows, 4, set, "  ", 0);
+    size_t n = hs__stats_format(out, 12, rows, 4, set, "  ", false);
     assert_string_equal(out, "always 3");
     assert_int_equal(n, 8);
 }
