@@ -38,7 +38,7 @@ typedef enum hs__on_full {
 typedef struct hs__consumer_spec {
     char *name;
     char *glob; /* fnmatch(3) pattern on the topic; "*" matches all */
-    char *kind; /* exec, plugin, file, push */
+    char *kind; /* a kind of HS_SINK_MAP (sink.h) */
     char *arg;  /* text after "KIND:" */
     unsigned workers;
     size_t queue_size;
