@@ -27,6 +27,7 @@
 #include "consumer.h"
 #include "deadletter.h"
 #include "key.h"
+#include "stats.h"
 
 #include "hashspace/view.h"
 
@@ -47,6 +48,60 @@ typedef enum hs__malformed {
 } hs__malformed;
 
 extern const char *const hs__malformed_labels[HS__MALFORMED__COUNT];
+
+/* X(field, source, type, metric, status key, label, shown, help): every
+ * counter and gauge of the hub, one row each, in the order /metrics, /status,
+ * the exit summary and `hashspace status` show them (stats.h says what the
+ * columns mean). A row with source ATOMIC or REASONS is also a field of
+ * hs__hub, written by the ingress thread; DEADLETTER reads
+ * hs__deadletter_<field>. Adding a counter: one row here, then count it. */
+#define HS__HUB_COUNTER_MAP(X)                                                                     \
+    X(view_epoch, ATOMIC, "gauge", "hashspace_view_epoch", "epoch", "epoch", NEVER,                \
+      "Epoch of the membership view in use.")                                                      \
+    X(view_members, ATOMIC, "gauge", "hashspace_view_members", "view_members", "members", NEVER,   \
+      "Members in the view in use.")                                                               \
+    X(received, ATOMIC, "counter", "hashspace_messages_received_total", "received", "received",    \
+      ALWAYS, "Messages received from the bus (a multi-frame message counts once).")               \
+    X(claimed, ATOMIC, "counter", "hashspace_messages_claimed_total", "claimed", "claimed",        \
+      ALWAYS, "Messages this hub owns under the current view.")                                    \
+    X(skipped, ATOMIC, "counter", "hashspace_messages_skipped_total", "skipped", "skipped",        \
+      ALWAYS, "Messages another member owns.")                                                     \
+    X(malformed, REASONS, "counter", "hashspace_messages_malformed_total", "malformed",            \
+      "malformed", ALWAYS, "Messages refused at ingress, by reason; each is dead-lettered.")       \
+    X(unmatched, ATOMIC, "counter", "hashspace_messages_unmatched_total", "unmatched",             \
+      "unmatched", NONZERO, "Claimed messages whose topic no consumer's glob matches.")            \
+    X(count, DEADLETTER, "counter", "hashspace_messages_dead_lettered_total", "dead_lettered",     \
+      "dead-lettered", ALWAYS,                                                                     \
+      "Dead letters (malformed, or failed by a consumer) written whole to the dead-letter "        \
+      "sink (with none: counted only).")                                                           \
+    X(failures, DEADLETTER, "counter", "hashspace_dead_letter_failures_total",                     \
+      "dead_letter_failures", "dead letters not written", NONZERO,                                 \
+      "Dead letters the dead-letter file could not take (cannot open, full disk); a copy "         \
+      "went to stderr.")                                                                           \
+    X(key_fallbacks, ATOMIC, "counter", "hashspace_messages_key_fallback_total", "key_fallbacks",  \
+      "key fallbacks", NEVER,                                                                      \
+      "Messages whose key was not found, placed by the fallback key "                              \
+      "instead.")                                                                                  \
+    X(abandoned, ATOMIC, "counter", "hashspace_messages_abandoned_total", "abandoned",             \
+      "not handed over", NONZERO,                                                                  \
+      "Claimed messages the ingress thread still held when the drain deadline passed at "          \
+      "shutdown, not handed to a consumer.")
+
+typedef enum hs__hub_stat {
+#define HS__HUB_STAT_ENUM(field, ...) HS__HUB_STAT_##field,
+    HS__HUB_COUNTER_MAP(HS__HUB_STAT_ENUM)
+#undef HS__HUB_STAT_ENUM
+        HS__HUB_STATS
+} hs__hub_stat;
+
+/* The rows, compiled (stats.c). */
+extern const hs__stat hs__hub_stats[HS__HUB_STATS];
+
+/* A row's field in hs__hub, by its source. */
+#define HS__HUB_FIELD_ATOMIC(field) atomic_uint_fast64_t field;
+#define HS__HUB_FIELD_REASONS(field) atomic_uint_fast64_t field[HS__MALFORMED__COUNT];
+#define HS__HUB_FIELD_DEADLETTER(field)
+#define HS__HUB_FIELD(field, source, ...) HS__HUB_FIELD_##source(field)
 
 /* A view with the position of this hub in it. */
 typedef struct hs__hub_view {
@@ -72,10 +127,10 @@ typedef struct hs__hub {
 
     hs__hub_view *view;                /* the ingress thread's own */
     _Atomic(hs__hub_view *) next_view; /* mailbox: a newer view to switch to */
-    atomic_uint_fast64_t view_epoch, view_members;
 
-    atomic_uint_fast64_t received, claimed, skipped, unmatched, abandoned, key_fallbacks;
-    atomic_uint_fast64_t malformed[HS__MALFORMED__COUNT];
+    /* The counters and gauges (HS__HUB_COUNTER_MAP); view_epoch and
+     * view_members mirror the view's epoch and size. */
+    HS__HUB_COUNTER_MAP(HS__HUB_FIELD)
     atomic_uint_fast64_t started_ns; /* CLOCK_REALTIME */
 
     pthread_t ingress;
@@ -110,10 +165,14 @@ bool hs__ingress_check(size_t max_body, size_t max_topic, const hs__key_spec *ke
 int hs__ingress_start(hs__hub *hub, char *err, size_t errlen);
 void hs__ingress_join(hs__hub *hub);
 
-/* Metrics (metrics.c): render the Prometheus text or the /status JSON into
- * a malloc'd string; start/stop the HTTP endpoint. */
+/* The value of a row of HS__HUB_COUNTER_MAP (REASONS: the sum over the
+ * reasons). Any thread. */
+uint64_t hs__hub_stat_value(const hs__hub *hub, const hs__stat *row);
+/* Render the Prometheus text or the /status JSON (stats.c) into a malloc'd
+ * string (NULL when out of memory). Any thread. */
 char *hs__metrics_render(hs__hub *hub, size_t *len);
 char *hs__status_render(hs__hub *hub, size_t *len);
+/* Metrics (metrics.c): start/stop the HTTP endpoint. */
 int hs__metrics_start(hs__hub *hub, const char *hostport, char *err, size_t errlen);
 void hs__metrics_stop(hs__hub *hub);
 
