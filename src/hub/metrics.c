@@ -12,6 +12,7 @@
 #include "hub.h"
 
 #include "log.h"
+#include "webauth.h"
 
 #include "hashspace/error.h"
 
@@ -133,6 +134,18 @@ static json_t *status_bus(hs__hub *hub)
     return a;
 }
 
+/* CURVE handshakes refused, by reason (curve.h); all 0 without CURVE. */
+static void render_auth(FILE *f, hs__hub *hub)
+{
+    head(f, "hashspace_bus_auth_failures_total", "counter",
+         "Bus connections refused by CURVE: a key not in the allowlist, a peer without CURVE, "
+         "another failed handshake.");
+    for (int r = 0; r < HS__AUTH_FAILURE__COUNT; r++)
+        fprintf(f, "hashspace_bus_auth_failures_total{reason=\"%s\"} %llu\n",
+                hs__auth_failure_labels[r],
+                (unsigned long long)hs__curve_auth_failures(hub->curve, (hs__auth_failure)r));
+}
+
 char *hs__metrics_render(hs__hub *hub, size_t *len)
 {
     char *buf = NULL;
@@ -239,6 +252,7 @@ char *hs__metrics_render(hs__hub *hub, size_t *len)
     head(f, "hashspace_view_members", "gauge", "Members in the view in use.");
     fprintf(f, "hashspace_view_members %llu\n", (unsigned long long)load(&hub->view_members));
     render_bus(f, hub);
+    render_auth(f, hub);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;
@@ -280,20 +294,29 @@ char *hs__status_render(hs__hub *hub, size_t *len)
         size_t backlog;
         uint64_t oldest;
         hs__consumer_backlog(c, &backlog, &oldest);
-        json_t *j = json_pack(
-            "{s:s, s:s, s:s, s:s, s:i, s:i, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name",
-            c->spec.name, "glob", c->spec.glob, "kind", c->spec.kind, "arg", c->spec.arg, "workers",
-            (int)c->spec.workers, "backlog", (int)backlog, "oldest_age_seconds",
-            oldest != 0 && now > oldest ? (double)(now - oldest) / 1e9 : 0.0, "ok",
-            (json_int_t)load(&c->ok), "failed", (json_int_t)load(&c->failed), "dropped",
-            (json_int_t)load(&c->dropped), "restarts", (json_int_t)load(&c->restarts), "routed",
-            (json_int_t)load(&c->routed), "left", (json_int_t)load(&c->left), "possibly_lost",
-            (json_int_t)load(&c->possibly_lost));
+        json_t *j =
+            json_pack("{s:s, s:s, s:s, s:s*, s:i, s:i, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                      "name", c->spec.name, "glob", c->spec.glob, "kind", c->spec.kind, "arg",
+                      /* Command lines may hold secrets: shown only when asked for. */
+                      cfg->status_args ? c->spec.arg : NULL, "workers", (int)c->spec.workers,
+                      "backlog", (int)backlog, "oldest_age_seconds",
+                      oldest != 0 && now > oldest ? (double)(now - oldest) / 1e9 : 0.0, "ok",
+                      (json_int_t)load(&c->ok), "failed", (json_int_t)load(&c->failed), "dropped",
+                      (json_int_t)load(&c->dropped), "restarts", (json_int_t)load(&c->restarts),
+                      "routed", (json_int_t)load(&c->routed), "left", (json_int_t)load(&c->left),
+                      "possibly_lost", (json_int_t)load(&c->possibly_lost));
         if (j != NULL)
             json_array_append_new(consumers, j);
     }
     json_object_set_new(o, "consumers", consumers);
     json_object_set_new(o, "bus", status_bus(hub));
+    json_t *auth = json_object();
+    for (int r = 0; auth != NULL && r < HS__AUTH_FAILURE__COUNT; r++)
+        json_object_set_new(
+            auth, hs__auth_failure_labels[r],
+            json_integer((json_int_t)hs__curve_auth_failures(hub->curve, (hs__auth_failure)r)));
+    json_object_set_new(o, "curve", json_boolean(hub->curve != NULL));
+    json_object_set_new(o, "bus_auth_failures", auth);
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (text != NULL)
@@ -314,6 +337,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     size_t len = 0;
     const char *type = "text/plain; charset=utf-8";
     unsigned status = MHD_HTTP_OK;
+    /* Everything but the liveness probe needs the credentials, if set. */
+    if (strcmp(url, "/healthz") != 0 && !hs__webauth_allows(hub->webauth, conn))
+        return hs__webauth_refuse(hub->webauth, conn) == MHD_YES ? MHD_YES : MHD_NO;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         status = MHD_HTTP_METHOD_NOT_ALLOWED;
     } else if (strcmp(url, "/metrics") == 0) {
@@ -359,6 +385,24 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
     hs__log_bad("metrics: %s", line);
+}
+
+/* The endpoint is for this host unless told otherwise: listening on an
+ * address other hosts can reach is said at start, louder without
+ * metrics-auth. */
+static void warn_exposed(const hs__hub *hub, const char *shown, bool v6)
+{
+    bool loopback = v6 ? strcmp(shown, "::1") == 0 : strncmp(shown, "127.", 4) == 0;
+    if (loopback)
+        return;
+    if (hub->webauth == NULL)
+        hs__warn("metrics: listening on %s, which other hosts may reach, with no metrics-auth: "
+                 "anyone there can read /metrics and /status (set metrics-auth, or listen on "
+                 "127.0.0.1)",
+                 hub->metrics_addr);
+    else
+        hs__info("metrics: listening on %s, which other hosts may reach; metrics-auth is set",
+                 hub->metrics_addr);
 }
 
 int hs__metrics_start(hs__hub *hub, const char *hostport, char *err, size_t errlen)
@@ -411,6 +455,7 @@ int hs__metrics_start(hs__hub *hub, const char *hostport, char *err, size_t errl
     snprintf(hub->metrics_addr, sizeof hub->metrics_addr, "%s%s%s:%u", v6 ? "[" : "", shown,
              v6 ? "]" : "", bound);
     hub->metrics = d;
+    warn_exposed(hub, shown, v6);
     return HS_OK;
 }
 
