@@ -134,9 +134,11 @@ static json_t *status_bus(hs__hub *hub)
     return a;
 }
 
-/* CURVE handshakes refused, by reason (curve.h); all 0 without CURVE. */
+/* CURVE handshakes refused, by reason (curve.h); only with CURVE on. */
 static void render_auth(FILE *f, hs__hub *hub)
 {
+    if (hub->curve == NULL)
+        return;
     head(f, "hashspace_bus_auth_failures_total", "counter",
          "Bus connections refused by CURVE: a key not in the allowlist, a peer without CURVE, "
          "another failed handshake.");

@@ -142,6 +142,17 @@ class InstalledUnit(unittest.TestCase):
             out = subprocess.run(["systemd-analyze", "verify", unit], capture_output=True,
                                  text=True, env=env)
             self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            # A dedicated user, and a sandbox that rates "OK" or better.
+            self.assertIn("\nUser=hashspace\n", text)
+            self.assertNotIn("DynamicUser", text)
+            sysusers = os.path.join(prefix, "lib", "sysusers.d", "hashspace.conf")
+            self.assertIn("u hashspace ", read(sysusers).decode())
+            out = subprocess.run(["systemd-analyze", "security", "--offline=yes", unit],
+                                 capture_output=True, text=True)
+            if "--offline" in out.stderr:  # a systemd older than 252
+                return
+            last = out.stdout.strip().splitlines()[-1]
+            self.assertRegex(last, r"exposure level for .*: [0-9.]+ (SAFE|OK)\b", last)
 
 
 def hub_args(tmp, metrics_port):
