@@ -329,7 +329,9 @@ static void hub_start(const char *sub_ep, int metrics_port, const char *members,
                       "--drain-timeout", "1", "--log-level", "error",
                       "--dead-letter", "none"};
     /* clang-format on */
-    size_t argc = 21;
+    size_t argc = 0;
+    while (argv[argc] != NULL)
+        argc++;
     if (hub_key != NULL) {
         argv[argc++] = "--key";
         argv[argc++] = (char *)hub_key;

@@ -321,7 +321,7 @@ class MetricsExposure(unittest.TestCase):
         self.assertEqual(self.get(hub.status_url, "Bearer wrong")[0], 401)
         code, text = self.get(hub.metrics_url, "Bearer s3cret-token")
         self.assertEqual(code, 200)
-        self.assertIn("hashspace_bus_auth_failures_total", text)
+        self.assertIn("hashspace_view_epoch", text)
         health = hub.metrics_url.replace("/metrics", "/healthz")
         self.assertEqual(self.get(health), (200, "ok\n"))
         self.assertEqual(hub.stop(), 0)

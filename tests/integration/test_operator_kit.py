@@ -115,6 +115,19 @@ class ExampleConfig(unittest.TestCase):
         uncommented = re.sub(r"^hash = .*$", "hash = siphash", uncommented, flags=re.M)
         uncommented += "\n[consumer " + consumers
         with tempfile.TemporaryDirectory() as tmp:
+            # The keys and the token are files of this host: made here.
+            public, secret = hubtest.keygen(tmp, "hub-a.key")
+            os.mkdir(os.path.join(tmp, "allow"))
+            token = os.path.join(tmp, "token")
+            with open(token, "w") as f:
+                f.write("t0ken\n")
+            os.chmod(token, 0o600)
+            for key, value in (("curve_secret_key", secret), ("curve_server_key", public),
+                               ("curve_allow", os.path.join(tmp, "allow")),
+                               ("push_server_key", public), ("metrics_auth", "bearer:" + token)):
+                uncommented, n = re.subn(r"^%s = .*$" % key, "%s = %s" % (key, value),
+                                         uncommented, flags=re.M)
+                self.assertEqual(n, 1, key)
             path = os.path.join(tmp, "all.ini")
             with open(path, "w") as f:
                 f.write(uncommented)
