@@ -141,4 +141,13 @@ else
   sed "s|/usr/bin/hashspace|$root/usr/bin/hashspace|" "$unit" >"$work/unit/hashspace-hub@.service"
   MANPATH="$root/usr/share/man" systemd-analyze verify "$work/unit/hashspace-hub@.service"
 fi
+echo "check-debs: systemd-analyze security" >&2
+[ -f "$root/usr/lib/sysusers.d/hashspace.conf" ] || fail "no sysusers.d/hashspace.conf (the unit's user)"
+# The sandbox must rate "OK" or better (SAFE); --offline needs no running systemd.
+rating=$(systemd-analyze security --offline=yes "$unit" 2>/dev/null | tail -n 1)
+echo "check-debs: $rating" >&2
+case $rating in
+*"level for"*": "*" SAFE"* | *"level for"*": "*" OK"*) ;;
+*) fail "systemd-analyze security: $rating (want OK or better)" ;;
+esac
 echo "check-debs: all checks passed" >&2

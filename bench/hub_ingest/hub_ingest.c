@@ -139,11 +139,20 @@ static void pool_free(pool *p)
         free(p->body[i]);
 }
 
+/* --curve: the publisher's secret key (it is then a CURVE server) and the
+ * hub's key pair, in Z85; NULL: plain. */
+static const char *pub_curve_secret, *hub_curve_secret, *hub_curve_server;
+static char curve_keys[4][41];
+
 /* An XPUB socket that waits for its peers instead of dropping. */
 static void *publisher(void *ctx, const char *ep)
 {
     void *s = zmq_socket(ctx, ZMQ_XPUB);
     int hwm = 1000000, one = 1, linger = 5000;
+    if (pub_curve_secret != NULL &&
+        (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+         zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, pub_curve_secret, 41) != 0))
+        die("CURVE server: %s", zmq_strerror(errno));
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_XPUB_NODROP, &one, sizeof one);
     zmq_setsockopt(s, ZMQ_XPUB_VERBOSE, &one, sizeof one);
@@ -313,14 +322,27 @@ static void hub_start(const char *sub_ep, int metrics_port, const char *members,
     char metrics[64];
     snprintf(metrics, sizeof metrics, "127.0.0.1:%d", metrics_port);
     /* clang-format off */
-    char *argv[] = {(char *)hub_bin, "hub", "--connect", (char *)sub_ep,
-                    "--self", "a", "--members", (char *)members,
-                    "--metrics", metrics, "--consumer", (char *)consumer,
-                    "--queue-size", (char *)queue_size, "--timeout", "0",
-                    "--drain-timeout", "1", "--log-level", "error",
-                    "--dead-letter", "none",
-                    hub_key != NULL ? "--key" : NULL, (char *)hub_key, NULL};
+    char *argv[32] = {(char *)hub_bin, "hub", "--connect", (char *)sub_ep,
+                      "--self", "a", "--members", (char *)members,
+                      "--metrics", metrics, "--consumer", (char *)consumer,
+                      "--queue-size", (char *)queue_size, "--timeout", "0",
+                      "--drain-timeout", "1", "--log-level", "error",
+                      "--dead-letter", "none"};
     /* clang-format on */
+    size_t argc = 0;
+    while (argv[argc] != NULL)
+        argc++;
+    if (hub_key != NULL) {
+        argv[argc++] = "--key";
+        argv[argc++] = (char *)hub_key;
+    }
+    if (hub_curve_secret != NULL) {
+        argv[argc++] = "--curve-secret-key";
+        argv[argc++] = (char *)hub_curve_secret;
+        argv[argc++] = "--curve-server-key";
+        argv[argc++] = (char *)hub_curve_server;
+    }
+    argv[argc] = NULL;
     hub_pid = fork();
     if (hub_pid < 0)
         die("fork: %s", strerror(errno));
@@ -694,6 +716,73 @@ static int skipped_main(void *ctx, uint64_t count, unsigned repeat)
     return 0;
 }
 
+/* CURVE on or off for the hub runs that follow: the publisher a CURVE
+ * server, the hub its client (the hub takes the keys as Z85 text). */
+static void set_curve(bool on)
+{
+    if (curve_keys[0][0] == '\0' && (zmq_curve_keypair(curve_keys[0], curve_keys[1]) != 0 ||
+                                     zmq_curve_keypair(curve_keys[2], curve_keys[3]) != 0))
+        die("zmq_curve_keypair: %s (no CURVE in this libzmq?)", zmq_strerror(errno));
+    pub_curve_secret = on ? curve_keys[1] : NULL;
+    hub_curve_server = on ? curve_keys[0] : NULL;
+    hub_curve_secret = on ? curve_keys[3] : NULL;
+}
+
+/* --curve: alternating hub runs with CURVE off and on, 200-byte and 2 KiB
+ * messages; medians of the rates, of the CPU per message and of the
+ * per-run on/off ratios. */
+static int curve_main(void *ctx, uint64_t count, unsigned repeat, bool markdown)
+{
+    static const size_t sizes[] = {200, 2048};
+    double *off = calloc(repeat, sizeof *off), *on = calloc(repeat, sizeof *on),
+           *r = calloc(repeat, sizeof *r), *offc = calloc(repeat, sizeof *offc),
+           *onc = calloc(repeat, sizeof *onc);
+    if (off == NULL || on == NULL || r == NULL || offc == NULL || onc == NULL)
+        die("out of memory");
+    if (markdown)
+        printf("| messages | CURVE off | CURVE on | on / off (runs) | CPU per message off, on |\n"
+               "| --- | --- | --- | --- | --- |\n");
+    for (int i = 0; i < 2; i++) {
+        pool p;
+        pool_build(&p, sizes[i]);
+        for (unsigned k = 0; k < repeat; k++) {
+            rate_run a, b;
+            if (k % 2 == 0) {
+                set_curve(false), a = hub_rate(ctx, &p, count);
+                set_curve(true), b = hub_rate(ctx, &p, count);
+            } else {
+                set_curve(true), b = hub_rate(ctx, &p, count);
+                set_curve(false), a = hub_rate(ctx, &p, count);
+            }
+            off[k] = a.rate, offc[k] = a.cpu_ns, on[k] = b.rate, onc[k] = b.cpu_ns;
+            r[k] = on[k] / off[k];
+            fprintf(stderr,
+                    "hub_ingest: %zu-byte run %u: CURVE off %.0f msg/s (%.0f ns CPU each), on "
+                    "%.0f msg/s (%.0f ns CPU each): %.0f%%\n",
+                    sizes[i], k + 1, off[k], offc[k], on[k], onc[k], 100 * r[k]);
+        }
+        double lo = r[0], hi = r[0];
+        for (unsigned k = 1; k < repeat; k++)
+            lo = r[k] < lo ? r[k] : lo, hi = r[k] > hi ? r[k] : hi;
+        double mo = median(off, repeat), mn = median(on, repeat), q = median(r, repeat);
+        double co = median(offc, repeat), cn = median(onc, repeat);
+        if (markdown)
+            printf("| %zu bytes | %.0f msg/s | %.0f msg/s | %.2fx (%.2f-%.2f) | %.0f ns, %.0f ns "
+                   "|\n",
+                   sizes[i], mo, mn, q, lo, hi, co, cn);
+        else
+            printf("ingest, %zu-byte messages: CURVE off %.0f msg/s, on %.0f msg/s: on/off %.2fx "
+                   "(median of %u runs' ratios; runs %.2f-%.2f); CPU per message (all threads) "
+                   "off %.0f ns, on %.0f ns\n",
+                   sizes[i], mo, mn, q, repeat, lo, hi, co, cn);
+        pool_free(&p);
+    }
+    free(off), free(on), free(r), free(offc), free(onc);
+    zmq_ctx_term(ctx);
+    rmdir(run_dir);
+    return 0;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -719,6 +808,9 @@ static void usage(FILE *out)
             "  --skipped KEY       only this: CPU per message of a hub that owns almost\n"
             "                      none of the 300-byte messages (key KEY, e.g.\n"
             "                      json:/msg/user) against the bare loop (goal: 1.3x)\n"
+            "  --curve             only this: hub ingest with CURVE off and on (the\n"
+            "                      publisher a CURVE server, the hub its client), same\n"
+            "                      run, alternating; the ratio on/off\n"
             "  --markdown          print the results as a Markdown table\n",
             HS_BENCH_HUB_BIN);
 }
@@ -738,11 +830,12 @@ int main(int argc, char **argv)
         {"repeat", required_argument, NULL, 'R'},
         {"ingest-only", no_argument, NULL, 'I'},
         {"skipped", required_argument, NULL, 'S'},
+        {"curve", no_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     hub_bin = HS_BENCH_HUB_BIN;
     uint64_t count = 300000, lat_count = 100000, mem_count = 100000;
-    bool markdown = false, ingest_only = false;
+    bool markdown = false, ingest_only = false, curve = false;
     unsigned repeat = 5;
     int opt;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -775,6 +868,9 @@ int main(int argc, char **argv)
         case 'S':
             hub_key = optarg;
             break;
+        case 'C':
+            curve = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -796,6 +892,8 @@ int main(int argc, char **argv)
     void *ctx = zmq_ctx_new();
     if (hub_key != NULL)
         return skipped_main(ctx, count, repeat);
+    if (curve)
+        return curve_main(ctx, count, repeat, markdown);
     static const size_t sizes[] = {200, 2048};
     double bare[2], hub[2], ratio[2], ratio_lo[2], ratio_hi[2], bare_cpu[2], hub_cpu[2];
     latency lat[3], bare_lat[3];

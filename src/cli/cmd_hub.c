@@ -22,10 +22,10 @@ static void hub_usage(FILE *out)
           "Runs until SIGTERM or SIGINT, then drains the queues and exits 0.\n\n",
           out);
     hs__config_usage(out);
-    fputs("  --config FILE         read options from an INI file first ([hub], [consumer NAME])\n"
-          "  --check-config FILE   validate FILE (and the other options), print the effective\n"
-          "                        configuration, exit 0 or 1\n"
-          "  -h, --help            this text\n\n"
+    fputs("  --config FILE           read options from an INI file first ([hub], [consumer NAME])\n"
+          "  --check-config FILE     validate FILE (and the other options), print the effective\n"
+          "                          configuration, exit 0 or 1\n"
+          "  -h, --help              this text\n\n"
           "Example:\n"
           "  hashspace hub --connect tcp://127.0.0.1:9940 --self hub-a --members hub-a,hub-b \\\n"
           "      --key json:/msg/user --consumer 'org.*=file:out.jsonl'\n",

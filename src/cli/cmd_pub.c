@@ -1,6 +1,7 @@
 /* cmd_pub.c - `hashspace pub`: publish fedmsg-format messages on a ZeroMQ
  * socket, as a load generator for hubs and tests: a count, a paced rate,
  * keys from a uniform or Zipf distribution, bodies padded to a size. */
+#include "cli_curve.h"
 #include "cli_util.h"
 #include "commands.h"
 #include "fedmsg.h"
@@ -25,7 +26,9 @@ static void pub_usage(FILE *out)
     fprintf(out,
             "usage: hashspace pub [--bind EP | --connect EP] [--count N] [--rate R]\n"
             "                     [--topic T[,T...]] [--keys N] [--dist uniform|zipf]\n"
-            "                     [--size BYTES] [--warmup S] [--wait-subscribers N]\n\n"
+            "                     [--size BYTES] [--warmup S] [--wait-subscribers N]\n"
+            "                     [--curve-secret-key KEY [--curve-allow DIR]]\n"
+            "                     [--curve-server-key KEY]\n\n"
             "Publish fedmsg-format messages: two frames [topic, body], the body a JSON\n"
             "object {topic, msg: {key, user[, pad]}, timestamp, msg_id, i, username}, with\n"
             "msg_id \"<year>-<uuid4>\" and i counting 1, 2, ... A load generator for hubs.\n\n"
@@ -57,20 +60,24 @@ static void pub_usage(FILE *out)
             "                       PUB socket) instead of waiting for it\n"
             "  --linger S           at the end, wait up to S s to flush queues (default 30)\n"
             "  -q, --quiet          no progress line and no summary\n"
-            "  -h, --help           this text\n\n"
-            "A ZeroMQ PUB socket drops messages for a subscriber whose queue is full (a slow\n"
-            "or stuck subscriber). This publisher uses XPUB with ZMQ_XPUB_NODROP so that it\n"
-            "waits instead and no message is lost on loopback; --drop restores PUB's\n"
-            "behaviour. Messages sent before a subscriber has connected and subscribed\n"
-            "are never seen by it: use --warmup or --wait-subscribers.\n\n"
-            "A progress line is shown on stderr when it is a terminal; a summary line ends\n"
-            "the run. Exit status: 0 when everything was sent, 1 on error or interruption,\n"
-            "2 on bad usage.\n\n"
-            "Examples:\n"
-            "  hashspace pub --count 100k --rate 5k --dist zipf --keys 10000\n"
-            "  hashspace pub --count 10k --rate 500 --burst 1000 --pause 10\n"
-            "  hashspace pub --wait-subscribers 4 --count 1M --size 2048\n",
+            "  -h, --help           this text\n",
             PUB_DEFAULT_ENDPOINT, PUB_DEFAULT_TOPIC);
+    hs_cli_curve_usage(out, "subscribers");
+    fprintf(out, "\n"
+                 "A ZeroMQ PUB socket drops messages for a subscriber whose queue is full (a slow\n"
+                 "or stuck subscriber). This publisher uses XPUB with ZMQ_XPUB_NODROP so that it\n"
+                 "waits instead and no message is lost on loopback; --drop restores PUB's\n"
+                 "behaviour. Messages sent before a subscriber has connected and subscribed\n"
+                 "are never seen by it: use --warmup or --wait-subscribers.\n\n"
+                 "A progress line is shown on stderr when it is a terminal; a summary line ends\n"
+                 "the run. Exit status: 0 when everything was sent, 1 on error or interruption,\n"
+                 "2 on bad usage.\n\n"
+                 "Examples:\n"
+                 "  hashspace pub --count 100k --rate 5k --dist zipf --keys 10000\n"
+                 "  hashspace pub --count 10k --rate 500 --burst 1000 --pause 10\n"
+                 "  hashspace pub --wait-subscribers 4 --count 1M --size 2048\n"
+                 "  hashspace pub --connect tcp://hub-a:9950 --curve-server-key hub-a.key \\\n"
+                 "      --curve-secret-key pub.key_secret\n");
 }
 
 static volatile sig_atomic_t pub_stop;
@@ -297,10 +304,14 @@ int hs_cmd_pub(int argc, char **argv)
         {"drop", no_argument, NULL, 'D'},
         {"linger", required_argument, NULL, 'L'},
         {"quiet", no_argument, NULL, 'q'},
+        {"curve-secret-key", required_argument, NULL, 'K'},
+        {"curve-server-key", required_argument, NULL, 'V'},
+        {"curve-allow", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     char default_topic[] = PUB_DEFAULT_TOPIC;
+    hs_cli_curve curve = {0};
     pub_opts o = {
         .count = 1000,
         .keys = 1000,
@@ -413,6 +424,15 @@ int hs_cmd_pub(int argc, char **argv)
         case 'q':
             o.quiet = true;
             break;
+        case 'K':
+            curve.secret_key = optarg;
+            break;
+        case 'V':
+            curve.server_key = optarg;
+            break;
+        case 'A':
+            curve.allow = optarg;
+            break;
         case 'h':
             pub_usage(stdout);
             return 0;
@@ -455,7 +475,12 @@ int hs_cmd_pub(int argc, char **argv)
     }
     int hwm = (int)o.hwm, one = 1, nodrop = o.drop ? 0 : 1;
     int linger = (int)(o.linger * 1000);
-    int status = 0;
+    int status = hs_cli_curve_load(&curve, ctx, o.bind != NULL, o.nconnect > 0, "subscriber");
+    if (status != 0) {
+        zmq_close(sock);
+        zmq_ctx_term(ctx);
+        return status;
+    }
     if (zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
         zmq_setsockopt(sock, ZMQ_XPUB_VERBOSE, &one, sizeof one) != 0 ||
         zmq_setsockopt(sock, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop) != 0 ||
@@ -468,13 +493,17 @@ int hs_cmd_pub(int argc, char **argv)
     if (status != 0) {
         where[0] = '\0';
     } else if (o.bind != NULL) {
-        if (zmq_bind(sock, o.bind) != 0) {
+        if (hs_cli_curve_role(&curve, sock, true) != 0)
+            status = 1;
+        else if (zmq_bind(sock, o.bind) != 0) {
             hs_cli_error("cannot bind %s: %s", o.bind, zmq_strerror(errno));
             status = 1;
         }
         snprintf(where, sizeof where, "%s", o.bind);
     } else {
         where[0] = '\0';
+        if (hs_cli_curve_role(&curve, sock, false) != 0)
+            status = 1;
         for (size_t i = 0; i < o.nconnect && status == 0; i++) {
             if (zmq_connect(sock, o.connect[i]) != 0) {
                 hs_cli_error("cannot connect to %s: %s", o.connect[i], zmq_strerror(errno));
@@ -492,6 +521,7 @@ int hs_cmd_pub(int argc, char **argv)
     if (status == 0)
         status = publish(sock, &o, where);
     zmq_close(sock);
+    hs_cli_curve_stop(&curve);
     zmq_ctx_term(ctx);
     return status;
 }

@@ -2,6 +2,7 @@
  * carries, one line per message, for people (topic and body) or programs
  * (--json). Bodies that are not JSON and messages that are not two frames
  * are shown escaped, never as raw bytes that could garble a terminal. */
+#include "cli_curve.h"
 #include "cli_util.h"
 #include "commands.h"
 
@@ -25,7 +26,8 @@ static void tail_usage(FILE *out)
 {
     fprintf(out,
             "usage: hashspace tail [--connect EP]... [--bind EP] [--subscribe PREFIX]...\n"
-            "                      [--count N] [--idle-timeout S] [--json]\n\n"
+            "                      [--count N] [--idle-timeout S] [--json]\n"
+            "                      [--curve-server-key KEY] [--curve-secret-key KEY]\n\n"
             "Subscribe to a ZeroMQ bus and print one line per message: the topic, a space\n"
             "and the body (compact JSON when it parses). A body that is not JSON is\n"
             "printed with non-printable bytes escaped (\\n, \\xNN); a message that is not\n"
@@ -38,13 +40,15 @@ static void tail_usage(FILE *out)
             "  --json             one JSON object per line: {\"topic\": ..., \"body\": ...};\n"
             "                     a body that is not JSON is given as \"raw\" (a string)\n"
             "                     and body is null; other frame counts add \"frames\"\n"
-            "  -h, --help         this text\n\n"
-            "Exit status: 0 at --count, on an idle timeout, or on SIGINT/SIGTERM; 1 on\n"
-            "error; 2 on bad usage.\n\n"
-            "Example:\n"
-            "  hashspace tail --connect tcp://127.0.0.1:9940 --subscribe org.fedoraproject. "
-            "--count 10\n",
+            "  -h, --help         this text\n",
             TAIL_DEFAULT_ENDPOINT);
+    hs_cli_curve_usage(out, "publishers");
+    fprintf(out, "\n"
+                 "Exit status: 0 at --count, on an idle timeout, or on SIGINT/SIGTERM; 1 on\n"
+                 "error; 2 on bad usage.\n\n"
+                 "Example:\n"
+                 "  hashspace tail --connect tcp://127.0.0.1:9940 --subscribe org.fedoraproject. "
+                 "--count 10\n");
 }
 
 static volatile sig_atomic_t tail_stop;
@@ -235,9 +239,13 @@ int hs_cmd_tail(int argc, char **argv)
         {"count", required_argument, NULL, 'n'},
         {"idle-timeout", required_argument, NULL, 'i'},
         {"json", no_argument, NULL, 'j'},
+        {"curve-secret-key", required_argument, NULL, 'K'},
+        {"curve-server-key", required_argument, NULL, 'V'},
+        {"curve-allow", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    hs_cli_curve curve = {0};
     const char *connect[TAIL_MAX_ENDPOINTS], *subscribe[TAIL_MAX_ENDPOINTS], *bind = NULL;
     size_t nconnect = 0, nsubscribe = 0;
     unsigned long long count = 0;
@@ -279,6 +287,15 @@ int hs_cmd_tail(int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'K':
+            curve.secret_key = optarg;
+            break;
+        case 'V':
+            curve.server_key = optarg;
+            break;
+        case 'A':
+            curve.allow = optarg;
+            break;
         case 'h':
             tail_usage(stdout);
             return 0;
@@ -309,7 +326,7 @@ int hs_cmd_tail(int argc, char **argv)
         return 1;
     }
     int zero = 0, rcvhwm = 0, timeout = idle > 0 ? (int)(idle * 1000) : -1;
-    int status = 0;
+    int status = hs_cli_curve_load(&curve, ctx, bind != NULL, nconnect > 0, "publisher");
     /* RCVHWM 0: never drop on our side. */
     if (zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) != 0 ||
@@ -323,10 +340,14 @@ int hs_cmd_tail(int argc, char **argv)
             hs_cli_error("cannot subscribe to '%s': %s", subscribe[i], zmq_strerror(errno));
             status = 1;
         }
-    if (status == 0 && bind != NULL && zmq_bind(sock, bind) != 0) {
+    if (status == 0 && bind != NULL && hs_cli_curve_role(&curve, sock, true) != 0)
+        status = 1;
+    else if (status == 0 && bind != NULL && zmq_bind(sock, bind) != 0) {
         hs_cli_error("cannot bind %s: %s", bind, zmq_strerror(errno));
         status = 1;
     }
+    if (status == 0 && nconnect > 0 && hs_cli_curve_role(&curve, sock, false) != 0)
+        status = 1;
     for (size_t i = 0; i < nconnect && status == 0; i++)
         if (zmq_connect(sock, connect[i]) != 0) {
             hs_cli_error("cannot connect to %s: %s", connect[i], zmq_strerror(errno));
@@ -364,6 +385,7 @@ int hs_cmd_tail(int argc, char **argv)
         status = 1;
     }
     zmq_close(sock);
+    hs_cli_curve_stop(&curve);
     zmq_ctx_term(ctx);
     return status;
 }

@@ -11,9 +11,11 @@
 #include "outfile.h"
 
 #include "child.h"
+#include "curve.h"
 #include "deadletter.h"
 #include "key.h"
 #include "log.h"
+#include "webauth.h"
 
 #include "hashspace/error.h"
 
@@ -352,6 +354,27 @@ static void print_mode(const option_row *o, const char *key, const void *field, 
     fprintf(out, "%s = %04o\n", key, *(const unsigned *)field);
 }
 
+static int parse_bool(const option_row *o, const char *key, void *field, const char *value,
+                      const set_at *at, char *err, size_t errlen)
+{
+    (void)o, (void)at;
+    if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+        *(bool *)field = true;
+    else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+        *(bool *)field = false;
+    else {
+        snprintf(err, errlen, "%s: '%s' is not yes or no", key, value);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_bool(const option_row *o, const char *key, const void *field, FILE *out)
+{
+    (void)o;
+    fprintf(out, "%s = %s\n", key, *(const bool *)field ? "yes" : "no");
+}
+
 static const value_type T_STRING = {parse_str, print_str, sizeof(char *), NULL};
 static const value_type T_CONTINUED = {parse_continued, print_continued, sizeof(char *), NULL};
 static const value_type T_LIST = {parse_list, print_list, sizeof(hs__strlist), NULL};
@@ -362,6 +385,7 @@ static const value_type T_INT = {parse_count, print_count, sizeof(int), "number"
 static const value_type T_DURATION = {parse_duration, print_duration, sizeof(double), NULL};
 static const value_type T_ON_FULL = {parse_on_full, print_on_full, sizeof(hs__on_full), NULL};
 static const value_type T_MODE = {parse_mode, print_mode, sizeof(unsigned), NULL};
+static const value_type T_BOOL = {parse_bool, print_bool, sizeof(bool), NULL};
 
 /* ---- what start-up would refuse, checked where the value is read ---- */
 
@@ -440,6 +464,54 @@ static int valid_log_level(const char *key, const char *value, char *err, size_t
         return 0;
     snprintf(err, errlen, "%s: '%s' is not debug, info, warn or error", key, value);
     return -1;
+}
+
+/* CURVE keys are read where they are given, so that a missing file, bad
+ * Z85 or a secret file others may read is an error on its line. */
+static int valid_curve_secret(const char *key, const char *value, char *err, size_t errlen)
+{
+    hs__curve_pair pair;
+    char why[400];
+    int rc = hs__curve_secret_load(value, &pair, why, sizeof why);
+    explicit_bzero(&pair, sizeof pair);
+    if (rc == HS_OK)
+        return 0;
+    snprintf(err, errlen, "%s: %s", key, why);
+    return -1;
+}
+
+static int valid_curve_public(const char *key, const char *value, char *err, size_t errlen)
+{
+    hs__curve_key k;
+    char why[400];
+    if (hs__curve_public_load(value, &k, why, sizeof why) == HS_OK)
+        return 0;
+    snprintf(err, errlen, "%s: %s", key, why);
+    return -1;
+}
+
+static int valid_curve_allow(const char *key, const char *value, char *err, size_t errlen)
+{
+    hs__curve_allow *allow;
+    char why[400];
+    if (hs__curve_allow_load(&allow, value, why, sizeof why) != HS_OK) {
+        snprintf(err, errlen, "%s: %s", key, why);
+        return -1;
+    }
+    hs__curve_allow_free(allow);
+    return 0;
+}
+
+static int valid_metrics_auth(const char *key, const char *value, char *err, size_t errlen)
+{
+    hs__webauth *auth;
+    char why[400];
+    if (hs__webauth_new(&auth, value, why, sizeof why) != HS_OK) {
+        snprintf(err, errlen, "%s: %s", key, why);
+        return -1;
+    }
+    hs__webauth_free(auth);
+    return 0;
 }
 
 /* The transports libzmq knows, with the capability a build may lack. A SUB
@@ -536,6 +608,18 @@ static const option_row options[] = {
      .dflt = HS__DEFAULT_BUS_PUBLISHER,
      HELP("Bus", "SPEC", "what names a publisher, with its address\n"
                          "(default json:/username)")},
+    {.name = "curve-secret-key", .type = &T_STRING, HUB(curve_secret_key),
+     .valid = valid_curve_secret,
+     HELP("Bus", "KEY", "this hub's CURVE secret certificate (hashspace keygen) or\n"
+                        "secret key in Z85; turns on CURVE for every bus socket")},
+    {.name = "curve-server-key", .type = &T_STRING, HUB(curve_server_key),
+     .valid = valid_curve_public,
+     HELP("Bus", "KEY", "the publishers' public certificate or key, for --connect\n"
+                        "(the hub is their CURVE client)")},
+    {.name = "curve-allow", .type = &T_STRING, HUB(curve_allow), .valid = valid_curve_allow,
+     HELP("Bus", "DIR", "public certificates of the publishers that may connect to\n"
+                        "--bind endpoints (the hub is their CURVE server); reread\n"
+                        "on SIGHUP")},
 
     {.name = "self", .type = &T_STRING, HUB(self),
      HELP("Claim", "NAME", "this hub's name among the members")},
@@ -584,6 +668,11 @@ static const option_row options[] = {
      .dflt = "0640",
      HELP("Consumer defaults", "MODE", "octal mode of the files the hub creates (file: sinks,\n"
                                        "dead letters; default 0640); existing files keep theirs")},
+    {.name = "push-server-key", .type = &T_STRING,
+     PER_CONSUMER(push_server_key, "push-server-key", push_server_key),
+     .valid = valid_curve_public,
+     HELP("Consumer defaults", "KEY", "push: the PULL peer's CURVE public certificate or key\n"
+                                      "(needed with curve-secret-key)")},
     {.name = "dead-letter", .type = &T_STRING, HUB(dead_letter), .valid = valid_dead_letter,
      HELP("Consumer defaults", "SINK", "file:PATH, stderr or none\n"
                                        "(default file:hashspace-dead-letter-SELF.jsonl)")},
@@ -592,6 +681,13 @@ static const option_row options[] = {
      .dflt = HS__DEFAULT_METRICS,
      HELP("Operation", "HOST:PORT", "Prometheus /metrics, JSON /status and /healthz (default\n"
                                     "127.0.0.1:0, a free port, logged at start); none to disable")},
+    {.name = "metrics-auth", .type = &T_STRING, HUB(metrics_auth), .valid = valid_metrics_auth,
+     .dflt = "none",
+     HELP("Operation", "AUTH", "who may read /metrics and /status: none (default),\n"
+                               "bearer:FILE (the token in FILE) or basic:FILE (USER:PASSWORD)")},
+    {.name = "status-args", .type = &T_BOOL, HUB(status_args), .dflt = "no",
+     HELP("Operation", "yes|no", "show consumers' arguments (exec command lines, paths,\n"
+                                 "endpoints) in /status (default no)")},
     {.name = "drain-timeout", .type = &T_DURATION, HUB(drain_timeout_s),
      RANGE(0, HS__TIMEOUT_MAX_S), .dflt = "10",
      HELP("Operation", "SECS", "at SIGTERM, time to finish queued messages (default 10)")},
@@ -665,10 +761,24 @@ void hs__config_init(hs__hub_config *cfg)
 
 void hs__config_free(hs__hub_config *cfg)
 {
-    char **strings[] = {&cfg->self,         &cfg->members,   &cfg->hash,         &cfg->placement,
-                        &cfg->hash_key,     &cfg->key,       &cfg->key_fallback, &cfg->metrics,
-                        &cfg->dead_letter,  &cfg->log_level, &cfg->file,         &cfg->bus_seq,
-                        &cfg->bus_publisher};
+    char **strings[] = {&cfg->self,
+                        &cfg->members,
+                        &cfg->hash,
+                        &cfg->placement,
+                        &cfg->hash_key,
+                        &cfg->key,
+                        &cfg->key_fallback,
+                        &cfg->metrics,
+                        &cfg->dead_letter,
+                        &cfg->log_level,
+                        &cfg->file,
+                        &cfg->bus_seq,
+                        &cfg->bus_publisher,
+                        &cfg->curve_secret_key,
+                        &cfg->curve_server_key,
+                        &cfg->curve_allow,
+                        &cfg->push_server_key,
+                        &cfg->metrics_auth};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         free(*strings[i]);
         *strings[i] = NULL;
@@ -681,6 +791,7 @@ void hs__config_free(hs__hub_config *cfg)
         free(cfg->consumers[i].glob);
         free(cfg->consumers[i].kind);
         free(cfg->consumers[i].arg);
+        free(cfg->consumers[i].push_server_key);
     }
     free(cfg->consumers);
     cfg->consumers = NULL;
@@ -1192,8 +1303,13 @@ static void inherit_defaults(const hs__hub_config *cfg, hs__consumer_spec *s)
         if (!in_spec(o))
             continue;
         char *field = (char *)s + o->spec_offset;
-        if (memcmp(field, zero, o->type->size) == 0)
-            memcpy(field, (const char *)cfg + o->offset, o->type->size);
+        if (memcmp(field, zero, o->type->size) != 0)
+            continue;
+        memcpy(field, (const char *)cfg + o->offset, o->type->size);
+        /* A string is the consumer's own copy (config_free frees both). */
+        char **text = (char **)field;
+        if (o->type == &T_STRING && *text != NULL)
+            *text = strdup(*text);
     }
 }
 
@@ -1240,6 +1356,62 @@ static void check_consumers(check_ctx *c, hs__hub_config *cfg)
     }
 }
 
+/* CURVE is all or nothing: with this hub's key pair set, every bus socket
+ * needs the keys of its role, so that nothing falls back to a plain
+ * connection; the peer keys are of no use without the hub's own. */
+static void check_curve(check_ctx *c, const hs__hub_config *cfg)
+{
+    bool on = cfg->curve_secret_key != NULL;
+    const char *given = cfg->curve_server_key != NULL ? "curve-server-key"
+                        : cfg->curve_allow != NULL    ? "curve-allow"
+                                                      : NULL;
+    if ((on || given != NULL) && !hs__curve_available())
+        check_error(c, line_of(cfg, on ? "curve-secret-key" : given),
+                    "this libzmq has no CURVE (zmq_has(\"curve\") is false)");
+    if (!on) {
+        if (given != NULL)
+            check_error(c, line_of(cfg, given),
+                        "%s needs curve-secret-key (this hub's own key pair, from hashspace "
+                        "keygen)",
+                        given);
+        for (size_t i = 0; i < cfg->nconsumers; i++)
+            if (cfg->consumers[i].push_server_key != NULL &&
+                strcmp(cfg->consumers[i].kind != NULL ? cfg->consumers[i].kind : "", "push") == 0)
+                check_error(c, cfg->consumers[i].line,
+                            "consumer '%s': push-server-key needs curve-secret-key (this hub's "
+                            "own key pair, from hashspace keygen)",
+                            cfg->consumers[i].name);
+        return;
+    }
+    int line = line_of(cfg, "curve-secret-key");
+    if (cfg->connect.n > 0 && cfg->curve_server_key == NULL)
+        check_error(c, line,
+                    "curve-secret-key is set, so connect (%s) needs curve-server-key, the "
+                    "publishers' public key: the hub never falls back to a plain connection",
+                    cfg->connect.items[0]);
+    if (cfg->bind.n > 0 && cfg->curve_allow == NULL)
+        check_error(c, line,
+                    "curve-secret-key is set, so bind (%s) needs curve-allow, the directory of "
+                    "the publishers' public keys: the hub never lets in a plain connection",
+                    cfg->bind.items[0]);
+    for (size_t i = 0; i < cfg->nconsumers; i++) {
+        const hs__consumer_spec *s = &cfg->consumers[i];
+        if (s->kind != NULL && strcmp(s->kind, "push") == 0 && s->push_server_key == NULL)
+            check_error(c, s->line,
+                        "consumer '%s': curve-secret-key is set, so push needs push-server-key, "
+                        "its PULL peer's public key",
+                        s->name != NULL ? s->name : "");
+    }
+    /* A secret key written into the config file makes the file a secret. */
+    struct stat st;
+    if (hs__curve_spec_is_text(cfg->curve_secret_key) && line > 0 && cfg->file != NULL &&
+        stat(cfg->file, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0)
+        check_error(c, line,
+                    "curve-secret-key is written in this file, which group or others may read "
+                    "(mode %04o): chmod 600 it, or give the key as a file",
+                    (unsigned)(st.st_mode & 07777));
+}
+
 int hs__config_check(hs__hub_config *cfg, FILE *errors)
 {
     check_ctx c = {cfg, errors, 0};
@@ -1256,6 +1428,7 @@ int hs__config_check(hs__hub_config *cfg, FILE *errors)
     if (cfg->nconsumers == 0)
         check_error(&c, 0, "no consumer: give at least one (e.g. --consumer file:out.jsonl)");
     check_consumers(&c, cfg);
+    check_curve(&c, cfg);
     return c.count;
 }
 
@@ -1340,7 +1513,7 @@ void hs__config_usage(FILE *out)
         const char *line = help;
         for (bool first = true;; first = false) {
             size_t len = strcspn(line, "\n");
-            fprintf(out, "  %-20s  %.*s\n", first ? left : "", (int)len, line);
+            fprintf(out, "  %-22s  %.*s\n", first ? left : "", (int)len, line);
             if (line[len] == '\0')
                 break;
             line += len + 1;

@@ -43,6 +43,12 @@ typedef struct hs__strlist {
 typedef struct hs__hub_config {
     char *self, *members, *hash, *placement, *hash_key, *key, *key_fallback, *metrics, *dead_letter,
         *log_level, *bus_seq, *bus_publisher;
+    /* CURVE (curve.h): this hub's key pair, the publishers' server key for
+     * connect endpoints, the allowlist directory for bind endpoints, and
+     * every push consumer's default server key. Key specs as given. */
+    char *curve_secret_key, *curve_server_key, *curve_allow, *push_server_key;
+    char *metrics_auth; /* none, bearer:FILE or basic:FILE (webauth.h) */
+    bool status_args;   /* /status shows consumers' arguments */
     hs__strlist connect, bind, subscribe;
     size_t max_body, max_topic;
     int rcv_hwm;

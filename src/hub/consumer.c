@@ -37,6 +37,7 @@ static void spec_free(hs__consumer_spec *s)
     free(s->glob);
     free(s->kind);
     free(s->arg);
+    free(s->push_server_key);
 }
 
 int hs__consumer_new(hs__consumer **out, const hs__consumer_spec *spec, hs__deadletter *dl,
@@ -61,9 +62,11 @@ int hs__consumer_new(hs__consumer **out, const hs__consumer_spec *spec, hs__dead
     c->spec.glob = strdup(spec->glob);
     c->spec.kind = strdup(spec->kind);
     c->spec.arg = strdup(spec->arg != NULL ? spec->arg : "");
+    c->spec.push_server_key = spec->push_server_key != NULL ? strdup(spec->push_server_key) : NULL;
     c->workers = calloc(spec->workers, sizeof *c->workers);
     if (c->spec.name == NULL || c->spec.glob == NULL || c->spec.kind == NULL ||
-        c->spec.arg == NULL || c->workers == NULL) {
+        c->spec.arg == NULL || c->workers == NULL ||
+        (spec->push_server_key != NULL && c->spec.push_server_key == NULL)) {
         spec_free(&c->spec);
         free(c->workers);
         free(c);
@@ -263,6 +266,8 @@ static void *worker_main(void *arg)
         .child_pgid = &w->child_pgid,
         .possibly_lost = &c->possibly_lost,
         .file_mode = c->spec.file_mode,
+        .curve_secret_key = c->curve_secret_key,
+        .curve_server_key = c->spec.push_server_key,
     };
     w->open_rc = c->ops->open(&w->sink, c->spec.arg, &env, w->open_err, sizeof w->open_err);
     bool opened = w->open_rc == HS_OK;

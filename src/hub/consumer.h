@@ -45,8 +45,9 @@ typedef struct hs__consumer_spec {
     hs__on_full on_full;
     double timeout_s;
     unsigned max_tries;
-    unsigned file_mode; /* mode of the files a file: sink creates (--file-mode) */
-    int line;           /* config file line of the section, 0 when from argv */
+    unsigned file_mode;    /* mode of the files a file: sink creates (--file-mode) */
+    char *push_server_key; /* push: the PULL peer's CURVE public key (a key spec) */
+    int line;              /* config file line of the section, 0 when from argv */
 } hs__consumer_spec;
 
 /* Upper bounds (seconds) of the processing-time histogram; +Inf is implicit. */
@@ -144,6 +145,7 @@ struct hs__consumer {
     bool match_all;
     hs__worker *workers;
     hs__deadletter *deadletter;
+    const char *curve_secret_key; /* the hub's key spec, for push (not owned) */
     /* 0 while running; set when the hub stops: workers give up on what is
      * still queued after this CLOCK_MONOTONIC time. */
     atomic_uint_fast64_t drain_deadline_ns;

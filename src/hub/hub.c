@@ -17,6 +17,7 @@
 #include "log.h"
 #include "outfile.h"
 #include "notify.h"
+#include "webauth.h"
 
 #include "hashspace/error.h"
 
@@ -143,8 +144,62 @@ static void hub_free(hs__hub *hub, const unsigned *stuck)
     hs__key_spec_clear(&hub->seq_key);
     hs__key_spec_clear(&hub->seq_publisher);
     hs__busseq_destroy(&hub->busseq);
+    hs__curve_auth_stop(hub->curve);
+    hub->curve = NULL;
+    explicit_bzero(&hub->curve_self, sizeof hub->curve_self);
+    hs__webauth_free(hub->webauth);
     if (hub->zmq_ctx != NULL)
         zmq_ctx_term(hub->zmq_ctx);
+}
+
+/* CURVE, when curve-secret-key is set: this hub's key pair, the
+ * publishers' key for connect endpoints, and the ZAP handler in the hub's
+ * context with the allowlist for bind endpoints, started before the SUB
+ * socket binds (libzmq lets every CURVE client in while no handler is
+ * bound). hs__config_check made sure each role has its keys. */
+static int start_curve(hs__hub *hub, const hs__hub_config *cfg)
+{
+    if (cfg->curve_secret_key == NULL)
+        return 0;
+    char err[600];
+    if (hs__curve_secret_load(cfg->curve_secret_key, &hub->curve_self, err, sizeof err) != HS_OK) {
+        hs__error("curve-secret-key: %s", err);
+        return -1;
+    }
+    if (cfg->curve_server_key != NULL &&
+        hs__curve_public_load(cfg->curve_server_key, &hub->curve_server, err, sizeof err) !=
+            HS_OK) {
+        hs__error("curve-server-key: %s", err);
+        return -1;
+    }
+    if (hs__curve_auth_start(&hub->curve, hub->zmq_ctx, cfg->curve_allow, "publisher", err,
+                             sizeof err) != HS_OK) {
+        hs__error("curve-allow: %s", err);
+        return -1;
+    }
+    hs__info("bus: CURVE on; this hub's public key %s%s%s", hub->curve_self.public_key.z85,
+             cfg->curve_server_key != NULL ? ", publishers' key " : "",
+             cfg->curve_server_key != NULL ? hub->curve_server.z85 : "");
+    if (cfg->curve_allow != NULL)
+        hs__info("bus: publishers allowed to connect: %zu key%s in %s",
+                 hs__curve_auth_allowed(hub->curve),
+                 hs__curve_auth_allowed(hub->curve) == 1 ? "" : "s", cfg->curve_allow);
+    return 0;
+}
+
+/* SIGHUP: the allowlist is read again; a failure keeps the old one. */
+static void reload_curve(hs__hub *hub)
+{
+    if (hub->curve == NULL || hub->cfg->curve_allow == NULL)
+        return;
+    char err[600];
+    size_t n;
+    if (hs__curve_auth_reload(hub->curve, &n, err, sizeof err) != HS_OK)
+        hs__error("SIGHUP: curve-allow: %s; keeping the %zu key%s allowed before", err, n,
+                  n == 1 ? "" : "s");
+    else
+        hs__info("SIGHUP: curve-allow reread: %zu key%s in %s", n, n == 1 ? "" : "s",
+                 hub->cfg->curve_allow);
 }
 
 /* What this hub is about to run, logged before the ingress thread starts:
@@ -231,6 +286,8 @@ static int start(hs__hub *hub, const hs__hub_config *cfg)
         hs__error("out of memory");
         return -1;
     }
+    if (start_curve(hub, cfg) != 0)
+        return -1;
     for (size_t i = 0; i < cfg->nconsumers; i++) {
         hs__consumer *c;
         if (hs__consumer_new(&c, &cfg->consumers[i], hub->deadletter, err, sizeof err) != HS_OK) {
@@ -238,10 +295,15 @@ static int start(hs__hub *hub, const hs__hub_config *cfg)
             return -1;
         }
         hub->consumers[hub->nconsumers++] = c;
+        c->curve_secret_key = cfg->curve_secret_key;
         if (hs__consumer_start(c, err, sizeof err) != HS_OK) {
             hs__error("%s", err);
             return -1;
         }
+    }
+    if (hs__webauth_new(&hub->webauth, cfg->metrics_auth, err, sizeof err) != HS_OK) {
+        hs__error("metrics-auth: %s", err);
+        return -1;
     }
     if (hs__metrics_start(hub, cfg->metrics != NULL ? cfg->metrics : HS__DEFAULT_METRICS, err,
                           sizeof err) != HS_OK) {
@@ -322,6 +384,7 @@ int hs__hub_run(const hs__hub_config *cfg)
              * stderr, which the hub never opened: nothing to reopen there. */
             hs__outfile_reopen_all();
             hs__info("SIGHUP: reopening the files of file: consumers and the dead-letter file");
+            reload_curve(hub);
             continue;
         }
         if (sig == SIGTERM || sig == SIGINT) {

@@ -25,6 +25,7 @@
 #include "busseq.h"
 #include "config.h"
 #include "consumer.h"
+#include "curve.h"
 #include "deadletter.h"
 #include "key.h"
 #include "stats.h"
@@ -140,6 +141,14 @@ typedef struct hs__hub {
     atomic_bool failed; /* ingress: died of an error; the hub stops */
     void *metrics;      /* struct MHD_Daemon * */
     char metrics_addr[300];
+    struct hs__webauth *webauth; /* who may read the metrics endpoint; NULL: anyone */
+
+    /* CURVE (curve.h), when curve-secret-key is set: this hub's key pair,
+     * the publishers' key (connect), and the ZAP handler with the
+     * allowlist (bind) and the count of refused handshakes. */
+    hs__curve_auth *curve;
+    hs__curve_pair curve_self;
+    hs__curve_key curve_server;
 } hs__hub;
 
 /* Run a hub with a checked config until SIGTERM/SIGINT; returns the exit

@@ -325,6 +325,26 @@ static int sock_error(void *socket, const char *what, const char *endpoint, char
     return HS_EIO;
 }
 
+/* CURVE on the SUB socket (curve.h): a server for the endpoints it binds
+ * next, a client of the publishers' key for those it connects next; the
+ * handshakes it refuses are counted by the hub's ZAP handler's monitor. */
+static int bus_curve(hs__hub *hub, void *s, bool server, char *err, size_t errlen)
+{
+    if (hub->curve == NULL)
+        return HS_OK;
+    char why[400];
+    int rc = server
+                 ? hs__curve_set_server(s, &hub->curve_self, why, sizeof why)
+                 : hs__curve_set_client(s, &hub->curve_self, &hub->curve_server, why, sizeof why);
+    if (rc == HS_OK && (server || hub->cfg->bind.n == 0)) /* once per socket */
+        rc = hs__curve_auth_watch(hub->curve, s, why, sizeof why);
+    if (rc != HS_OK) {
+        snprintf(err, errlen, "bus: %s", why);
+        zmq_close(s);
+    }
+    return rc;
+}
+
 int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
 {
     const hs__hub_config *cfg = hub->cfg;
@@ -356,9 +376,13 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
         if (zmq_setsockopt(s, ZMQ_SUBSCRIBE, cfg->subscribe.items[i],
                            strlen(cfg->subscribe.items[i])) != 0)
             rc = sock_error(s, "subscribe", cfg->subscribe.items[i], err, errlen);
+    if (rc == HS_OK && cfg->bind.n > 0)
+        rc = bus_curve(hub, s, true, err, errlen);
     for (size_t i = 0; rc == HS_OK && i < cfg->bind.n; i++)
         if (zmq_bind(s, cfg->bind.items[i]) != 0)
             rc = sock_error(s, "cannot bind", cfg->bind.items[i], err, errlen);
+    if (rc == HS_OK && cfg->connect.n > 0)
+        rc = bus_curve(hub, s, false, err, errlen);
     for (size_t i = 0; rc == HS_OK && i < cfg->connect.n; i++)
         if (zmq_connect(s, cfg->connect.items[i]) != 0)
             rc = sock_error(s, "cannot connect to", cfg->connect.items[i], err, errlen);

@@ -13,6 +13,7 @@
 #include "hub.h"
 
 #include "log.h"
+#include "webauth.h"
 
 #include "hashspace/error.h"
 
@@ -42,6 +43,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     size_t len = 0;
     const char *type = "text/plain; charset=utf-8";
     unsigned status = MHD_HTTP_OK;
+    /* Everything but the liveness probe needs the credentials, if set. */
+    if (strcmp(url, "/healthz") != 0 && !hs__webauth_allows(hub->webauth, conn))
+        return hs__webauth_refuse(hub->webauth, conn) == MHD_YES ? MHD_YES : MHD_NO;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         status = MHD_HTTP_METHOD_NOT_ALLOWED;
     } else if (strcmp(url, "/metrics") == 0) {
@@ -87,6 +91,24 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
     hs__log_bad("metrics: %s", line);
+}
+
+/* The endpoint is for this host unless told otherwise: listening on an
+ * address other hosts can reach is said at start, louder without
+ * metrics-auth. */
+static void warn_exposed(const hs__hub *hub, const char *shown, bool v6)
+{
+    bool loopback = v6 ? strcmp(shown, "::1") == 0 : strncmp(shown, "127.", 4) == 0;
+    if (loopback)
+        return;
+    if (hub->webauth == NULL)
+        hs__warn("metrics: listening on %s, which other hosts may reach, with no metrics-auth: "
+                 "anyone there can read /metrics and /status (set metrics-auth, or listen on "
+                 "127.0.0.1)",
+                 hub->metrics_addr);
+    else
+        hs__info("metrics: listening on %s, which other hosts may reach; metrics-auth is set",
+                 hub->metrics_addr);
 }
 
 int hs__metrics_start(hs__hub *hub, const char *hostport, char *err, size_t errlen)
@@ -139,6 +161,7 @@ int hs__metrics_start(hs__hub *hub, const char *hostport, char *err, size_t errl
     snprintf(hub->metrics_addr, sizeof hub->metrics_addr, "%s%s%s:%u", v6 ? "[" : "", shown,
              v6 ? "]" : "", bound);
     hub->metrics = d;
+    warn_exposed(hub, shown, v6);
     return HS_OK;
 }
 

@@ -32,6 +32,9 @@ typedef struct hs__sink_env {
      * and so possibly never delivered (an upper estimate). May be NULL. */
     atomic_uint_fast64_t *possibly_lost;
     unsigned file_mode; /* mode of files the sink creates (file:); 0 = 0640 */
+    /* push: CURVE key specs (curve.h), the hub's own secret key and the
+     * peer's public key; NULL: a plain connection. */
+    const char *curve_secret_key, *curve_server_key;
 } hs__sink_env;
 
 typedef struct hs__sink_ops {

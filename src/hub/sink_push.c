@@ -28,6 +28,7 @@
  */
 #include "sink.h"
 
+#include "curve.h"
 #include "log.h"
 
 #include <errno.h>
@@ -163,6 +164,30 @@ static void *monitor_main(void *arg)
     }
 }
 
+/* CURVE: the PULL peer is the server, this socket its client with the
+ * hub's key pair (curve.h). Before the connect. */
+static int push_curve(void *socket, const hs__sink_env *env, char *err, size_t errlen)
+{
+    if (env->curve_server_key == NULL)
+        return HS_OK;
+    hs__curve_pair self;
+    hs__curve_key server;
+    char why[400];
+    int rc = env->curve_secret_key != NULL
+                 ? hs__curve_secret_load(env->curve_secret_key, &self, why, sizeof why)
+                 : HS_EINVAL;
+    if (env->curve_secret_key == NULL)
+        snprintf(why, sizeof why, "push-server-key needs curve-secret-key");
+    if (rc == HS_OK)
+        rc = hs__curve_public_load(env->curve_server_key, &server, why, sizeof why);
+    if (rc == HS_OK)
+        rc = hs__curve_set_client(socket, &self, &server, why, sizeof why);
+    explicit_bzero(&self, sizeof self);
+    if (rc != HS_OK)
+        snprintf(err, errlen, "push: %s", why);
+    return rc;
+}
+
 static int push_open(void **state, const char *arg, const hs__sink_env *env, char *err,
                      size_t errlen)
 {
@@ -190,6 +215,12 @@ static int push_open(void **state, const char *arg, const hs__sink_env *env, cha
     int linger = 5000, immediate = 1, hwm = PUSH_SNDHWM;
     char monitor_ep[64];
     snprintf(monitor_ep, sizeof monitor_ep, "inproc://hs-push-monitor-%p", (void *)s);
+    if (s->socket != NULL && push_curve(s->socket, env, err, errlen) != HS_OK) {
+        zmq_close(s->socket);
+        free(s);
+        ctx_release();
+        return HS_EINVAL;
+    }
     if (s->socket == NULL ||
         zmq_setsockopt(s->socket, ZMQ_IMMEDIATE, &immediate, sizeof immediate) != 0 ||
         zmq_setsockopt(s->socket, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||

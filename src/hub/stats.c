@@ -264,6 +264,30 @@ static void render_bus(FILE *f, hs__hub *hub)
 }
 
 /* Every consumer's sample (calloc'd, one extra so that none is size 0). */
+/* CURVE handshakes refused, by reason (curve.h); only with CURVE on. */
+static void render_auth(FILE *f, hs__hub *hub)
+{
+    if (hub->curve == NULL)
+        return;
+    head(f, "hashspace_bus_auth_failures_total", "counter",
+         "Bus connections refused by CURVE: a key not in the allowlist, a peer without CURVE, "
+         "another failed handshake.");
+    for (int r = 0; r < HS__AUTH_FAILURE__COUNT; r++)
+        fprintf(f, "hashspace_bus_auth_failures_total{reason=\"%s\"} %llu\n",
+                hs__auth_failure_labels[r],
+                (unsigned long long)hs__curve_auth_failures(hub->curve, (hs__auth_failure)r));
+}
+
+static json_t *status_auth(hs__hub *hub)
+{
+    json_t *auth = json_object();
+    for (int r = 0; auth != NULL && r < HS__AUTH_FAILURE__COUNT; r++)
+        json_object_set_new(
+            auth, hs__auth_failure_labels[r],
+            json_integer((json_int_t)hs__curve_auth_failures(hub->curve, (hs__auth_failure)r)));
+    return auth;
+}
+
 static hs__consumer_sample *samples_read(hs__hub *hub)
 {
     hs__consumer_sample *samples = calloc(hub->nconsumers + 1, sizeof *samples);
@@ -285,6 +309,7 @@ char *hs__metrics_render(hs__hub *hub, size_t *len)
     render_hub(f, hub);
     render_consumers(f, hub, samples);
     render_bus(f, hub);
+    render_auth(f, hub);
     free(samples);
     if (fclose(f) != 0) {
         free(buf);
@@ -341,11 +366,12 @@ static json_t *status_histogram(const hs__consumer_sample *s)
                      (double)s->sum_ns / 1e9);
 }
 
-static json_t *status_consumer(const hs__consumer *c, const hs__consumer_sample *s)
+static json_t *status_consumer(const hs__consumer *c, const hs__consumer_sample *s, bool show_args)
 {
-    json_t *j =
-        json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", c->spec.name, "glob", c->spec.glob, "kind",
-                  c->spec.kind, "arg", c->spec.arg, "workers", (int)c->spec.workers);
+    /* Command lines may hold secrets: shown only when asked for (status-args). */
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s*, s:i}", "name", c->spec.name, "glob", c->spec.glob,
+                          "kind", c->spec.kind, "arg", show_args ? c->spec.arg : NULL, "workers",
+                          (int)c->spec.workers);
     for (size_t i = 0; i < HS__CONSUMER_STATS && j != NULL; i++) {
         const hs__stat *row = &hs__consumer_stats[i];
         json_t *v;
@@ -377,10 +403,13 @@ char *hs__status_render(hs__hub *hub, size_t *len)
     for (size_t i = 0; i < HS__HUB_STATS; i++)
         json_object_set_new(o, hs__hub_stats[i].key, status_hub_row(hub, &hs__hub_stats[i]));
     for (size_t k = 0; k < hub->nconsumers; k++)
-        json_array_append_new(consumers, status_consumer(hub->consumers[k], &samples[k]));
+        json_array_append_new(consumers,
+                              status_consumer(hub->consumers[k], &samples[k], cfg->status_args));
     free(samples);
     json_object_set_new(o, "consumers", consumers);
     json_object_set_new(o, "bus", status_bus(hub));
+    json_object_set_new(o, "curve", json_boolean(hub->curve != NULL));
+    json_object_set_new(o, "bus_auth_failures", status_auth(hub));
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (text != NULL)

@@ -7,8 +7,12 @@ Stable API (other tests import it):
     scaled(seconds): a time limit stretched for a sanitizer build (TIMEOUT_SCALE)
     parse_metrics(text) -> {(name, ((label, value), ...)): float}
     fedmsg_body(topic, msg, msg_id=None, i=1, username="hashspace") -> bytes
-    Publisher(): a PUB socket bound on 127.0.0.1 (random port); .endpoint,
-        .send(topic, body), .close()
+    Publisher(curve_secret=None, curve_allow=None): a PUB socket bound on
+        127.0.0.1 (random port); .endpoint, .send(topic, body), .close();
+        with curve_secret (a secret certificate file) a CURVE server, and
+        with curve_allow (a directory of public certificates) only those
+        clients are let in (pyzmq's own ZAP handler)
+    keygen(directory, name) -> (public file, secret file): `hashspace keygen`
     Hub(args, name, workdir): a running hub; .metrics_url, .scrape(),
         .metric(name, **labels), .status(), .stop(sig) -> exit status,
         .log() -> stderr text, .kill()
@@ -42,6 +46,8 @@ import urllib.request
 import uuid
 
 import zmq
+import zmq.auth
+from zmq.auth.thread import ThreadAuthenticator
 
 HS_BIN = os.environ.get("HS_BIN") or os.path.join(
     os.environ.get("HS_BUILD_DIR", "build"), "hashspace")
@@ -160,9 +166,19 @@ class Publisher:
     """A fedmsg-style publisher: PUB bound on loopback, no send limit (so a
     burst is queued, never dropped on our side)."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, curve_secret=None, curve_allow=None):
         self.ctx = zmq.Context()
+        self.auth = None
+        if curve_allow is not None:
+            self.auth = ThreadAuthenticator(self.ctx)
+            self.auth.start()
+            self.auth.configure_curve(domain="*", location=curve_allow)
         self.sock = self.ctx.socket(zmq.PUB)
+        if curve_secret is not None:
+            public, secret = zmq.auth.load_certificate(curve_secret)
+            self.sock.curve_secretkey = secret
+            self.sock.curve_publickey = public
+            self.sock.curve_server = True
         self.sock.setsockopt(zmq.SNDHWM, 0)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.port = port or free_port()
@@ -179,7 +195,17 @@ class Publisher:
 
     def close(self):
         self.sock.close()
+        if self.auth is not None:
+            self.auth.stop()
         self.ctx.term()
+
+
+def keygen(directory, name):
+    """A key pair from `hashspace keygen`: (public file, secret file)."""
+    path = os.path.join(directory, name)
+    subprocess.run([HS_BIN, "keygen", "--out", path, "--name", name], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return path, path + "_secret"
 
 
 class Hub:

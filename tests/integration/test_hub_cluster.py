@@ -1,7 +1,9 @@
 """test_hub_cluster.py - four hubs with static membership share one bus:
 every message is processed exactly once across the cluster (counted by
 msg_id), and every key always lands on the same hub, the one that
-`hashspace route` names."""
+`hashspace route` names. With --curve, the same over CURVE: the publisher
+is a CURVE server that lets in only the four hubs' keys (an allowlist
+directory), each hub its client with its own key pair."""
 import os
 import subprocess
 import sys
@@ -18,12 +20,25 @@ MEMBERS = ["hub-a", "hub-b", "hub-c", "hub-d"]
 
 
 def main():
+    curve = "--curve" in sys.argv[1:]
     work = tempfile.mkdtemp(prefix="hs-cluster-")
-    pub = Publisher()
+    curve_args = {}
+    if curve:
+        allow = os.path.join(work, "allow")
+        os.mkdir(allow)
+        pub_public, pub_secret = hubtest.keygen(work, "publisher.key")
+        for name in MEMBERS:
+            public, secret = hubtest.keygen(work, "%s.key" % name)
+            os.rename(public, os.path.join(allow, "%s.key" % name))
+            curve_args[name] = ["--curve-secret-key", secret, "--curve-server-key", pub_public]
+        pub = Publisher(curve_secret=pub_secret, curve_allow=allow)
+        log("CURVE on: the publisher lets in the %d hubs' keys" % len(MEMBERS))
+    else:
+        pub = Publisher()
     hubs = []
     try:
         for name in MEMBERS:
-            hubs.append(Hub(["--connect", pub.endpoint, "--self", name,
+            hubs.append(Hub(curve_args.get(name, []) + ["--connect", pub.endpoint, "--self", name,
                              "--members", ",".join(MEMBERS), "--key", "json:/msg/user",
                              "--consumer", "org.*=file:out-%s.jsonl" % name,
                              "--dead-letter", "file:dead-%s.jsonl" % name]

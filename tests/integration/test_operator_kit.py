@@ -115,6 +115,19 @@ class ExampleConfig(unittest.TestCase):
         uncommented = re.sub(r"^hash = .*$", "hash = siphash", uncommented, flags=re.M)
         uncommented += "\n[consumer " + consumers
         with tempfile.TemporaryDirectory() as tmp:
+            # The keys and the token are files of this host: made here.
+            public, secret = hubtest.keygen(tmp, "hub-a.key")
+            os.mkdir(os.path.join(tmp, "allow"))
+            token = os.path.join(tmp, "token")
+            with open(token, "w") as f:
+                f.write("t0ken\n")
+            os.chmod(token, 0o600)
+            for key, value in (("curve_secret_key", secret), ("curve_server_key", public),
+                               ("curve_allow", os.path.join(tmp, "allow")),
+                               ("push_server_key", public), ("metrics_auth", "bearer:" + token)):
+                uncommented, n = re.subn(r"^%s = .*$" % key, "%s = %s" % (key, value),
+                                         uncommented, flags=re.M)
+                self.assertEqual(n, 1, key)
             path = os.path.join(tmp, "all.ini")
             with open(path, "w") as f:
                 f.write(uncommented)
@@ -142,6 +155,17 @@ class InstalledUnit(unittest.TestCase):
             out = subprocess.run(["systemd-analyze", "verify", unit], capture_output=True,
                                  text=True, env=env)
             self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            # A dedicated user, and a sandbox that rates "OK" or better.
+            self.assertIn("\nUser=hashspace\n", text)
+            self.assertNotIn("DynamicUser", text)
+            sysusers = os.path.join(prefix, "lib", "sysusers.d", "hashspace.conf")
+            self.assertIn("u hashspace ", read(sysusers).decode())
+            out = subprocess.run(["systemd-analyze", "security", "--offline=yes", unit],
+                                 capture_output=True, text=True)
+            if "--offline" in out.stderr:  # a systemd older than 252
+                return
+            last = out.stdout.strip().splitlines()[-1]
+            self.assertRegex(last, r"exposure level for .*: [0-9.]+ (SAFE|OK)\b", last)
 
 
 def hub_args(tmp, metrics_port):

@@ -166,45 +166,59 @@ static void test_config_print_of_long_values_loads_back(void **state)
     hs__config_free(&second);
 }
 
+/* A CURVE key pair (hashspace keygen --print), given as Z85 text. */
+#define TEST_PUBLIC_Z85 "(/%9k0pboG:Wa*MrB<qD(q$&)Ydj#PCR4-8l?K1P"
+#define TEST_SECRET_Z85 "Hw+a:vOu7XR&(ISRKEG4onxybx:BLP!6k}4lFArk"
+
 /* Every option set to something other than its default: the printout loads
  * back to the same values, and prints the same. hash-key and log-level were
  * left out of the printout, so a siphash config reloaded with a zero key. */
 static void test_config_print_reloads_every_option(void **state)
 {
     (void)state;
-    const char *text = "[hub]\n"
-                       "connect = tcp://127.0.0.1:9941\n"
-                       "bind = ipc:///tmp/hs-test.ipc\n"
-                       "subscribe = org.\n"
-                       "max-body = 1M\n"
-                       "max-topic = 300\n"
-                       "rcv-hwm = 2147483647\n"
-                       "self = b\n"
-                       "members = a=2,b\n"
-                       "key = json:/msg/user\n"
-                       "key-fallback = topic\n"
-                       "hash = siphash\n"
-                       "placement = ring\n"
-                       "hash-key = 000102030405060708090a0b0c0d0e0f\n"
-                       "consumer = spec,queue=7,timeout=1.25@org.*=file:spec.jsonl\n"
-                       "workers = 3\n"
-                       "queue-size = 50\n"
-                       "on-full = drop\n"
-                       "timeout = 1234567.8\n"
-                       "max-tries = 9\n"
-                       "dead-letter = stderr\n"
-                       "metrics = 127.0.0.1:9100\n"
-                       "drain-timeout = 2.5\n"
-                       "log-level = warn\n"
-                       "[consumer own]\n"
-                       "glob = a.*\n"
-                       "kind = exec\n"
-                       "arg = /bin/sh -c cat\n"
-                       "workers = 2\n"
-                       "queue = 5\n"
-                       "on_full = block\n"
-                       "timeout = 500ms\n"
-                       "max_tries = 1\n";
+    char allow[] = "/tmp/hs-test-allow.XXXXXX";
+    assert_non_null(mkdtemp(allow));
+    char text[4096];
+    snprintf(text, sizeof text,
+             "[hub]\n"
+             "curve-secret-key = %s\n"
+             "curve-server-key = %s\n"
+             "curve-allow = %s\n"
+             "push-server-key = %s\n"
+             "status-args = yes\n"
+             "connect = tcp://127.0.0.1:9941\n"
+             "bind = ipc:///tmp/hs-test.ipc\n"
+             "subscribe = org.\n"
+             "max-body = 1M\n"
+             "max-topic = 300\n"
+             "rcv-hwm = 2147483647\n"
+             "self = b\n"
+             "members = a=2,b\n"
+             "key = json:/msg/user\n"
+             "key-fallback = topic\n"
+             "hash = siphash\n"
+             "placement = ring\n"
+             "hash-key = 000102030405060708090a0b0c0d0e0f\n"
+             "consumer = spec,queue=7,timeout=1.25@org.*=file:spec.jsonl\n"
+             "workers = 3\n"
+             "queue-size = 50\n"
+             "on-full = drop\n"
+             "timeout = 1234567.8\n"
+             "max-tries = 9\n"
+             "dead-letter = stderr\n"
+             "metrics = 127.0.0.1:9100\n"
+             "drain-timeout = 2.5\n"
+             "log-level = warn\n"
+             "[consumer own]\n"
+             "glob = a.*\n"
+             "kind = exec\n"
+             "arg = /bin/sh -c cat\n"
+             "workers = 2\n"
+             "queue = 5\n"
+             "on_full = block\n"
+             "timeout = 500ms\n"
+             "max_tries = 1\n",
+             TEST_SECRET_Z85, TEST_PUBLIC_Z85, allow, TEST_PUBLIC_Z85);
     hs__hub_config first, second;
     char *messages;
     if (load_text_errors(&first, text, &messages) != 0)
@@ -230,6 +244,11 @@ static void test_config_print_reloads_every_option(void **state)
     }
     const hs__hub_config *c[2] = {&first, &second};
     for (int k = 0; k < 2; k++) {
+        assert_string_equal(c[k]->curve_secret_key, TEST_SECRET_Z85);
+        assert_string_equal(c[k]->curve_server_key, TEST_PUBLIC_Z85);
+        assert_string_equal(c[k]->curve_allow, allow);
+        assert_true(c[k]->status_args);
+        assert_string_equal(c[k]->consumers[1].push_server_key, TEST_PUBLIC_Z85);
         assert_string_equal(c[k]->hash_key, "000102030405060708090a0b0c0d0e0f");
         assert_string_equal(c[k]->log_level, "warn");
         assert_string_equal(c[k]->hash, "siphash");
@@ -271,6 +290,7 @@ static void test_config_print_reloads_every_option(void **state)
     free(again);
     hs__config_free(&first);
     hs__config_free(&second);
+    rmdir(allow);
 }
 
 /* --check-config refuses what start-up would: rcv-hwm over an int (2G used
