@@ -75,11 +75,7 @@ int hs__curve_pair_new(hs__curve_pair *out, char *err, size_t errlen)
 
 /* ---- certificates (czmq's zcert text, ZeroMQ RFC 4 ZPL) ---- */
 
-typedef struct cert {
-    char public_z85[HS__CURVE_Z85_LEN + 1];
-    char secret_z85[HS__CURVE_Z85_LEN + 1];
-    bool has_public, has_secret;
-} cert;
+typedef hs__curve_cert cert;
 
 /* "    name = value" or "name = "value"": the value into out; false when
  * the line is not a name = value pair. */
@@ -117,7 +113,7 @@ static bool zpl_pair(const char *line, char *name, size_t namelen, char *out, si
 }
 
 /* Parse a certificate's text (or a bare Z85 key, taken as a public key). */
-static int cert_parse(char *text, const char *path, cert *c, char *err, size_t errlen)
+int hs__curve_cert_parse(char *text, const char *path, hs__curve_cert *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     bool in_curve = false, any_section = false;
@@ -207,7 +203,7 @@ static int cert_read(const char *path, bool secret, cert *c, char *err, size_t e
         return HS_EIO;
     }
     text[got] = '\0';
-    int rc = cert_parse(text, path, c, err, errlen);
+    int rc = hs__curve_cert_parse(text, path, c, err, errlen);
     free(text);
     return rc;
 }

@@ -61,6 +61,19 @@ int hs__curve_secret_load(const char *spec, hs__curve_pair *out, char *err, size
 /* Does spec give the key as text (rather than naming a file)? */
 bool hs__curve_spec_is_text(const char *spec);
 
+/* What a certificate file holds: czmq's text format (a `curve` section
+ * with public-key and, in the secret file, secret-key), or a bare Z85 key
+ * (taken as a public key). */
+typedef struct hs__curve_cert {
+    char public_z85[HS__CURVE_Z85_LEN + 1];
+    char secret_z85[HS__CURVE_Z85_LEN + 1];
+    bool has_public, has_secret;
+} hs__curve_cert;
+/* Parse a certificate's text (NUL-terminated; modified in place). path
+ * names it in messages. HS_EPARSE with a sentence in err. Pure. */
+int hs__curve_cert_parse(char *text, const char *path, hs__curve_cert *c, char *err,
+                         size_t errlen);
+
 /* Socket roles. Both apply to the endpoints bound or connected after the
  * call (libzmq copies a socket's options into each endpoint), so one socket
  * may bind as a server and connect as a client. */
