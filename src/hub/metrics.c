@@ -11,6 +11,7 @@
  */
 #include "hub.h"
 
+#include "dashboard.h"
 #include "log.h"
 
 #include "hashspace/error.h"
@@ -314,8 +315,11 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     size_t len = 0;
     const char *type = "text/plain; charset=utf-8";
     unsigned status = MHD_HTTP_OK;
+    enum MHD_Result routed;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         status = MHD_HTTP_METHOD_NOT_ALLOWED;
+    } else if (hs__dashboard_answer(hub, conn, url, &routed)) {
+        return routed; /* the page, its assets and /view (dashboard.c) */
     } else if (strcmp(url, "/metrics") == 0) {
         body = hs__metrics_render(hub, &len);
         type = "text/plain; version=0.0.4; charset=utf-8";
