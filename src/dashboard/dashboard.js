@@ -400,6 +400,7 @@
       this.handovers.replaceChildren(el("h3", {}, "handovers in progress"),
         ...(lines.length ? lines.map((l) => el("div", { class: "pending" }, l)) : [el("div", { class: "muted" }, "none")]));
       this.handovers.dataset.count = lines.length;
+      this.root.dataset.marks = coordMarks.map((m) => m.epoch).join(",");
     }
   }
 
