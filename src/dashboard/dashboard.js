@@ -292,7 +292,8 @@
         row("malformed", red(malformed), "dead letters", red(s.dead_lettered)));
       const bus = s.bus || [];
       if (bus.length) {
-        const head = el("tr", {}, ...["publisher", "received", "missing", "late", "dup", "restarts"].map((h) => el("th", {}, h)));
+        const head = el("tr", {}, ...[["publisher"], ["recv", "received"], ["miss", "missing (net loss: missing - late)"],
+          ["late"], ["dup", "duplicates"], ["rst", "restarts"]].map(([h, t]) => el("th", { title: t }, h)));
         this.bus.replaceChildren(el("h3", {}, "bus"), el("table", {}, head, ...bus.map((p) => el("tr", {
           "data-publisher": p.publisher, "data-gaps": p.missing - p.late,
         }, el("td", {}, p.publisher), el("td", {}, num(p.received)),
