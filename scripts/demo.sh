@@ -13,7 +13,7 @@
 # Environment: DEMO_COUNT (default 200000), DEMO_RATE (msg/s, default 10000),
 # DEMO_SLEEP (slow consumer's seconds per message, default 0.001),
 # DEMO_OUT (output directory, default demo-out next to the binary),
-# DEMO_DASHBOARD (the dashboard's HOST:PORT, default 127.0.0.1:9940, or a
+# DEMO_DASHBOARD (the dashboard's HOST:PORT, default 127.0.0.1:9950, or a
 # free port when that one is taken), DEMO_HOLD (seconds to keep the hubs and
 # the dashboard up after the messages are processed, default 0).
 set -euo pipefail
@@ -51,7 +51,7 @@ dashboard=${DEMO_DASHBOARD:-$("$python" -c '
 import socket
 s = socket.socket()
 try:
-    s.bind(("127.0.0.1", 9940))
+    s.bind(("127.0.0.1", 9950))
 except OSError:
     s.bind(("127.0.0.1", 0))
 print("127.0.0.1:%d" % s.getsockname()[1])')}

@@ -38,7 +38,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define DASHBOARD_DEFAULT_LISTEN "127.0.0.1:9940"
+#define DASHBOARD_DEFAULT_LISTEN "127.0.0.1:9950"
 #define DASHBOARD_MAX_HUBS 256
 #define DASHBOARD_MAX_BODY (16u << 20)
 #define DASHBOARD_BUCKETS "hashspace_consumer_duration_seconds_bucket{"
@@ -65,7 +65,7 @@ static void dashboard_usage(FILE *out)
             "SIGTERM or SIGINT. Exit status: 0 after a signal, 1 when it cannot listen, 2 on\n"
             "bad usage.\n\n"
             "Example:\n"
-            "  hashspace dashboard --listen 127.0.0.1:9940 127.0.0.1:9941 127.0.0.1:9942\n",
+            "  hashspace dashboard --listen 127.0.0.1:9950 127.0.0.1:9941 127.0.0.1:9942\n",
             DASHBOARD_DEFAULT_LISTEN);
 }
 
@@ -270,7 +270,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 }
 
 /* Listen on hostport; the daemon, or NULL with a sentence in err. shown gets
- * the address bound ("127.0.0.1:9940"). */
+ * the address bound ("127.0.0.1:9950"). */
 static struct MHD_Daemon *listen_on(const char *hostport, dashboard *d, char *shown,
                                     size_t shownlen, char *err, size_t errlen)
 {
