@@ -22,6 +22,13 @@ if [ "${HS_DEPS_PEERS:-0}" = 1 ]; then
   packages+=(nats-server libnats-dev rabbitmq-server librabbitmq-dev)
 fi
 
+# The dashboard's browser test (tests/integration/test_dashboard.py): headless
+# chromium driven over the DevTools protocol. Opt-in (chromium is large);
+# without it that test is skipped and says so. CI sets it.
+if [ "${HS_DEPS_BROWSER:-0}" = 1 ]; then
+  packages+=(chromium python3-websocket)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

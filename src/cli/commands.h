@@ -13,6 +13,7 @@
     X(keygen, "make a CURVE key pair for the bus (ZeroMQ certificate files)")                      \
     X(status, "show a hub's view, counters and consumer backlogs from its /status")                \
     X(members, "show a cluster's views and members as its coordinator (Redis) holds them")         \
+    X(dashboard, "serve one live page for a cluster: every hub's view, backlogs, handovers")       \
     X(bench, "measure hashes, placement methods and peers on this machine")                        \
     X(balance, "how evenly keys split over servers: by first letter, hash, placement")             \
     X(movement, "how many keys move when a member joins or leaves, per placement")

@@ -71,8 +71,7 @@ typedef struct hs__curve_cert {
 } hs__curve_cert;
 /* Parse a certificate's text (NUL-terminated; modified in place). path
  * names it in messages. HS_EPARSE with a sentence in err. Pure. */
-int hs__curve_cert_parse(char *text, const char *path, hs__curve_cert *c, char *err,
-                         size_t errlen);
+int hs__curve_cert_parse(char *text, const char *path, hs__curve_cert *c, char *err, size_t errlen);
 
 /* Socket roles. Both apply to the endpoints bound or connected after the
  * call (libzmq copies a socket's options into each endpoint), so one socket

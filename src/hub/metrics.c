@@ -12,6 +12,7 @@
  */
 #include "hub.h"
 
+#include "dashboard.h"
 #include "log.h"
 #include "webauth.h"
 
@@ -46,8 +47,11 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     /* Everything but the liveness probe needs the credentials, if set. */
     if (strcmp(url, "/healthz") != 0 && !hs__webauth_allows(hub->webauth, conn))
         return hs__webauth_refuse(hub->webauth, conn) == MHD_YES ? MHD_YES : MHD_NO;
+    enum MHD_Result routed;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         status = MHD_HTTP_METHOD_NOT_ALLOWED;
+    } else if (hs__dashboard_answer(hub, conn, url, &routed)) {
+        return routed; /* the page, its assets and /view (dashboard.c) */
     } else if (strcmp(url, "/metrics") == 0) {
         body = hs__metrics_render(hub, &len);
         type = "text/plain; version=0.0.4; charset=utf-8";
