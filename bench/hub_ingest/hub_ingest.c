@@ -479,6 +479,87 @@ static rate_run hub_rate(void *ctx, const pool *p, uint64_t n)
     return (rate_run){(double)n * 1e9 / (double)(done - t0), (double)cpu / (double)n};
 }
 
+#define MAX_THREADS 32
+
+/* One thread's name, CPU time (ns) and voluntary context switches. */
+typedef struct thread_cpu {
+    int tid;
+    char name[24];
+    uint64_t cpu_ns, switches;
+} thread_cpu;
+
+/* Every thread of pid: /proc/PID/task/TID/stat (name, utime, stime) and
+ * .../status (voluntary_ctxt_switches). Returns how many were read. */
+static size_t threads_cpu(pid_t pid, thread_cpu *out, size_t max)
+{
+    char path[96], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        die("cannot read %s: %s", path, strerror(errno));
+    size_t n = 0;
+    struct dirent *e;
+    while (n < max && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        thread_cpu *t = &out[n];
+        t->tid = atoi(e->d_name);
+        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, t->tid);
+        FILE *f = fopen(path, "r");
+        size_t len = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f != NULL)
+            fclose(f);
+        buf[len] = '\0';
+        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+        unsigned long long utime, stime;
+        if (open == NULL || close == NULL ||
+            sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                   &stime) != 2)
+            continue; /* the thread ended meanwhile */
+        size_t nl = (size_t)(close - open - 1);
+        nl = nl < sizeof t->name - 1 ? nl : sizeof t->name - 1;
+        memcpy(t->name, open + 1, nl);
+        t->name[nl] = '\0';
+        t->cpu_ns = (utime + stime) * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
+        t->switches = 0;
+        snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, t->tid);
+        f = fopen(path, "r");
+        while (f != NULL && fgets(buf, sizeof buf, f) != NULL)
+            if (sscanf(buf, "voluntary_ctxt_switches: %llu", &utime) == 1)
+                t->switches = utime;
+        if (f != NULL)
+            fclose(f);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* after - before, per thread (matched by tid), into diff; returns the count. */
+static size_t threads_diff(const thread_cpu *before, size_t nb, const thread_cpu *after, size_t na,
+                           thread_cpu *diff)
+{
+    for (size_t i = 0; i < na; i++) {
+        diff[i] = after[i];
+        for (size_t k = 0; k < nb; k++)
+            if (before[k].tid == after[i].tid) {
+                diff[i].cpu_ns -= before[k].cpu_ns;
+                diff[i].switches -= before[k].switches;
+            }
+    }
+    return na;
+}
+
+static void threads_print(const char *what, const thread_cpu *t, size_t n, double per)
+{
+    fprintf(stderr, "hub_ingest:   %s:", what);
+    for (size_t i = 0; i < n; i++)
+        if (t[i].cpu_ns > 0 || t[i].switches > 0)
+            fprintf(stderr, " %s %.0f ns/%.2f wake-ups", t[i].name, (double)t[i].cpu_ns / per,
+                    (double)t[i].switches / per);
+    fputc('\n', stderr);
+}
+
 /* Skipped: the hub is one of 1,000 members (jump, the default placement),
  * so it owns about 0.1% of the messages and skips the rest after extracting
  * and placing their key; timed until its received count reaches n (polled
@@ -496,6 +577,8 @@ static rate_run hub_skipped_rate(void *ctx, const pool *p, uint64_t n, double *s
     for (int i = 1; i < 1000; i++)
         len += (size_t)snprintf(members + len, sizeof members - len, ",m%d", i);
     void *pub = hub_with_publisher(ctx, &port, members, consumer, "100000");
+    thread_cpu th0[MAX_THREADS], th1[MAX_THREADS], d[MAX_THREADS];
+    size_t n0 = threads_cpu(hub_pid, th0, MAX_THREADS);
     uint64_t cpu0 = cpu_ns(hub_pid), t0 = now_ns(), deadline = t0 + 120 * 1000000000ull;
     blast(pub, p, n);
     double got;
@@ -505,6 +588,8 @@ static rate_run hub_skipped_rate(void *ctx, const pool *p, uint64_t n, double *s
         sleep_ns(20000000);
     }
     uint64_t done = now_ns(), cpu = cpu_ns(hub_pid) - cpu0;
+    size_t n1 = threads_cpu(hub_pid, th1, MAX_THREADS);
+    threads_print("skipped, per message", d, threads_diff(th0, n0, th1, n1, d), (double)n);
     *skipped_share = hub_metric(port, "hashspace_messages_skipped_total") / (double)n;
     hub_stop(true);
     zmq_close(pub);
@@ -696,87 +781,6 @@ static int skipped_main(void *ctx, uint64_t count, unsigned repeat)
 }
 
 /* --- paced: CPU per message at a steady rate, per thread, and idle --- */
-
-#define MAX_THREADS 32
-
-/* One thread's name, CPU time (ns) and voluntary context switches. */
-typedef struct thread_cpu {
-    int tid;
-    char name[24];
-    uint64_t cpu_ns, switches;
-} thread_cpu;
-
-/* Every thread of pid: /proc/PID/task/TID/stat (name, utime, stime) and
- * .../status (voluntary_ctxt_switches). Returns how many were read. */
-static size_t threads_cpu(pid_t pid, thread_cpu *out, size_t max)
-{
-    char path[96], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    if (d == NULL)
-        die("cannot read %s: %s", path, strerror(errno));
-    size_t n = 0;
-    struct dirent *e;
-    while (n < max && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        thread_cpu *t = &out[n];
-        t->tid = atoi(e->d_name);
-        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, t->tid);
-        FILE *f = fopen(path, "r");
-        size_t len = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
-        if (f != NULL)
-            fclose(f);
-        buf[len] = '\0';
-        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
-        unsigned long long utime, stime;
-        if (open == NULL || close == NULL ||
-            sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-                   &stime) != 2)
-            continue; /* the thread ended meanwhile */
-        size_t nl = (size_t)(close - open - 1);
-        nl = nl < sizeof t->name - 1 ? nl : sizeof t->name - 1;
-        memcpy(t->name, open + 1, nl);
-        t->name[nl] = '\0';
-        t->cpu_ns = (utime + stime) * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
-        t->switches = 0;
-        snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, t->tid);
-        f = fopen(path, "r");
-        while (f != NULL && fgets(buf, sizeof buf, f) != NULL)
-            if (sscanf(buf, "voluntary_ctxt_switches: %llu", &utime) == 1)
-                t->switches = utime;
-        if (f != NULL)
-            fclose(f);
-        n++;
-    }
-    closedir(d);
-    return n;
-}
-
-/* after - before, per thread (matched by tid), into diff; returns the count. */
-static size_t threads_diff(const thread_cpu *before, size_t nb, const thread_cpu *after, size_t na,
-                           thread_cpu *diff)
-{
-    for (size_t i = 0; i < na; i++) {
-        diff[i] = after[i];
-        for (size_t k = 0; k < nb; k++)
-            if (before[k].tid == after[i].tid) {
-                diff[i].cpu_ns -= before[k].cpu_ns;
-                diff[i].switches -= before[k].switches;
-            }
-    }
-    return na;
-}
-
-static void threads_print(const char *what, const thread_cpu *t, size_t n, double per)
-{
-    fprintf(stderr, "hub_ingest:   %s:", what);
-    for (size_t i = 0; i < n; i++)
-        if (t[i].cpu_ns > 0 || t[i].switches > 0)
-            fprintf(stderr, " %s %.0f ns/%.2f wake-ups", t[i].name, (double)t[i].cpu_ns / per,
-                    (double)t[i].switches / per);
-    fputc('\n', stderr);
-}
 
 typedef struct paced_run {
     double full_ns, paced_ns, bare_paced_ns, idle_ms_per_s, wakeups;
