@@ -14,6 +14,7 @@
  */
 #include "fedmsg.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -500,6 +501,87 @@ static rate_run hub_rate(void *ctx, const pool *p, uint64_t n)
     return (rate_run){(double)n * 1e9 / (double)(done - t0), (double)cpu / (double)n};
 }
 
+#define MAX_THREADS 32
+
+/* One thread's name, CPU time (ns) and voluntary context switches. */
+typedef struct thread_cpu {
+    int tid;
+    char name[24];
+    uint64_t cpu_ns, switches;
+} thread_cpu;
+
+/* Every thread of pid: /proc/PID/task/TID/stat (name, utime, stime) and
+ * .../status (voluntary_ctxt_switches). Returns how many were read. */
+static size_t threads_cpu(pid_t pid, thread_cpu *out, size_t max)
+{
+    char path[96], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        die("cannot read %s: %s", path, strerror(errno));
+    size_t n = 0;
+    struct dirent *e;
+    while (n < max && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        thread_cpu *t = &out[n];
+        t->tid = atoi(e->d_name);
+        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, t->tid);
+        FILE *f = fopen(path, "r");
+        size_t len = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f != NULL)
+            fclose(f);
+        buf[len] = '\0';
+        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+        unsigned long long utime, stime;
+        if (open == NULL || close == NULL ||
+            sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                   &stime) != 2)
+            continue; /* the thread ended meanwhile */
+        size_t nl = (size_t)(close - open - 1);
+        nl = nl < sizeof t->name - 1 ? nl : sizeof t->name - 1;
+        memcpy(t->name, open + 1, nl);
+        t->name[nl] = '\0';
+        t->cpu_ns = (utime + stime) * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
+        t->switches = 0;
+        snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, t->tid);
+        f = fopen(path, "r");
+        while (f != NULL && fgets(buf, sizeof buf, f) != NULL)
+            if (sscanf(buf, "voluntary_ctxt_switches: %llu", &utime) == 1)
+                t->switches = utime;
+        if (f != NULL)
+            fclose(f);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* after - before, per thread (matched by tid), into diff; returns the count. */
+static size_t threads_diff(const thread_cpu *before, size_t nb, const thread_cpu *after, size_t na,
+                           thread_cpu *diff)
+{
+    for (size_t i = 0; i < na; i++) {
+        diff[i] = after[i];
+        for (size_t k = 0; k < nb; k++)
+            if (before[k].tid == after[i].tid) {
+                diff[i].cpu_ns -= before[k].cpu_ns;
+                diff[i].switches -= before[k].switches;
+            }
+    }
+    return na;
+}
+
+static void threads_print(const char *what, const thread_cpu *t, size_t n, double per)
+{
+    fprintf(stderr, "hub_ingest:   %s:", what);
+    for (size_t i = 0; i < n; i++)
+        if (t[i].cpu_ns > 0 || t[i].switches > 0)
+            fprintf(stderr, " %s %.0f ns/%.2f wake-ups", t[i].name, (double)t[i].cpu_ns / per,
+                    (double)t[i].switches / per);
+    fputc('\n', stderr);
+}
+
 /* Skipped: the hub is one of 1,000 members (jump, the default placement),
  * so it owns about 0.1% of the messages and skips the rest after extracting
  * and placing their key; timed until its received count reaches n (polled
@@ -517,6 +599,8 @@ static rate_run hub_skipped_rate(void *ctx, const pool *p, uint64_t n, double *s
     for (int i = 1; i < 1000; i++)
         len += (size_t)snprintf(members + len, sizeof members - len, ",m%d", i);
     void *pub = hub_with_publisher(ctx, &port, members, consumer, "100000");
+    thread_cpu th0[MAX_THREADS], th1[MAX_THREADS], d[MAX_THREADS];
+    size_t n0 = threads_cpu(hub_pid, th0, MAX_THREADS);
     uint64_t cpu0 = cpu_ns(hub_pid), t0 = now_ns(), deadline = t0 + 120 * 1000000000ull;
     blast(pub, p, n);
     double got;
@@ -526,6 +610,8 @@ static rate_run hub_skipped_rate(void *ctx, const pool *p, uint64_t n, double *s
         sleep_ns(20000000);
     }
     uint64_t done = now_ns(), cpu = cpu_ns(hub_pid) - cpu0;
+    size_t n1 = threads_cpu(hub_pid, th1, MAX_THREADS);
+    threads_print("skipped, per message", d, threads_diff(th0, n0, th1, n1, d), (double)n);
     *skipped_share = hub_metric(port, "hashspace_messages_skipped_total") / (double)n;
     hub_stop(true);
     zmq_close(pub);
@@ -783,11 +869,117 @@ static int curve_main(void *ctx, uint64_t count, unsigned repeat, bool markdown)
     return 0;
 }
 
+/* --- paced: CPU per message at a steady rate, per thread, and idle --- */
+
+typedef struct paced_run {
+    double full_ns, paced_ns, bare_paced_ns, idle_ms_per_s, wakeups;
+    latency lat;
+} paced_run;
+
+/* One round: the hub at full speed (CPU per message), then a fresh hub fed
+ * n stamped messages at rate (CPU per message, per thread, latency), then
+ * left idle for idle_s; and the bare loop at the same rate. */
+static paced_run paced_once(void *ctx, const pool *p, uint64_t full_n, uint64_t n, double rate,
+                            double idle_s)
+{
+    paced_run r = {0};
+    r.full_ns = hub_rate(ctx, p, full_n).cpu_ns;
+
+    char out[256], consumer[512];
+    run_path(out, sizeof out, "paced");
+    snprintf(consumer, sizeof consumer, "plugin:%s,out=%s,count=%llu,stamps", HS_BENCH_PROBE_PLUGIN,
+             out, (unsigned long long)n);
+    int port;
+    void *pub = hub_with_publisher(ctx, &port, "a", consumer, "100000");
+    thread_cpu t0[MAX_THREADS], t1[MAX_THREADS], d[MAX_THREADS];
+    size_t n0 = threads_cpu(hub_pid, t0, MAX_THREADS);
+    send_paced(pub, p, n, rate, true);
+    uint64_t done;
+    char *text = wait_probe(out, 60, &done);
+    size_t n1 = threads_cpu(hub_pid, t1, MAX_THREADS);
+    size_t nd = threads_diff(t0, n0, t1, n1, d);
+    uint64_t cpu = 0, sw = 0;
+    for (size_t i = 0; i < nd; i++)
+        cpu += d[i].cpu_ns, sw += d[i].switches;
+    r.paced_ns = (double)cpu / (double)n;
+    r.wakeups = (double)sw / (double)n;
+    threads_print("paced, per message", d, nd, (double)n);
+
+    /* Idle: nothing published; what the hub's threads use by themselves. */
+    n0 = threads_cpu(hub_pid, t0, MAX_THREADS);
+    sleep_ns((uint64_t)(idle_s * 1e9));
+    n1 = threads_cpu(hub_pid, t1, MAX_THREADS);
+    nd = threads_diff(t0, n0, t1, n1, d);
+    cpu = 0;
+    for (size_t i = 0; i < nd; i++)
+        cpu += d[i].cpu_ns;
+    r.idle_ms_per_s = (double)cpu / 1e6 / idle_s;
+    threads_print("idle, per second", d, nd, idle_s);
+    hub_stop(true);
+    zmq_close(pub);
+    r.lat = latency_of(text, n, rate);
+
+    uint64_t tb;
+    unsigned long long bdone = 0, bcpu = 0;
+    char *bare = bare_run(ctx, p, n, rate, false, &tb);
+    if (sscanf(bare, "done %llu %llu", &bdone, &bcpu) != 2)
+        die("bare loop: no done line");
+    free(bare);
+    r.bare_paced_ns = (double)bcpu / (double)n;
+    return r;
+}
+
+/* --paced RATE: 200-byte messages; medians over the rounds. */
+static int paced_main(void *ctx, double rate, uint64_t full_n, uint64_t n, unsigned repeat,
+                      double idle_s)
+{
+    pool p;
+    pool_build(&p, 200);
+    double *full = calloc(repeat, sizeof *full), *paced = calloc(repeat, sizeof *paced),
+           *ratio = calloc(repeat, sizeof *ratio), *bare = calloc(repeat, sizeof *bare),
+           *idle = calloc(repeat, sizeof *idle), *p50 = calloc(repeat, sizeof *p50),
+           *p99 = calloc(repeat, sizeof *p99), *wake = calloc(repeat, sizeof *wake);
+    if (full == NULL || paced == NULL || ratio == NULL || bare == NULL || idle == NULL ||
+        p50 == NULL || p99 == NULL || wake == NULL)
+        die("out of memory");
+    for (unsigned k = 0; k < repeat; k++) {
+        paced_run r = paced_once(ctx, &p, full_n, n, rate, idle_s);
+        full[k] = r.full_ns, paced[k] = r.paced_ns, ratio[k] = r.paced_ns / r.full_ns;
+        bare[k] = r.bare_paced_ns, idle[k] = r.idle_ms_per_s, wake[k] = r.wakeups;
+        p50[k] = r.lat.p50_us, p99[k] = r.lat.p99_us;
+        fprintf(stderr,
+                "hub_ingest: paced run %u: hub %.0f ns CPU per message at %.0f msg/s (%.2f "
+                "wake-ups), %.0f at full speed: %.2fx; bare loop %.0f ns at that rate; idle "
+                "%.2f ms CPU/s; p50 %.0f us, p99 %.0f us\n",
+                k + 1, paced[k], rate, wake[k], full[k], ratio[k], bare[k], idle[k], p50[k],
+                p99[k]);
+    }
+    printf("paced 200-byte messages at %.0f msg/s: hub CPU per message %.0f ns (%.2f wake-ups), "
+           "at full speed %.0f ns: %.2fx (goal <= 2x); bare loop at that rate %.0f ns; idle hub "
+           "%.2f ms CPU per s; latency p50 %.0f us, p99 %.0f us (goal < 1 ms); medians of %u\n",
+           rate, median(paced, repeat), median(wake, repeat), median(full, repeat),
+           median(ratio, repeat), median(bare, repeat), median(idle, repeat), median(p50, repeat),
+           median(p99, repeat), repeat);
+    free(full);
+    free(paced);
+    free(ratio);
+    free(bare);
+    free(idle);
+    free(p50);
+    free(p99);
+    free(wake);
+    pool_free(&p);
+    zmq_ctx_term(ctx);
+    rmdir(run_dir);
+    return 0;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: hub_ingest [--hub PATH] [--quick] [--count N] [--latency-count N]\n"
-            "                  [--memory-count N] [--repeat N] [--markdown]\n\n"
+            "                  [--memory-count N] [--repeat N] [--markdown] [--ingest-only]\n"
+            "                  [--skipped KEY] [--paced RATE] [--curve]\n\n"
             "Measure a real `hashspace hub` on loopback. One publisher (this program,\n"
             "an XPUB socket sending pre-built fedmsg bodies) feeds in turn a bare libzmq\n"
             "SUB receive loop (a process of its own) and the hub (the only member, one\n"
@@ -811,6 +1003,10 @@ static void usage(FILE *out)
             "  --curve             only this: hub ingest with CURVE off and on (the\n"
             "                      publisher a CURVE server, the hub its client), same\n"
             "                      run, alternating; the ratio on/off\n"
+            "  --paced RATE        only this: CPU per message (per thread) of a hub fed\n"
+            "                      --latency-count 200-byte messages at RATE msg/s,\n"
+            "                      against its CPU per message at full speed (--count;\n"
+            "                      goal <= 2x), its CPU when idle, p50/p99 latency\n"
             "  --markdown          print the results as a Markdown table\n",
             HS_BENCH_HUB_BIN);
 }
@@ -831,12 +1027,14 @@ int main(int argc, char **argv)
         {"ingest-only", no_argument, NULL, 'I'},
         {"skipped", required_argument, NULL, 'S'},
         {"curve", no_argument, NULL, 'C'},
+        {"paced", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     hub_bin = HS_BENCH_HUB_BIN;
     uint64_t count = 300000, lat_count = 100000, mem_count = 100000;
-    bool markdown = false, ingest_only = false, curve = false;
+    bool markdown = false, ingest_only = false, curve = false, quick = false;
     unsigned repeat = 5;
+    double paced_rate = 0;
     int opt;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
@@ -844,7 +1042,7 @@ int main(int argc, char **argv)
             hub_bin = optarg;
             break;
         case 'q':
-            count = 20000, lat_count = 2000, mem_count = 5000, repeat = 1;
+            count = 20000, lat_count = 2000, mem_count = 5000, repeat = 1, quick = true;
             break;
         case 'n':
             count = strtoull(optarg, NULL, 10);
@@ -871,6 +1069,9 @@ int main(int argc, char **argv)
         case 'C':
             curve = true;
             break;
+        case 'P':
+            paced_rate = strtod(optarg, NULL);
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -890,6 +1091,8 @@ int main(int argc, char **argv)
     if (mkdtemp(run_dir) == NULL)
         die("mkdtemp: %s", strerror(errno));
     void *ctx = zmq_ctx_new();
+    if (paced_rate > 0)
+        return paced_main(ctx, paced_rate, count, lat_count, repeat, quick ? 0.5 : 3);
     if (hub_key != NULL)
         return skipped_main(ctx, count, repeat);
     if (curve)

@@ -162,6 +162,18 @@ int hs__consumer_route(hs__consumer *c, hs__msg *m, uint64_t now_ns, const atomi
     return rc;
 }
 
+void hs__consumer_hold_wakeups(hs__consumer *c, bool hold)
+{
+    for (unsigned i = 0; i < c->spec.workers; i++)
+        hs__queue_hold_wakeups(&c->workers[i].queue, hold);
+}
+
+void hs__consumer_wake(hs__consumer *c)
+{
+    for (unsigned i = 0; i < c->spec.workers; i++)
+        hs__queue_wake(&c->workers[i].queue);
+}
+
 void hs__consumer_backlog(hs__consumer *c, size_t *count, uint64_t *oldest_ns)
 {
     size_t total = 0;
@@ -258,6 +270,10 @@ static void *worker_main(void *arg)
 {
     hs__worker *w = arg;
     hs__consumer *c = w->consumer;
+    /* For top -H, perf and /proc/PID/task: which consumer's worker this is. */
+    char name[16];
+    snprintf(name, sizeof name, "hs-w-%s", c->spec.name);
+    pthread_setname_np(pthread_self(), name);
     hs__sink_env env = {
         .consumer = c->spec.name,
         .timeout_s = c->spec.timeout_s,

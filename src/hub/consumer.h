@@ -184,6 +184,10 @@ bool hs__consumer_matches(const hs__consumer *c, const hs__topic_buf *topic);
  * queue was full in drop mode (counted in dropped; the reference is still
  * the caller's); HS_ETIMEOUT/HS_ECLOSED when stopping (likewise). */
 int hs__consumer_route(hs__consumer *c, hs__msg *m, uint64_t now_ns, const atomic_bool *abort);
+/* Ingress thread only: hold back or release the workers' wake-ups
+ * (hs__queue_hold_wakeups), and give them the ones held back. */
+void hs__consumer_hold_wakeups(hs__consumer *c, bool hold);
+void hs__consumer_wake(hs__consumer *c);
 /* Messages queued or in flight, and the enqueue time of the oldest (0 if
  * none). */
 void hs__consumer_backlog(hs__consumer *c, size_t *count, uint64_t *oldest_ns);

@@ -4,10 +4,11 @@
  *
  * DESIGN: one thread owns the bus's SUB socket (created and connected by the
  * main thread in hs__ingress_start, then handed over) and the current view.
- * It is the only producer of every consumer queue. It polls the stop flag
- * every 100 ms (the socket's receive timeout) and finishes the message in
- * hand before leaving; a hand-over blocked on a full queue gives up when the
- * abort flag is set. Counters are atomics read by the metrics thread.
+ * It is the only producer of every consumer queue. It takes messages without
+ * waiting while there are any, then waits (wait_for_bus); it polls the stop
+ * flag at least every 100 ms and finishes the message in hand before leaving; a hand-over blocked
+ * on a full queue gives up when the abort flag is set. Counters are atomics read by the metrics
+ * thread.
  */
 #include "hub.h"
 
@@ -258,23 +259,98 @@ static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t rece
     }
 }
 
+/* Waiting for the bus. A blocking wait costs two wake-ups per message at a
+ * steady moderate rate (libzmq's I/O thread wakes this thread, this thread
+ * wakes the worker), and on a virtual machine a wake-up costs several
+ * microseconds of CPU, more than the message itself (docs/benchmarks.md,
+ * "Paced"). So when messages come closer together than INGRESS_LINGER_NS,
+ * the thread does not wait for each one: it sleeps that long and takes
+ * everything that came meanwhile at once (waking the worker once for them),
+ * and keeps doing so while each sleep brings something. That delays a
+ * message by at most INGRESS_LINGER_NS; a slower stream (one message per
+ * 200 us or fewer) and a burst that arrives faster than it is taken never
+ * sleep this way. */
+#define INGRESS_LINGER_NS 200000u
+
+typedef struct bus_wait {
+    uint64_t woken_ns; /* CLOCK_MONOTONIC when a blocking wait last ended */
+    uint64_t taken;    /* messages taken since the last wait */
+    bool lingering;
+} bus_wait;
+
+/* The socket is empty: wait until it may not be (or the poll interval
+ * passed, so that the caller sees the stop flag). false: the bus failed. */
+static bool wait_for_bus(ingress *in, bus_wait *w)
+{
+    bool linger = w->lingering && w->taken > 0;
+    w->taken = 0;
+    if (linger) {
+        struct timespec pause = {0, INGRESS_LINGER_NS};
+        nanosleep(&pause, NULL);
+        return true;
+    }
+    zmq_pollitem_t item = {.socket = in->socket, .events = ZMQ_POLLIN};
+    int rc = zmq_poll(&item, 1, INGRESS_POLL_MS);
+    if (rc < 0 && zmq_errno() != EINTR) {
+        hs__error("bus: waiting for messages failed: %s", zmq_strerror(zmq_errno()));
+        atomic_store(&in->hub->failed, true);
+        return false;
+    }
+    if (rc > 0) {
+        uint64_t now = hs__monotonic_ns();
+        w->lingering = now - w->woken_ns < INGRESS_LINGER_NS;
+        w->woken_ns = now;
+    }
+    return true;
+}
+
+/* The workers' wake-ups are held back while the ingress takes a batch off
+ * the socket (hs__queue_hold_wakeups), and given at its end or every
+ * INGRESS_BATCH messages, whichever comes first: a worker that sleeps is
+ * woken once for the batch, not once per message, and waits for at most
+ * INGRESS_BATCH messages' worth of the ingress's work (a few microseconds). */
+#define INGRESS_BATCH 16
+
+static void hold_wakeups(hs__hub *hub, bool hold)
+{
+    for (size_t i = 0; i < hub->nconsumers; i++)
+        hs__consumer_hold_wakeups(hub->consumers[i], hold);
+}
+
+static void wake_workers(hs__hub *hub)
+{
+    for (size_t i = 0; i < hub->nconsumers; i++)
+        hs__consumer_wake(hub->consumers[i]);
+}
+
 static void *ingress_main(void *arg)
 {
     ingress *in = arg;
     hs__hub *hub = in->hub;
+    pthread_setname_np(pthread_self(), "hs-ingress");
     zmq_msg_t topic, body, extra;
+    bus_wait wait = {0};
+    hold_wakeups(hub, true);
     while (!atomic_load_explicit(&hub->stop, memory_order_acquire)) {
         adopt_next_view(hub);
         zmq_msg_init(&topic);
-        if (zmq_msg_recv(&topic, in->socket, 0) < 0) {
+        /* Take what is there without waiting; wait only once it is empty. */
+        if (zmq_msg_recv(&topic, in->socket, ZMQ_DONTWAIT) < 0) {
             int e = zmq_errno();
             zmq_msg_close(&topic);
-            if (e == EAGAIN || e == EINTR)
+            if (e == EAGAIN) {
+                wake_workers(hub);
+                if (!wait_for_bus(in, &wait))
+                    break;
+                continue;
+            }
+            if (e == EINTR)
                 continue;
             hs__error("bus: receive failed: %s", zmq_strerror(e));
             atomic_store(&hub->failed, true);
             break;
         }
+        wait.taken++;
         uint64_t received_ns = hs__realtime_ns();
         count(&hub->received);
         if (!zmq_msg_more(&topic)) {
@@ -306,7 +382,10 @@ static void *ingress_main(void *arg)
         }
         zmq_msg_close(&topic);
         zmq_msg_close(&body);
+        if (wait.taken % INGRESS_BATCH == 0)
+            wake_workers(hub);
     }
+    hold_wakeups(hub, false);
     zmq_close(in->socket);
     hs__key_buf_free(&in->key_buf);
     hs__key_buf_free(&in->seq_buf);

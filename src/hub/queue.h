@@ -40,6 +40,10 @@ typedef struct hs__queue {
     bool producer_waiting;
     /* count, mirrored for the consumer's short spin before it sleeps */
     atomic_size_t count_hint;
+    /* how long the consumer spins next time (pauses); its own, adaptive */
+    unsigned spins;
+    /* the producer's own: hold the consumer's wake-up back, and one is due */
+    bool hold_wakeups, wake_pending;
 } hs__queue;
 
 /* cap >= 1. HS_ENOMEM, HS_ESYSTEM. */
@@ -52,6 +56,14 @@ void hs__queue_destroy(hs__queue *q);
  * *abort became true while waiting for room (checked every 50 ms). abort may
  * be NULL. */
 int hs__queue_push(hs__queue *q, hs__msg *m, uint64_t now_ns, bool block, const atomic_bool *abort);
+
+/* Producer only. While held, a push does not wake a sleeping consumer at
+ * once: the wake-up waits for hs__queue_wake (or the release, or a full
+ * queue), so that a batch of pushes costs the consumer one wake-up, not one
+ * each. Releasing wakes the consumer if a wake-up is due. */
+void hs__queue_hold_wakeups(hs__queue *q, bool hold);
+/* Producer only: give the consumer the wake-up held back, if one is due. */
+void hs__queue_wake(hs__queue *q);
 
 /* Wait for the head item and copy it to *out without removing it. HS_OK, or
  * HS_ECLOSED when the queue is closed and empty. */

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
 
 #include "hashspace/error.h"
 #include "msg.h"
@@ -197,6 +199,69 @@ static void test_queue_threaded_small_ring_loses_nothing_and_keeps_order(void **
     hs__queue_destroy(&q);
 }
 
+static void test_queue_held_wakeups_lose_nothing_when_the_ring_fills(void **state)
+{
+    (void)state;
+    hs__queue q;
+    /* The producer holds every wake-up and never gives one: a consumer
+     * asleep is woken only because the ring is full (else this hangs). */
+    assert_int_equal(hs__queue_init(&q, 4), HS_OK);
+    hs__queue_hold_wakeups(&q, true);
+    consumer_ctx c = {.q = &q};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, consume_all, &c), 0);
+    for (unsigned i = 0; i < THREADED_COUNT / 10; i++)
+        assert_int_equal(hs__queue_push(&q, numbered(i), i + 1, true, NULL), HS_OK);
+    hs__queue_hold_wakeups(&q, false);
+    hs__queue_close(&q);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(c.got, THREADED_COUNT / 10);
+    assert_int_equal(c.out_of_order, 0);
+    hs__queue_destroy(&q);
+}
+
+static bool consumer_sleeps(hs__queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    bool waiting = q->consumer_waiting;
+    pthread_mutex_unlock(&q->lock);
+    return waiting;
+}
+
+static void test_queue_held_wakeup_is_given_by_wake(void **state)
+{
+    (void)state;
+    hs__queue q;
+    assert_int_equal(hs__queue_init(&q, 8), HS_OK);
+    consumer_ctx c = {.q = &q};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, consume_all, &c), 0);
+    for (int i = 0; i < 2000 && !consumer_sleeps(&q); i++) {
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+    }
+    assert_true(consumer_sleeps(&q));
+    hs__queue_hold_wakeups(&q, true);
+    assert_int_equal(hs__queue_push(&q, numbered(0), 1, true, NULL), HS_OK);
+    assert_int_equal(hs__queue_push(&q, numbered(1), 2, true, NULL), HS_OK);
+    assert_true(q.wake_pending);
+    hs__queue_wake(&q);
+    assert_false(q.wake_pending);
+    /* Woken, the consumer takes both and sleeps again. */
+    size_t count = 2;
+    uint64_t oldest;
+    for (int i = 0; i < 2000 && (count > 0 || !consumer_sleeps(&q)); i++) {
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+        hs__queue_stats(&q, &count, &oldest);
+    }
+    assert_int_equal(count, 0);
+    hs__queue_close(&q);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(c.got, 2);
+    hs__queue_destroy(&q);
+}
+
 static void test_msg_is_one_block_with_nul_terminated_parts(void **state)
 {
     (void)state;
@@ -226,6 +291,8 @@ int main(void)
         cmocka_unit_test(test_queue_full_block_mode_gives_up_on_abort),
         cmocka_unit_test(test_queue_close_drains_then_reports_closed),
         cmocka_unit_test(test_queue_threaded_small_ring_loses_nothing_and_keeps_order),
+        cmocka_unit_test(test_queue_held_wakeups_lose_nothing_when_the_ring_fills),
+        cmocka_unit_test(test_queue_held_wakeup_is_given_by_wake),
         cmocka_unit_test(test_msg_is_one_block_with_nul_terminated_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
