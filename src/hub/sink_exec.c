@@ -22,6 +22,7 @@
  * per crash, not seconds.
  */
 #include "child.h"
+#include "clock.h"
 #include "jsonline.h"
 #include "sink.h"
 
@@ -61,13 +62,6 @@ typedef struct exec_sink {
     size_t answer_len, answer_cap;
     hs__jsonline request; /* the request line, reused for every message */
 } exec_sink;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sleep_s(double s)
 {
@@ -149,7 +143,7 @@ static void child_stop(exec_sink *s, double eof_grace_s, double term_grace_s, in
 /* Spawn now, or after the backoff when a child died recently. */
 static int start_child(exec_sink *s, char *err, size_t errlen)
 {
-    sleep_s(s->restart_at_s - now_s());
+    sleep_s(s->restart_at_s - hs__monotonic_s());
     int rc = hs__child_spawn(&s->child, s->argv, s->envp, err, errlen);
     if (rc == HS_OK && s->child_pgid != NULL)
         atomic_store_explicit(s->child_pgid, (int)s->child.pid, memory_order_release);
@@ -159,14 +153,14 @@ static int start_child(exec_sink *s, char *err, size_t errlen)
         rc = HS_ESYSTEM;
     }
     if (rc != HS_OK) {
-        s->restart_at_s = now_s() + s->backoff_s;
+        s->restart_at_s = hs__monotonic_s() + s->backoff_s;
         s->backoff_s = fmin(s->backoff_s * 2, EXEC_BACKOFF_MAX_S);
         return rc;
     }
     if (s->ever_started && s->restarts != NULL)
         atomic_fetch_add_explicit(s->restarts, 1, memory_order_relaxed);
     s->ever_started = 1;
-    s->started_s = now_s();
+    s->started_s = hs__monotonic_s();
     s->answered = 0;
     s->answer_len = 0;
     return HS_OK;
@@ -182,7 +176,7 @@ static void stop_child(exec_sink *s, double eof_grace_s, char *why, size_t whyle
     char how[96];
     hs__child_describe(status, how, sizeof how);
     snprintf(why, whylen, "child %ld %s", (long)pid, how);
-    double now = now_s();
+    double now = hs__monotonic_s();
     if (s->answered > 0 || now - s->started_s >= EXEC_HEALTHY_S) {
         s->backoff_s = EXEC_BACKOFF_MIN_S;
         s->restart_at_s = now;
@@ -363,7 +357,7 @@ static int exec_consume(void *state, const hs_message *msg, char *err, size_t er
         snprintf(err, errlen, "cannot encode the message as JSON");
         return rc;
     }
-    double deadline = s->timeout_s > 0 ? now_s() + s->timeout_s : 0;
+    double deadline = s->timeout_s > 0 ? hs__monotonic_s() + s->timeout_s : 0;
     char *nl = NULL;
     for (;;) {
         nl = find_newline(s);
@@ -376,7 +370,7 @@ static int exec_consume(void *state, const hs_message *msg, char *err, size_t er
             pfd[n++] = (struct pollfd){.fd = s->child.in_fd, .events = POLLOUT};
         int wait_ms = -1;
         if (deadline > 0) {
-            double left = deadline - now_s();
+            double left = deadline - hs__monotonic_s();
             wait_ms = left <= 0 ? 0 : (int)ceil(left * 1000);
         }
         int r = poll(pfd, n, wait_ms);
