@@ -1,11 +1,14 @@
-/* fuzz_jsonline.c - messages as JSON lines (file sink, dead letters): every
- * byte of the topic and the body must come back from the line, as a string
- * or base64, or as the same JSON value when the body is JSON.
+/* fuzz_jsonline.c - the one JSON encoding of a message (file and exec sinks,
+ * dead letters, tail --json): the line is one line of valid JSON, and every
+ * byte of the topic and the body comes back from it, as a string or base64,
+ * or as the same JSON value when the body is JSON (the key scanner's
+ * validation agreeing with jansson's, numbers jansson cannot hold aside).
  *
  * Input: one byte of options, the topic up to the first '\n', the body. */
 #include "fuzz_util.h"
 
 #include "jsonline.h"
+#include "key.h"
 
 #include <jansson.h>
 
@@ -84,29 +87,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(topic, data + 1, topic_len);
     memcpy(body, rest, body_len);
 
-    json_t *obj = json_object();
-    FUZZ_ASSERT(obj != NULL);
-    FUZZ_ASSERT(hs__json_add_message(obj, topic, topic_len, body, body_len, body_json) == 0);
+    hs__jsonline j = HS__JSONLINE_INIT;
+    hs__jsonline_start(&j);
+    hs__jsonline_message(&j, topic, topic_len, body, body_len, body_json);
+    const char *line;
     size_t line_len = 0;
-    char *line = hs__json_line(obj, &line_len);
-    FUZZ_ASSERT(line != NULL && line_len > 0 && line[line_len - 1] == '\n');
+    FUZZ_ASSERT(hs__jsonline_end(&j, &line, &line_len) == 0);
+    FUZZ_ASSERT(line_len > 0 && line[line_len - 1] == '\n');
     FUZZ_ASSERT(line[line_len] == '\0' && memchr(line, '\n', line_len - 1) == NULL);
+    FUZZ_ASSERT(memchr(line, '\r', line_len) == NULL && memchr(line, '\0', line_len) == NULL);
 
     json_error_t jerr;
-    json_t *back = json_loadb(line, line_len, JSON_ALLOW_NUL, &jerr);
-    FUZZ_ASSERT(back != NULL && json_is_object(back));
-    expect_bytes(back, "topic", (const uint8_t *)topic, topic_len);
+    bool is_json = body_json && hs__json_valid(body, body_len);
     json_t *parsed =
-        body_json ? json_loadb(body, body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr) : NULL;
-    if (parsed != NULL) {
-        FUZZ_ASSERT(json_equal(json_object_get(back, "body"), parsed));
-        json_decref(parsed);
+        is_json ? json_loadb(body, body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr) : NULL;
+    json_t *back = json_loadb(line, line_len, JSON_ALLOW_NUL, &jerr);
+    if (back == NULL) {
+        /* Only a JSON body with a number jansson cannot hold (the scanner
+         * takes it, on purpose) makes the line one jansson refuses. */
+        FUZZ_ASSERT(is_json && parsed == NULL);
     } else {
-        expect_bytes(back, "body", (const uint8_t *)body, body_len);
+        FUZZ_ASSERT(json_is_object(back));
+        expect_bytes(back, "topic", (const uint8_t *)topic, topic_len);
+        if (parsed != NULL)
+            FUZZ_ASSERT(json_equal(json_object_get(back, "body"), parsed));
+        else
+            expect_bytes(back, "body", (const uint8_t *)body, body_len);
     }
+    json_decref(parsed);
     json_decref(back);
-    free(line);
-    json_decref(obj);
+    hs__jsonline_free(&j);
     free(topic);
     free(body);
     return 0;

@@ -13,6 +13,7 @@
  * backlog from its /metrics page with a plain HTTP/1.0 GET.
  */
 #include "fedmsg.h"
+#include "clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -56,13 +57,6 @@ static void die(const char *fmt, ...)
         waitpid(hub_pid, NULL, 0);
     }
     exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void sleep_ns(uint64_t ns)
@@ -223,10 +217,10 @@ static int bare_receiver_main(const char *ep, uint64_t n, bool stamps)
             continue;
         }
         if (stamps)
-            age[got] = now_ns() - stamp;
+            age[got] = hs__monotonic_ns() - stamp;
         got++;
     }
-    uint64_t done = now_ns(), cpu = cpu_ns(0) - cpu0;
+    uint64_t done = hs__monotonic_ns(), cpu = cpu_ns(0) - cpu0;
     zmq_msg_close(&m);
     zmq_close(s);
     zmq_ctx_term(ctx);
@@ -265,7 +259,7 @@ static char *bare_run(void *ctx, const pool *p, uint64_t n, double rate, bool st
     }
     close(fds[1]);
     wait_subscription(pub, 10);
-    *t0 = now_ns();
+    *t0 = hs__monotonic_ns();
     if (rate > 0)
         send_paced(pub, p, n, rate, stamps);
     else
@@ -417,12 +411,12 @@ static double hub_metric(int port, const char *name)
 /* Wait until a metric reaches at least want; the time it did, in ns. */
 static uint64_t wait_metric(int port, const char *name, double want, double timeout_s)
 {
-    uint64_t deadline = now_ns() + (uint64_t)(timeout_s * 1e9);
+    uint64_t deadline = hs__monotonic_ns() + (uint64_t)(timeout_s * 1e9);
     double v = -1;
-    while (now_ns() < deadline) {
+    while (hs__monotonic_ns() < deadline) {
         v = hub_metric(port, name);
         if (v >= want)
-            return now_ns();
+            return hs__monotonic_ns();
         sleep_ns(2000000);
     }
     die("%s: %.0f, waited for %.0f for %.0f s", name, v, want, timeout_s);
@@ -456,9 +450,10 @@ static void run_path(char *out, size_t len, const char *what)
  * frees them) and the "done" time in *done_ns. */
 static char *wait_probe(const char *path, double timeout_s, uint64_t *done_ns)
 {
-    uint64_t deadline = now_ns() + (uint64_t)(timeout_s * 1e9);
+    uint64_t deadline = hs__monotonic_ns() + (uint64_t)(timeout_s * 1e9);
     while (access(path, F_OK) != 0) {
-        if (now_ns() > deadline || (hub_pid > 0 && waitpid(hub_pid, NULL, WNOHANG) == hub_pid))
+        if (hs__monotonic_ns() > deadline ||
+            (hub_pid > 0 && waitpid(hub_pid, NULL, WNOHANG) == hub_pid))
             die("the hub's consumer did not report within %.0f s (%s)", timeout_s, path);
         sleep_ns(1000000);
     }
@@ -492,7 +487,7 @@ static rate_run hub_rate(void *ctx, const pool *p, uint64_t n)
              (unsigned long long)n);
     int port;
     void *pub = hub_with_publisher(ctx, &port, "a", consumer, "100000");
-    uint64_t cpu0 = cpu_ns(hub_pid), t0 = now_ns(), done;
+    uint64_t cpu0 = cpu_ns(hub_pid), t0 = hs__monotonic_ns(), done;
     blast(pub, p, n);
     free(wait_probe(out, 120, &done));
     uint64_t cpu = cpu_ns(hub_pid) - cpu0;
@@ -601,15 +596,15 @@ static rate_run hub_skipped_rate(void *ctx, const pool *p, uint64_t n, double *s
     void *pub = hub_with_publisher(ctx, &port, members, consumer, "100000");
     thread_cpu th0[MAX_THREADS], th1[MAX_THREADS], d[MAX_THREADS];
     size_t n0 = threads_cpu(hub_pid, th0, MAX_THREADS);
-    uint64_t cpu0 = cpu_ns(hub_pid), t0 = now_ns(), deadline = t0 + 120 * 1000000000ull;
+    uint64_t cpu0 = cpu_ns(hub_pid), t0 = hs__monotonic_ns(), deadline = t0 + 120 * 1000000000ull;
     blast(pub, p, n);
     double got;
     while ((got = hub_metric(port, "hashspace_messages_received_total")) < (double)n) {
-        if (now_ns() > deadline)
+        if (hs__monotonic_ns() > deadline)
             die("the hub received %.0f of %llu messages in 120 s", got, (unsigned long long)n);
         sleep_ns(20000000);
     }
-    uint64_t done = now_ns(), cpu = cpu_ns(hub_pid) - cpu0;
+    uint64_t done = hs__monotonic_ns(), cpu = cpu_ns(hub_pid) - cpu0;
     size_t n1 = threads_cpu(hub_pid, th1, MAX_THREADS);
     threads_print("skipped, per message", d, threads_diff(th0, n0, th1, n1, d), (double)n);
     *skipped_share = hub_metric(port, "hashspace_messages_skipped_total") / (double)n;
@@ -627,13 +622,13 @@ static void send_paced(void *pub, const pool *p, uint64_t n, double rate, bool s
 {
     char topic[96];
     double gap = 1e9 / rate;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = hs__monotonic_ns();
     for (uint64_t i = 0; i < n; i++) {
-        uint64_t due = t0 + (uint64_t)((double)i * gap), t = now_ns();
+        uint64_t due = t0 + (uint64_t)((double)i * gap), t = hs__monotonic_ns();
         if (t < due)
             sleep_ns(due - t);
         int tl = stamps ? snprintf(topic, sizeof topic, "%s.%019llu", TOPIC,
-                                   (unsigned long long)now_ns())
+                                   (unsigned long long)hs__monotonic_ns())
                         : snprintf(topic, sizeof topic, "%s", TOPIC);
         send_msg(pub, topic, (size_t)tl, p->body[i % POOL_SIZE], p->len[i % POOL_SIZE]);
     }

@@ -26,19 +26,13 @@
 #include <unistd.h>
 
 #include "hashspace/consumer.h"
+#include "clock.h"
 
 typedef struct probe {
     char *out, *hold;
     uint64_t want, got;
     uint64_t *latency_ns; /* want entries when stamps */
 } probe;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void probe_fini(void *state)
 {
@@ -118,7 +112,7 @@ static void write_results(const probe *p, uint64_t done_ns)
 static int probe_consume(void *state, const hs_message *msg)
 {
     probe *p = state;
-    uint64_t now = now_ns();
+    uint64_t now = hs__monotonic_ns();
     if (p->hold != NULL) {
         for (int i = 0; i < 12000 && access(p->hold, F_OK) != 0; i++) {
             struct timespec pause = {0, 5000000};

@@ -26,6 +26,8 @@
  */
 #include "recorder.h"
 
+#include "clock.h"
+
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 #include <errno.h>
@@ -110,8 +112,7 @@ static void workload_build(workload *w, uint64_t n, uint64_t users, size_t size,
     w->id = calloc(n, sizeof *w->id);
     if (w->bodies == NULL || w->len == NULL || w->user == NULL || w->id == NULL)
         die("out of memory for %llu messages", (unsigned long long)n);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    struct timespec now = hs__timespec(hs__realtime_ns());
     struct tm tm;
     gmtime_r(&now.tv_sec, &tm);
     uint64_t rng = seed;

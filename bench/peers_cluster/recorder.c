@@ -1,6 +1,8 @@
 /* recorder.c - the consumers' shared record file (format in recorder.h). */
 #include "recorder.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -27,9 +29,7 @@ struct pc_recorder {
 
 uint64_t pc_now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return hs__monotonic_ns();
 }
 
 int pc_recorder_open(pc_recorder **out, const char *path, uint64_t capacity)

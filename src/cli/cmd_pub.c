@@ -4,6 +4,7 @@
 #include "cli_curve.h"
 #include "cli_util.h"
 #include "commands.h"
+#include "clock.h"
 #include "fedmsg.h"
 
 #include "hashspace/error.h"
@@ -88,20 +89,10 @@ static void pub_on_signal(int sig)
     pub_stop = 1;
 }
 
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
+/* Sleep until t, CLOCK_MONOTONIC seconds. */
 static void sleep_until(double t)
 {
-    struct timespec ts;
-    ts.tv_sec = (time_t)t;
-    ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-    if (ts.tv_nsec >= 1000000000L)
-        ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    struct timespec ts = hs__timespec(t > 0 ? (uint64_t)(t * 1e9) : 0);
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
@@ -152,9 +143,9 @@ static long drain_subscriptions(void *sock)
 static int wait_subscribers(void *sock, long want, double timeout_s, bool quiet)
 {
     long have = 0;
-    double deadline = now_mono() + timeout_s;
+    double deadline = hs__monotonic_s() + timeout_s;
     while (have < want && !pub_stop) {
-        double left = deadline - now_mono();
+        double left = deadline - hs__monotonic_s();
         if (left <= 0) {
             hs_cli_error("--wait-subscribers: %ld of %ld subscriptions after %.0f s", have, want,
                          timeout_s);
@@ -223,18 +214,18 @@ static int publish(void *sock, const pub_opts *o, const char *where)
     bool show = !o->quiet && hs_cli_stderr_is_tty();
     unsigned long long sent = 0, bytes = 0;
     int status = 0;
-    double t0 = now_mono(), next_progress = t0 + 0.25;
+    double t0 = hs__monotonic_s(), next_progress = t0 + 0.25;
     double pace_t0 = t0; /* pacing restarts after each pause */
     unsigned long long pace_sent = 0;
     while (sent < o->count && !pub_stop) {
         if (o->burst > 0 && sent > 0 && sent % o->burst == 0 && sent != pace_sent) {
-            sleep_until(now_mono() + o->pause);
-            pace_t0 = now_mono();
+            sleep_until(hs__monotonic_s() + o->pause);
+            pace_t0 = hs__monotonic_s();
             pace_sent = sent;
         }
         if (o->rate > 0) {
             double due = pace_t0 + (double)(sent - pace_sent) / o->rate;
-            if (now_mono() < due)
+            if (hs__monotonic_s() < due)
                 sleep_until(due);
         }
         const char *topic, *body;
@@ -259,12 +250,12 @@ static int publish(void *sock, const pub_opts *o, const char *where)
         if ((sent & 1023) == 0)
             drain_subscriptions(sock);
         /* Paced runs look at the clock anyway; full-speed ones now and then. */
-        if (show && (o->rate > 0 || (sent & 1023) == 0) && now_mono() >= next_progress) {
-            progress(o, sent, now_mono() - t0, false);
-            next_progress = now_mono() + 0.25;
+        if (show && (o->rate > 0 || (sent & 1023) == 0) && hs__monotonic_s() >= next_progress) {
+            progress(o, sent, hs__monotonic_s() - t0, false);
+            next_progress = hs__monotonic_s() + 0.25;
         }
     }
-    double elapsed = now_mono() - t0;
+    double elapsed = hs__monotonic_s() - t0;
     if (show)
         progress(o, sent, elapsed, true);
     if (pub_stop && sent < o->count) {
@@ -517,7 +508,7 @@ int hs_cmd_pub(int argc, char **argv)
         wait_subscribers(sock, (long)o.wait_subs, o.wait_timeout, o.quiet) != 0)
         status = 1;
     if (status == 0 && o.warmup > 0 && !pub_stop)
-        sleep_until(now_mono() + o.warmup);
+        sleep_until(hs__monotonic_s() + o.warmup);
     if (status == 0)
         status = publish(sock, &o, where);
     zmq_close(sock);

@@ -6,6 +6,8 @@
 #include "cli_util.h"
 #include "commands.h"
 
+#include "jsonline.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -37,9 +39,10 @@ static void tail_usage(FILE *out)
             "  --subscribe PREFIX topic prefix to receive (repeatable; default: everything)\n"
             "  --count N          exit after N messages\n"
             "  --idle-timeout S   exit when no message arrives for S seconds\n"
-            "  --json             one JSON object per line: {\"topic\": ..., \"body\": ...};\n"
-            "                     a body that is not JSON is given as \"raw\" (a string)\n"
-            "                     and body is null; other frame counts add \"frames\"\n"
+            "  --json             one JSON object per line, as a file: consumer writes it:\n"
+            "                     {\"topic\": ..., \"body\": ...}, the body as it came when\n"
+            "                     it is JSON, else a string, else \"body_base64\"; other\n"
+            "                     frame counts add \"frames\" and \"frame_count\"\n"
             "  -h, --help         this text\n",
             TAIL_DEFAULT_ENDPOINT);
     hs_cli_curve_usage(out, "publishers");
@@ -114,57 +117,38 @@ static json_t *frame_json(frames *f, size_t i)
     return json_loadb((const char *)frame_data(f, i), frame_size(f, i), JSON_DECODE_ANY, NULL);
 }
 
-static json_t *escaped_string(const unsigned char *p, size_t n)
+/* One message as the hub writes it (jsonline.h: topic, body by the one
+ * rule); a message of other than two frames adds frame_count and every
+ * frame, each a string or {"base64": ...}. */
+static int print_json(hs__jsonline *j, frames *f)
 {
-    char *text;
-    size_t len;
-    FILE *mem = open_memstream(&text, &len);
-    if (mem == NULL)
-        return NULL;
-    put_escaped(mem, p, n);
-    fclose(mem);
-    json_t *s = json_stringn(text, len);
-    free(text);
-    return s;
-}
-
-static int print_json(frames *f)
-{
-    json_t *o = json_object();
-    if (o == NULL)
-        return -1;
-    int rc = 0;
-    if (f->n >= 1) {
-        json_t *topic =
-            json_stringn((const char *)frame_data(f, 0), frame_size(f, 0)); /* NULL: not UTF-8 */
-        if (topic == NULL)
-            topic = escaped_string(frame_data(f, 0), frame_size(f, 0));
-        rc |= json_object_set_new(o, "topic", topic);
-    }
-    if (f->n >= 2) {
-        json_t *body = frame_json(f, 1);
-        if (body != NULL) {
-            rc |= json_object_set_new(o, "body", body);
-        } else {
-            rc |= json_object_set_new(o, "body", json_null());
-            rc |= json_object_set_new(o, "raw", escaped_string(frame_data(f, 1), frame_size(f, 1)));
-        }
-    } else {
-        rc |= json_object_set_new(o, "body", json_null());
-    }
+    hs__jsonline_start(j);
+    if (f->n >= 2)
+        hs__jsonline_message(j, (const char *)frame_data(f, 0), frame_size(f, 0),
+                             (const char *)frame_data(f, 1), frame_size(f, 1), true);
+    else if (f->n == 1)
+        hs__jsonline_bytes(j, "topic", (const char *)frame_data(f, 0), frame_size(f, 0));
     if (f->total != 2) {
-        json_t *list = json_array();
-        for (size_t i = 0; i < f->n; i++)
-            json_array_append_new(list, escaped_string(frame_data(f, i), frame_size(f, i)));
-        rc |= json_object_set_new(o, "frames", list);
-        rc |= json_object_set_new(o, "frame_count", json_integer((json_int_t)f->total));
+        hs__jsonline_key(j, "frames");
+        for (size_t i = 0; i < f->n; i++) {
+            const char *data = (const char *)frame_data(f, i);
+            hs__jsonline_append(j, i == 0 ? "[" : ",", 1);
+            if (hs__json_text_ok(data, frame_size(f, i))) {
+                hs__jsonline_string(j, data, frame_size(f, i));
+                continue;
+            }
+            hs__jsonline_append(j, "{\"base64\":", 10);
+            hs__jsonline_base64(j, data, frame_size(f, i));
+            hs__jsonline_append(j, "}", 1);
+        }
+        hs__jsonline_append(j, f->n == 0 ? "[]" : "]", f->n == 0 ? 2 : 1);
+        hs__jsonline_int(j, "frame_count", (long long)f->total);
     }
-    if (rc == 0) {
-        rc = json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
-        putchar('\n');
-    }
-    json_decref(o);
-    return rc;
+    const char *line;
+    size_t len;
+    if (hs__jsonline_end(j, &line, &len) != 0)
+        return -1;
+    return fwrite(line, 1, len, stdout) == len ? 0 : -1;
 }
 
 static void print_text(frames *f)
@@ -228,6 +212,44 @@ static void frames_close(frames *f)
     for (size_t i = 0; i < f->n; i++)
         zmq_msg_close(&f->part[i]);
     f->n = 0;
+}
+
+/* Print what the socket receives until count (0: no limit), the idle
+ * timeout (the socket's), a signal or an error; the exit status. */
+static int tail_loop(void *sock, bool json, unsigned long long count)
+{
+    bool line_buffered = isatty(STDOUT_FILENO);
+    unsigned long long seen = 0;
+    static frames f;
+    hs__jsonline line = HS__JSONLINE_INIT;
+    int status = 0;
+    while (!tail_stop && (count == 0 || seen < count)) {
+        if (recv_message(sock, &f) != 0) {
+            if (errno == EINTR)
+                continue; /* the loop condition sees tail_stop */
+            if (errno == EAGAIN)
+                break; /* idle timeout */
+            hs_cli_error("receiving: %s", zmq_strerror(errno));
+            status = 1;
+            break;
+        }
+        seen++;
+        if (json && print_json(&line, &f) != 0 && !ferror(stdout)) {
+            hs_cli_error("out of memory");
+            status = 1;
+        } else if (!json) {
+            print_text(&f);
+        }
+        frames_close(&f);
+        if (line_buffered || ferror(stdout))
+            fflush(stdout);
+        if (ferror(stdout))
+            status = 1; /* e.g. the reader of a pipe went away */
+        if (status != 0)
+            break;
+    }
+    hs__jsonline_free(&line);
+    return status;
 }
 
 int hs_cmd_tail(int argc, char **argv)
@@ -354,32 +376,8 @@ int hs_cmd_tail(int argc, char **argv)
             status = 1;
         }
 
-    bool line_buffered = isatty(STDOUT_FILENO);
-    unsigned long long seen = 0;
-    static frames f;
-    while (status == 0 && !tail_stop && (count == 0 || seen < count)) {
-        if (recv_message(sock, &f) != 0) {
-            if (errno == EINTR)
-                continue; /* the loop condition sees tail_stop */
-            if (errno == EAGAIN)
-                break; /* idle timeout */
-            hs_cli_error("receiving: %s", zmq_strerror(errno));
-            status = 1;
-            break;
-        }
-        seen++;
-        if (json)
-            print_json(&f);
-        else
-            print_text(&f);
-        frames_close(&f);
-        if (line_buffered || ferror(stdout))
-            fflush(stdout);
-        if (ferror(stdout)) {
-            status = 1; /* e.g. the reader of a pipe went away */
-            break;
-        }
-    }
+    if (status == 0)
+        status = tail_loop(sock, json, count);
     if (fflush(stdout) != 0 && status == 0) {
         hs_cli_error("writing output failed");
         status = 1;

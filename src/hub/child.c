@@ -6,6 +6,7 @@
  * ENOENT to the caller instead of leaving a child that exits 127.
  */
 #include "child.h"
+#include "clock.h"
 #include "hashspace/error.h"
 
 #include <errno.h>
@@ -181,22 +182,15 @@ int hs__child_try_reap(hs__child *c, int *status)
     return 1;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Wait up to grace_s for the child to exit, discarding what it still writes
  * so that a chatty child cannot block on a full pipe. 1 when reaped. */
 static int wait_exit(hs__child *c, double grace_s, int *status)
 {
-    double deadline = now_s() + grace_s;
+    double deadline = hs__monotonic_s() + grace_s;
     for (;;) {
         if (hs__child_try_reap(c, status))
             return 1;
-        double left = deadline - now_s();
+        double left = deadline - hs__monotonic_s();
         if (left <= 0)
             return 0;
         int step_ms = left < 0.005 ? 1 : 5;

@@ -319,9 +319,10 @@ int hs__consumer_start(hs__consumer *c, char *err, size_t errlen)
     for (unsigned i = 0; i < c->spec.workers && rc == HS_OK; i++) {
         hs__worker *w = &c->workers[i];
         sem_init(&w->opened, 0, 0);
-        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        int e = pthread_create(&w->thread, NULL, worker_main, w);
+        if (e != 0) { /* pthread_create returns its error; errno is not set */
             snprintf(err, errlen, "consumer '%s': cannot start a thread: %s", c->spec.name,
-                     strerror(errno));
+                     strerror(e));
             sem_destroy(&w->opened);
             rc = HS_ESYSTEM;
             break;

@@ -111,11 +111,10 @@ const char *hs__deadletter_describe(const hs__deadletter *dl)
     return dl->describe;
 }
 
-static char *format_record(const hs__deadletter_rec *rec, size_t *len)
+/* The record as a JSON line in j (docs/protocol.md); -1 when out of memory. */
+static int format_record(hs__jsonline *j, const hs__deadletter_rec *rec, const char **line,
+                         size_t *len)
 {
-    json_t *o = json_object();
-    if (o == NULL)
-        return NULL;
     char when[32];
     time_t secs = (time_t)(rec->received_ns / 1000000000u);
     struct tm tm;
@@ -125,23 +124,22 @@ static char *format_record(const hs__deadletter_rec *rec, size_t *len)
     snprintf(stamp, sizeof stamp, "%s.%06luZ", when,
              (unsigned long)(rec->received_ns % 1000000000u / 1000u));
     bool cut = rec->body_len < rec->body_total;
-    int bad = json_object_set_new(o, "reason", json_string(rec->reason));
-    bad |= json_object_set_new(o, "received", json_string(stamp));
+    hs__jsonline_start(j);
+    hs__jsonline_bytes(j, "reason", rec->reason, strlen(rec->reason));
+    hs__jsonline_bytes(j, "received", stamp, strlen(stamp));
     if (rec->consumer != NULL)
-        bad |= json_object_set_new(o, "consumer", json_string(rec->consumer));
+        hs__jsonline_bytes(j, "consumer", rec->consumer, strlen(rec->consumer));
     if (rec->error != NULL)
-        bad |= json_object_set_new(o, "error", json_string(rec->error));
+        hs__jsonline_bytes(j, "error", rec->error, strlen(rec->error));
     if (rec->attempts > 0)
-        bad |= json_object_set_new(o, "attempts", json_integer(rec->attempts));
+        hs__jsonline_int(j, "attempts", rec->attempts);
     if (rec->frames > 0)
-        bad |= json_object_set_new(o, "frames", json_integer(rec->frames));
-    bad |= hs__json_add_message(o, rec->topic, rec->topic_len, rec->body, rec->body_len, !cut);
-    bad |= json_object_set_new(o, "body_len", json_integer((json_int_t)rec->body_total));
+        hs__jsonline_int(j, "frames", rec->frames);
+    hs__jsonline_message(j, rec->topic, rec->topic_len, rec->body, rec->body_len, !cut);
+    hs__jsonline_int(j, "body_len", (long long)rec->body_total);
     if (cut)
-        bad |= json_object_set_new(o, "truncated", json_true());
-    char *line = bad == 0 ? hs__json_line(o, len) : NULL;
-    json_decref(o);
-    return line;
+        hs__jsonline_raw(j, "truncated", "true", 4);
+    return hs__jsonline_end(j, line, len);
 }
 
 /* The file, opened (again) if need be; -1 while it cannot be. Under lock. */
@@ -198,9 +196,13 @@ void hs__deadletter_write(hs__deadletter *dl, const hs__deadletter_rec *rec)
         atomic_fetch_add_explicit(&dl->count, 1, memory_order_relaxed);
         return;
     }
+    /* Formatted outside the lock, in a line of its own: dead letters are
+     * rare, and the writers (ingress, workers) must not wait on each other. */
+    hs__jsonline j = HS__JSONLINE_INIT;
+    const char *line;
     size_t len;
-    char *line = format_record(rec, &len);
-    if (line == NULL) {
+    if (format_record(&j, rec, &line, &len) != 0) {
+        hs__jsonline_free(&j);
         atomic_fetch_add_explicit(&dl->failures, 1, memory_order_relaxed);
         hs__log_rated(&dl->errors, HS__LOG_ERROR,
                       "dead letter: out of memory formatting a record (reason %s): not written",
@@ -232,5 +234,5 @@ void hs__deadletter_write(hs__deadletter *dl, const hs__deadletter_rec *rec)
                       strerror(e));
     }
     pthread_mutex_unlock(&dl->lock);
-    free(line);
+    hs__jsonline_free(&j);
 }

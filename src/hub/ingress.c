@@ -471,8 +471,9 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
         return rc;
     }
     in->socket = s;
-    if (pthread_create(&hub->ingress, NULL, ingress_main, in) != 0) {
-        snprintf(err, errlen, "cannot start the ingress thread: %s", strerror(errno));
+    int e = pthread_create(&hub->ingress, NULL, ingress_main, in);
+    if (e != 0) { /* pthread_create returns its error; errno is not set */
+        snprintf(err, errlen, "cannot start the ingress thread: %s", strerror(e));
         zmq_close(s);
         free(in->targets);
         free(in);

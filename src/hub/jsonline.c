@@ -1,7 +1,11 @@
-/* jsonline.c - message fields for JSON lines; UTF-8 validation; base64. */
+/* jsonline.c - the one JSON encoding of a message (the rule is in
+ * jsonline.h); UTF-8 validation; base64. */
 #include "jsonline.h"
 
+#include "key.h"
+
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,71 +44,200 @@ bool hs__utf8_valid(const char *str, size_t len)
     return true;
 }
 
-static json_t *base64(const char *data, size_t len)
+bool hs__json_text_ok(const char *s, size_t len)
+{
+    return memchr(s, '\0', len) == NULL && hs__utf8_valid(s, len);
+}
+
+static bool reserve(hs__jsonline *j, size_t more)
+{
+    if (j->failed)
+        return false;
+    if (j->len + more + 1 <= j->cap)
+        return true;
+    size_t cap = j->cap > 0 ? j->cap : 256;
+    while (cap < j->len + more + 1)
+        cap *= 2;
+    char *bigger = realloc(j->data, cap);
+    if (bigger == NULL) {
+        j->failed = true;
+        return false;
+    }
+    j->data = bigger;
+    j->cap = cap;
+    return true;
+}
+
+void hs__jsonline_append(hs__jsonline *j, const char *json, size_t len)
+{
+    if (!reserve(j, len))
+        return;
+    memcpy(j->data + j->len, json, len);
+    j->len += len;
+}
+
+static void put_char(hs__jsonline *j, char c)
+{
+    if (reserve(j, 1))
+        j->data[j->len++] = c;
+}
+
+void hs__jsonline_start(hs__jsonline *j)
+{
+    j->len = 0;
+    j->failed = false;
+    j->members = false;
+    put_char(j, '{');
+}
+
+void hs__jsonline_key(hs__jsonline *j, const char *key)
+{
+    if (j->members)
+        put_char(j, ',');
+    j->members = true;
+    put_char(j, '"');
+    hs__jsonline_append(j, key, strlen(key));
+    hs__jsonline_append(j, "\":", 2);
+}
+
+void hs__jsonline_string(hs__jsonline *j, const char *text, size_t len)
+{
+    /* At most 6 bytes out per byte in (\u00XX). */
+    if (!reserve(j, len * 6 + 2))
+        return;
+    char *out = j->data + j->len;
+    *out++ = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *out++ = (char)c;
+            continue;
+        }
+        *out++ = '\\';
+        switch (c) {
+        case '"':
+        case '\\':
+            *out++ = (char)c;
+            break;
+        case '\n':
+            *out++ = 'n';
+            break;
+        case '\r':
+            *out++ = 'r';
+            break;
+        case '\t':
+            *out++ = 't';
+            break;
+        default:
+            out += sprintf(out, "u%04x", c);
+        }
+    }
+    *out++ = '"';
+    j->len = (size_t)(out - j->data);
+}
+
+void hs__jsonline_base64(hs__jsonline *j, const char *data, size_t len)
 {
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (!reserve(j, (len + 2) / 3 * 4 + 2))
+        return;
     const unsigned char *s = (const unsigned char *)data;
-    size_t out_len = (len + 2) / 3 * 4;
-    char *out = malloc(out_len + 1);
-    if (out == NULL)
-        return NULL;
-    size_t o = 0;
+    char *out = j->data + j->len;
+    *out++ = '"';
     for (size_t i = 0; i < len; i += 3) {
         uint32_t v = (uint32_t)s[i] << 16;
         if (i + 1 < len)
             v |= (uint32_t)s[i + 1] << 8;
         if (i + 2 < len)
             v |= s[i + 2];
-        out[o++] = alphabet[(v >> 18) & 63];
-        out[o++] = alphabet[(v >> 12) & 63];
-        out[o++] = i + 1 < len ? alphabet[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < len ? alphabet[v & 63] : '=';
+        *out++ = alphabet[(v >> 18) & 63];
+        *out++ = alphabet[(v >> 12) & 63];
+        *out++ = i + 1 < len ? alphabet[(v >> 6) & 63] : '=';
+        *out++ = i + 2 < len ? alphabet[v & 63] : '=';
     }
-    json_t *j = json_stringn_nocheck(out, o);
-    free(out);
-    return j;
+    *out++ = '"';
+    j->len = (size_t)(out - j->data);
 }
 
-static int add_text(json_t *obj, const char *field, const char *field_b64, const char *s,
-                    size_t len)
+void hs__jsonline_bytes(hs__jsonline *j, const char *key, const char *s, size_t len)
 {
-    json_t *v;
-    const char *name = field;
-    if (hs__utf8_valid(s, len)) {
-        v = json_stringn_nocheck(s, len);
-    } else {
-        v = base64(s, len);
-        name = field_b64;
+    if (hs__json_text_ok(s, len)) {
+        hs__jsonline_key(j, key);
+        hs__jsonline_string(j, s, len);
+        return;
     }
-    return v != NULL && json_object_set_new(obj, name, v) == 0 ? 0 : -1;
+    char name[64];
+    snprintf(name, sizeof name, "%s_base64", key);
+    hs__jsonline_key(j, name);
+    hs__jsonline_base64(j, s, len);
 }
 
-int hs__json_add_message(json_t *obj, const char *topic, size_t topic_len, const char *body,
-                         size_t body_len, bool body_json)
+void hs__jsonline_raw(hs__jsonline *j, const char *key, const char *json, size_t len)
 {
-    if (add_text(obj, "topic", "topic_base64", topic, topic_len) != 0)
+    hs__jsonline_key(j, key);
+    hs__jsonline_append(j, json, len);
+}
+
+void hs__jsonline_int(hs__jsonline *j, const char *key, long long v)
+{
+    char num[32];
+    int n = snprintf(num, sizeof num, "%lld", v);
+    hs__jsonline_raw(j, key, num, (size_t)n);
+}
+
+/* Valid JSON without the whitespace between its tokens (inside strings,
+ * which hold no raw line break, everything stays). */
+static void put_compact(hs__jsonline *j, const char *json, size_t len)
+{
+    if (!reserve(j, len))
+        return;
+    char *out = j->data + j->len;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = json[i];
+        if (in_string) {
+            *out++ = c;
+            if (c == '\\')
+                *out++ = json[++i]; /* validated: an escape has its second byte */
+            else if (c == '"')
+                in_string = false;
+        } else if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+            *out++ = c;
+            in_string = c == '"';
+        }
+    }
+    j->len = (size_t)(out - j->data);
+}
+
+void hs__jsonline_message(hs__jsonline *j, const char *topic, size_t topic_len, const char *body,
+                          size_t body_len, bool body_json)
+{
+    hs__jsonline_bytes(j, "topic", topic, topic_len);
+    if (body_json && hs__json_valid(body, body_len)) {
+        hs__jsonline_key(j, "body");
+        if (memchr(body, '\n', body_len) == NULL && memchr(body, '\r', body_len) == NULL)
+            hs__jsonline_append(j, body, body_len);
+        else
+            put_compact(j, body, body_len);
+        return;
+    }
+    hs__jsonline_bytes(j, "body", body, body_len);
+}
+
+int hs__jsonline_end(hs__jsonline *j, const char **line, size_t *len)
+{
+    hs__jsonline_append(j, "}\n", 2);
+    if (j->failed)
         return -1;
-    if (body_json) {
-        json_error_t err;
-        json_t *v = json_loadb(body, body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-        if (v != NULL)
-            return json_object_set_new(obj, "body", v) == 0 ? 0 : -1;
-    }
-    return add_text(obj, "body", "body_base64", body, body_len);
+    j->data[j->len] = '\0'; /* reserve always leaves room for it */
+    *line = j->data;
+    *len = j->len;
+    return 0;
 }
 
-char *hs__json_line(const json_t *obj, size_t *len)
+void hs__jsonline_free(hs__jsonline *j)
 {
-    size_t need = json_dumpb(obj, NULL, 0, JSON_COMPACT);
-    if (need == 0)
-        return NULL;
-    char *buf = malloc(need + 2);
-    if (buf == NULL)
-        return NULL;
-    size_t got = json_dumpb(obj, buf, need, JSON_COMPACT);
-    buf[got] = '\n';
-    buf[got + 1] = '\0';
-    *len = got + 1;
-    return buf;
+    free(j->data);
+    *j = (hs__jsonline)HS__JSONLINE_INIT;
 }

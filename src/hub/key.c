@@ -681,6 +681,23 @@ static hs__key_result scan_key(const hs__key_spec *spec, const char *body, size_
     return HS__KEY_OK;
 }
 
+bool hs__json_valid(const char *text, size_t len)
+{
+    static const hs__key_spec none; /* no pointer: nothing is looked for */
+    if (memchr(text, '\0', len) != NULL)
+        return false; /* not even the NUL jansson loses after a number */
+    scan s = {
+        .p = (const unsigned char *)text,
+        .end = (const unsigned char *)text + len,
+        .spec = &none,
+    };
+    skip_space(&s);
+    if (scan_value(&s, 1, OFF_PATH) != 0)
+        return false;
+    skip_space(&s);
+    return s.p == s.end;
+}
+
 hs__key_result hs__key_extract(const hs__key_spec *spec, const char *topic, size_t topic_len,
                                const char *body, size_t body_len, hs__key_buf *buf,
                                const char **key, size_t *len)

@@ -17,6 +17,7 @@
 #ifndef HS_HUB_KEY_H
 #define HS_HUB_KEY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum hs__key_kind {
@@ -63,6 +64,11 @@ hs__key_result hs__key_extract(const hs__key_spec *spec, const char *topic, size
                                const char *body, size_t body_len, hs__key_buf *buf,
                                const char **key, size_t *len);
 void hs__key_buf_free(hs__key_buf *buf);
+
+/* Is text[0..len) one JSON value (surrounding whitespace allowed), by the
+ * same one-pass scanner, without building anything? Stricter than the key
+ * path in one way: a NUL byte anywhere makes it not JSON. Pure. */
+bool hs__json_valid(const char *text, size_t len);
 
 /* The reference for json: specs: the body loaded whole into jansson's DOM
  * with `flags` (the hub used JSON_DECODE_ANY | JSON_ALLOW_NUL before the

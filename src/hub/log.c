@@ -7,6 +7,8 @@
  */
 #include "log.h"
 
+#include "clock.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,8 +69,7 @@ static void vlog(hs__log_level level, const char *suffix, const char *fmt, va_li
                 msg, suffix);
         return;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    struct timespec ts = hs__timespec(hs__realtime_ns());
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     char when[32];
@@ -104,9 +105,7 @@ static void vlog_rated(hs__log_rate *rate, hs__log_level level, const char *fmt,
 {
     if (level < min_level)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    double now = hs__monotonic_s();
     unsigned long long suppressed = 0;
     int pass;
     pthread_mutex_lock(&rate->lock);

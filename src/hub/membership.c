@@ -1,6 +1,8 @@
 /* membership.c - the membership thread (DESIGN in membership.h). */
 #include "membership.h"
 
+#include "clock.h"
+
 #include "coord.h"
 #include "log.h"
 
@@ -45,13 +47,6 @@ struct hs__membership {
     hs__coord_view newest; /* epoch 0: none */
     uint64_t confirmed_until, lease_until;
 };
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 void hs__membership_config_defaults(hs__membership_config *cfg)
 {
@@ -170,7 +165,7 @@ static int adopt(hs__membership *m, const hs__coord_fetch *f)
 static int round_once(hs__membership *m)
 {
     bool leaving = atomic_load(&m->leaving);
-    uint64_t start = mono_ns();
+    uint64_t start = hs__monotonic_ns();
     hs__coord_beat beat = {.name = m->self,
                            .weight = m->cfg.weight,
                            .watermark_ns = atomic_load(&m->watermark),
@@ -201,7 +196,7 @@ static int round_once(hs__membership *m)
     hs__coord_fetch_free(&f);
     if (rc != HS_OK)
         return hs__coord_fail(m->coord, rc, "the fetched views could not be adopted");
-    atomic_store(&m->round_trip, mono_ns() - start);
+    atomic_store(&m->round_trip, hs__monotonic_ns() - start);
     atomic_store(&m->confirmed, m->confirmed_until);
     atomic_fetch_add(&m->rounds, 1);
     publish(m);
@@ -230,7 +225,7 @@ static int wait_until(hs__membership *m, uint64_t deadline, bool watch)
             nfds = 2;
         }
     }
-    uint64_t now = mono_ns();
+    uint64_t now = hs__monotonic_ns();
     int timeout_ms = deadline > now ? (int)((deadline - now + 999999) / 1000000) : 0;
     int n = poll(fds, (nfds_t)nfds, timeout_ms);
     if (n <= 0)
@@ -251,7 +246,7 @@ static int wait_until(hs__membership *m, uint64_t deadline, bool watch)
 
 static void update_fenced(hs__membership *m)
 {
-    bool fenced = mono_ns() > m->lease_until;
+    bool fenced = hs__monotonic_ns() > m->lease_until;
     if (fenced != atomic_load(&m->fenced)) {
         atomic_store(&m->fenced, fenced);
         if (fenced)
@@ -283,8 +278,8 @@ static void *membership_main(void *arg)
                 if (backoff > BACKOFF_MAX_NS)
                     backoff = BACKOFF_MAX_NS;
                 update_fenced(m);
-                uint64_t until = mono_ns() + backoff;
-                if (m->lease_until > mono_ns() && m->lease_until + 1000000 < until)
+                uint64_t until = hs__monotonic_ns() + backoff;
+                if (m->lease_until > hs__monotonic_ns() && m->lease_until + 1000000 < until)
                     until = m->lease_until + 1000000; /* wake to say "fenced" on time */
                 wait_until(m, until, false);
                 continue;
@@ -292,7 +287,7 @@ static void *membership_main(void *arg)
             connected = true;
             atomic_store(&m->connected, true);
         }
-        uint64_t start = mono_ns();
+        uint64_t start = hs__monotonic_ns();
         if (round_once(m) != HS_OK) {
             atomic_fetch_add(&m->errors, 1);
             if (!complained)
@@ -309,11 +304,12 @@ static void *membership_main(void *arg)
         backoff = 0;
         update_fenced(m);
         uint64_t next = start + m->cfg.heartbeat_ns;
-        while (!atomic_load(&m->stop) && mono_ns() < next) {
+        while (!atomic_load(&m->stop) && hs__monotonic_ns() < next) {
             int woken = wait_until(m, next, true);
             if ((woken & WOKEN_CALL) ||
-                ((woken & WOKEN_EVENT) && mono_ns() - last_event_round >= EVENT_ROUND_GAP_NS)) {
-                last_event_round = mono_ns();
+                ((woken & WOKEN_EVENT) &&
+                 hs__monotonic_ns() - last_event_round >= EVENT_ROUND_GAP_NS)) {
+                last_event_round = hs__monotonic_ns();
                 break; /* a round now */
             }
         }
@@ -429,11 +425,7 @@ int hs__membership_leave(hs__membership *m, uint64_t timeout_ns, uint64_t *effec
 {
     atomic_store(&m->leaving, true);
     wake(m);
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    uint64_t ns = (uint64_t)deadline.tv_nsec + timeout_ns;
-    deadline.tv_sec += (time_t)(ns / 1000000000ull);
-    deadline.tv_nsec = (long)(ns % 1000000000ull);
+    struct timespec deadline = hs__timespec(hs__realtime_ns() + timeout_ns);
     pthread_mutex_lock(&m->lock);
     int rc = HS_OK;
     while (!m->leave_done && rc == HS_OK)

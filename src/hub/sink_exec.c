@@ -22,6 +22,8 @@
  * per crash, not seconds.
  */
 #include "child.h"
+#include "clock.h"
+#include "jsonline.h"
 #include "sink.h"
 
 #include <errno.h>
@@ -58,14 +60,8 @@ typedef struct exec_sink {
     double restart_at_s; /* no spawn before this monotonic time */
     char *answer;        /* bytes read from the child, not yet consumed */
     size_t answer_len, answer_cap;
+    hs__jsonline request; /* the request line, reused for every message */
 } exec_sink;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sleep_s(double s)
 {
@@ -147,7 +143,7 @@ static void child_stop(exec_sink *s, double eof_grace_s, double term_grace_s, in
 /* Spawn now, or after the backoff when a child died recently. */
 static int start_child(exec_sink *s, char *err, size_t errlen)
 {
-    sleep_s(s->restart_at_s - now_s());
+    sleep_s(s->restart_at_s - hs__monotonic_s());
     int rc = hs__child_spawn(&s->child, s->argv, s->envp, err, errlen);
     if (rc == HS_OK && s->child_pgid != NULL)
         atomic_store_explicit(s->child_pgid, (int)s->child.pid, memory_order_release);
@@ -157,14 +153,14 @@ static int start_child(exec_sink *s, char *err, size_t errlen)
         rc = HS_ESYSTEM;
     }
     if (rc != HS_OK) {
-        s->restart_at_s = now_s() + s->backoff_s;
+        s->restart_at_s = hs__monotonic_s() + s->backoff_s;
         s->backoff_s = fmin(s->backoff_s * 2, EXEC_BACKOFF_MAX_S);
         return rc;
     }
     if (s->ever_started && s->restarts != NULL)
         atomic_fetch_add_explicit(s->restarts, 1, memory_order_relaxed);
     s->ever_started = 1;
-    s->started_s = now_s();
+    s->started_s = hs__monotonic_s();
     s->answered = 0;
     s->answer_len = 0;
     return HS_OK;
@@ -180,7 +176,7 @@ static void stop_child(exec_sink *s, double eof_grace_s, char *why, size_t whyle
     char how[96];
     hs__child_describe(status, how, sizeof how);
     snprintf(why, whylen, "child %ld %s", (long)pid, how);
-    double now = now_s();
+    double now = hs__monotonic_s();
     if (s->answered > 0 || now - s->started_s >= EXEC_HEALTHY_S) {
         s->backoff_s = EXEC_BACKOFF_MIN_S;
         s->restart_at_s = now;
@@ -200,6 +196,7 @@ static void exec_close(void *state)
     free(s->argv);
     free_envp(s->envp);
     free(s->answer);
+    hs__jsonline_free(&s->request);
     free(s);
 }
 
@@ -239,75 +236,18 @@ static int exec_open(void **state, const char *arg, const hs__sink_env *env, cha
     return HS_OK;
 }
 
-static void base64(const unsigned char *in, size_t len, char *out)
+/* The request line in s->request: the message by the one rule of
+ * jsonline.h, then the attempt and when the hub received it. */
+static int build_request(exec_sink *s, const hs_message *msg, const char **line, size_t *len)
 {
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i = 0;
-    for (; i + 2 < len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        *out++ = abc[v >> 18];
-        *out++ = abc[(v >> 12) & 63];
-        *out++ = abc[(v >> 6) & 63];
-        *out++ = abc[v & 63];
-    }
-    if (i < len) {
-        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
-        *out++ = abc[v >> 18];
-        *out++ = abc[(v >> 12) & 63];
-        *out++ = i + 1 < len ? abc[(v >> 6) & 63] : '=';
-        *out++ = '=';
-    }
-    *out = '\0';
-}
-
-/* key: the bytes as a JSON string when they are UTF-8, else key_base64. */
-static int set_bytes(json_t *obj, const char *key, const char *data, size_t len)
-{
-    json_t *str = json_stringn(data, len);
-    if (str != NULL)
-        return json_object_set_new(obj, key, str);
-    char *b64 = malloc(len / 3 * 4 + 5);
-    char name[32];
-    if (b64 == NULL)
-        return -1;
-    base64((const unsigned char *)data, len, b64);
-    snprintf(name, sizeof name, "%s_base64", key);
-    int rc = json_object_set_new(obj, name, json_string(b64));
-    free(b64);
-    return rc;
-}
-
-/* The request line, '\n'-terminated, in *line (free it). Bodies are parsed
- * and written again, compact: a pretty-printed body would otherwise break the
- * one-line framing. */
-static int build_request(const hs_message *msg, char **line, size_t *len)
-{
-    json_t *obj = json_object();
-    if (obj == NULL)
-        return HS_ENOMEM;
-    int rc = set_bytes(obj, "topic", msg->topic != NULL ? msg->topic : "", msg->topic_len);
-    json_t *body = json_loadb(msg->body, msg->body_len, JSON_DECODE_ANY, NULL);
-    if (body != NULL)
-        rc |= json_object_set_new(obj, "body", body);
-    else
-        rc |= set_bytes(obj, "body", msg->body != NULL ? msg->body : "", msg->body_len);
-    rc |= json_object_set_new(obj, "attempt", json_integer(msg->attempt));
-    rc |= json_object_set_new(obj, "received", json_real((double)msg->received_ns / 1e9));
-    char *text = rc == 0 ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(obj);
-    if (text == NULL)
-        return HS_ENOMEM;
-    size_t n = strlen(text);
-    char *out = realloc(text, n + 2);
-    if (out == NULL) {
-        free(text);
-        return HS_ENOMEM;
-    }
-    out[n] = '\n';
-    out[n + 1] = '\0';
-    *line = out;
-    *len = n + 1;
-    return HS_OK;
+    char received[32];
+    int n = snprintf(received, sizeof received, "%.6f", (double)msg->received_ns / 1e9);
+    hs__jsonline_start(&s->request);
+    hs__jsonline_message(&s->request, msg->topic != NULL ? msg->topic : "", msg->topic_len,
+                         msg->body != NULL ? msg->body : "", msg->body_len, true);
+    hs__jsonline_int(&s->request, "attempt", msg->attempt);
+    hs__jsonline_raw(&s->request, "received", received, (size_t)n);
+    return hs__jsonline_end(&s->request, line, len) == 0 ? HS_OK : HS_ENOMEM;
 }
 
 /* Read what the child has written. 1 on data, 0 on EOF, -1 when nothing is
@@ -411,13 +351,13 @@ static int exec_consume(void *state, const hs_message *msg, char *err, size_t er
     if (rc != HS_OK)
         return rc;
 
-    char *line;
+    const char *line;
     size_t len, off = 0;
-    if ((rc = build_request(msg, &line, &len)) != HS_OK) {
+    if ((rc = build_request(s, msg, &line, &len)) != HS_OK) {
         snprintf(err, errlen, "cannot encode the message as JSON");
         return rc;
     }
-    double deadline = s->timeout_s > 0 ? now_s() + s->timeout_s : 0;
+    double deadline = s->timeout_s > 0 ? hs__monotonic_s() + s->timeout_s : 0;
     char *nl = NULL;
     for (;;) {
         nl = find_newline(s);
@@ -430,20 +370,18 @@ static int exec_consume(void *state, const hs_message *msg, char *err, size_t er
             pfd[n++] = (struct pollfd){.fd = s->child.in_fd, .events = POLLOUT};
         int wait_ms = -1;
         if (deadline > 0) {
-            double left = deadline - now_s();
+            double left = deadline - hs__monotonic_s();
             wait_ms = left <= 0 ? 0 : (int)ceil(left * 1000);
         }
         int r = poll(pfd, n, wait_ms);
         if (r < 0 && errno == EINTR)
             continue;
         if (r == 0) {
-            free(line);
             stop_child(s, 0, why, sizeof why);
             snprintf(err, errlen, "no answer within %g s; %s, to be restarted", s->timeout_s, why);
             return HS_ETIMEOUT;
         }
         if (r < 0) {
-            free(line);
             snprintf(err, errlen, "poll: %s", strerror(errno));
             stop_child(s, 0, why, sizeof why);
             return HS_ESYSTEM;
@@ -459,7 +397,6 @@ static int exec_consume(void *state, const hs_message *msg, char *err, size_t er
         if (pfd[0].revents != 0) {
             int got = read_answer(s);
             if (got == -2) {
-                free(line);
                 stop_child(s, 0, why, sizeof why);
                 snprintf(err, errlen,
                          "protocol error: answer line longer than %d bytes (64 KiB); %s",
@@ -470,13 +407,11 @@ static int exec_consume(void *state, const hs_message *msg, char *err, size_t er
                 dead = 1;
         }
         if (dead && find_newline(s) == NULL) {
-            free(line);
             stop_child(s, EXEC_KILL_GRACE_S, why, sizeof why);
             snprintf(err, errlen, "%s before answering", why);
             return HS_EIO;
         }
     }
-    free(line);
     *nl = '\0';
     size_t used = (size_t)(nl - s->answer) + 1;
     rc = hs__exec_parse_answer(s->answer, err, errlen);

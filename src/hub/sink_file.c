@@ -1,6 +1,6 @@
 /* sink_file.c - `file:PATH`: append each message as one JSON line
- * {"topic": ..., "body": ...} (the body as JSON when it parses, else a
- * string; see jsonline.h). Each worker opens the file with O_APPEND and
+ * {"topic": ..., "body": ...} (the body as it came when it is JSON, else a
+ * string or base64: the rule of jsonline.h). Each worker opens the file with O_APPEND and
  * writes a line whole or not at all (outfile.c), so the lines of several
  * workers (or hubs) sharing a file do not interleave, and a full disk fails
  * the attempt instead of leaving half a line. After SIGHUP the file is
@@ -23,6 +23,7 @@ typedef struct file_sink {
     unsigned generation; /* the reopen generation fd was opened in */
     unsigned mode;
     const char *consumer;
+    hs__jsonline line; /* reused for every message */
     char path[];
 } file_sink;
 
@@ -39,6 +40,7 @@ static int file_open(void **state, const char *arg, const hs__sink_env *env, cha
         return HS_ENOMEM;
     memcpy(s->path, arg, len + 1);
     s->mode = env->file_mode != 0 ? env->file_mode : HS__DEFAULT_FILE_MODE;
+    s->line = (hs__jsonline)HS__JSONLINE_INIT;
     s->consumer = env->consumer;
     s->generation = hs__outfile_generation();
     char why[600];
@@ -76,19 +78,15 @@ static int file_consume(void *state, const hs_message *msg, char *err, size_t er
     unsigned generation = hs__outfile_generation();
     if (generation != s->generation)
         reopen(s, generation);
-    json_t *o = json_object();
-    size_t len = 0;
-    char *line = NULL;
-    if (o != NULL &&
-        hs__json_add_message(o, msg->topic, msg->topic_len, msg->body, msg->body_len, true) == 0)
-        line = hs__json_line(o, &len);
-    json_decref(o);
-    if (line == NULL) {
+    const char *line;
+    size_t len;
+    hs__jsonline_start(&s->line);
+    hs__jsonline_message(&s->line, msg->topic, msg->topic_len, msg->body, msg->body_len, true);
+    if (hs__jsonline_end(&s->line, &line, &len) != 0) {
         snprintf(err, errlen, "file: out of memory");
         return HS_ENOMEM;
     }
     int e = hs__outfile_write_line(s->fd, line, len);
-    free(line);
     if (e != 0) {
         snprintf(err, errlen, "file: cannot write to %s: %s (the line was not written)", s->path,
                  strerror(e));
@@ -103,6 +101,7 @@ static void file_close(void *state)
     if (s == NULL)
         return;
     close(s->fd);
+    hs__jsonline_free(&s->line);
     free(s);
 }
 

@@ -221,6 +221,7 @@ static int push_open(void **state, const char *arg, const hs__sink_env *env, cha
         ctx_release();
         return HS_EINVAL;
     }
+    int e = 0; /* pthread_create's error (it returns it; errno is not set) */
     if (s->socket == NULL ||
         zmq_setsockopt(s->socket, ZMQ_IMMEDIATE, &immediate, sizeof immediate) != 0 ||
         zmq_setsockopt(s->socket, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
@@ -230,8 +231,12 @@ static int push_open(void **state, const char *arg, const hs__sink_env *env, cha
                            ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_MONITOR_STOPPED) != 0 ||
         (s->monitor = zmq_socket(c, ZMQ_PAIR)) == NULL ||
         zmq_connect(s->monitor, monitor_ep) != 0 || zmq_connect(s->socket, arg) != 0 ||
-        pthread_create(&s->monitor_thread, NULL, monitor_main, s) != 0) {
-        snprintf(err, errlen, "push: %s: %s", arg, zmq_strerror(zmq_errno()));
+        (e = pthread_create(&s->monitor_thread, NULL, monitor_main, s)) != 0) {
+        if (e != 0)
+            snprintf(err, errlen, "push: %s: cannot start the monitor thread: %s", arg,
+                     strerror(e));
+        else
+            snprintf(err, errlen, "push: %s: %s", arg, zmq_strerror(zmq_errno()));
         if (s->monitor != NULL)
             zmq_close(s->monitor);
         if (s->socket != NULL)

@@ -1,13 +1,14 @@
-/* fedmsg.h - build fedmsg-format messages: the two frames [topic, body] of a
- * fedmsg bus, the body a JSON object {topic, msg, timestamp, msg_id, i,
- * username}. Used by `hashspace pub` (the load generator) and the hub
- * benchmarks; keys are drawn from a uniform or Zipf distribution so that
- * traffic can be skewed like a real bus (a few users produce most messages).
+/* fedmsg.h - the load generator: build fedmsg-format messages, the two
+ * frames [topic, body] of a fedmsg bus, the body a JSON object {topic, msg,
+ * timestamp, msg_id, i, username}. Used by `hashspace pub` and the hub
+ * benchmarks, never by the hub (src/tools: tools apart from the runtime); keys are drawn from a
+ * uniform or Zipf distribution so that traffic can be skewed like a real bus (a few users produce
+ * most messages).
  *
  * A generator is owned by one thread; nothing here locks and nothing prints.
  */
-#ifndef HS_HUB_FEDMSG_H
-#define HS_HUB_FEDMSG_H
+#ifndef HS_TOOLS_FEDMSG_H
+#define HS_TOOLS_FEDMSG_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,6 +2,8 @@
  * distribution, bodies built with jansson and padded to a target size. */
 #include "fedmsg.h"
 
+#include "clock.h"
+
 #include "hashspace/error.h"
 
 #include <jansson.h>
@@ -33,9 +35,7 @@ uint64_t hs__rng_entropy_seed(void)
     uint64_t seed;
     if (getrandom(&seed, sizeof seed, 0) == (ssize_t)sizeof seed)
         return seed;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return hs__realtime_ns();
 }
 
 static inline uint64_t rotl(uint64_t x, int k)
@@ -249,8 +249,7 @@ int hs__fedmsg_gen_next(hs__fedmsg_gen *g, const char **topic, size_t *topic_len
     uint64_t key = g->dist == HS__KEY_ZIPF ? hs__zipf_sample(&g->zipf, &g->rng) - 1
                                            : hs__rng_below(&g->rng, g->keys);
     char text[64];
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    struct timespec now = hs__timespec(hs__realtime_ns());
     struct tm tm;
     gmtime_r(&now.tv_sec, &tm);
 
