@@ -8,10 +8,13 @@
  * a signal (SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken
  * by the main thread with sigtimedwait). Shared state: the counters below
  * (C11 atomics, written by the ingress thread, read by the metrics thread),
- * the current view (owned by the ingress thread; a new one is handed over
- * through the atomic `next_view` mailbox, so the hot path reads membership
- * without a lock) and the stop/abort flags (written by the main thread). The
- * view's epoch and size are mirrored in atomics for the metrics thread.
+ * the timeline of views (owned by the ingress thread; a new snapshot is
+ * handed over through the one-slot box `box`, so the hot path reads
+ * membership without a lock), the watermark inputs (decided_ts, the hold's
+ * oldest time: atomics the main thread reads every tick and gives the
+ * membership thread), and the stop/abort/leaving flags (written by the main
+ * thread). The view's epoch and size are mirrored in atomics for the
+ * metrics thread.
  */
 #ifndef HS_HUB_HUB_H
 #define HS_HUB_HUB_H
@@ -23,10 +26,14 @@
 #include <stdint.h>
 
 #include "busseq.h"
+#include "claim.h"
 #include "config.h"
 #include "consumer.h"
 #include "deadletter.h"
 #include "key.h"
+#include "membership.h"
+#include "ring.h"
+#include "timeline.h"
 
 #include "hashspace/view.h"
 
@@ -48,13 +55,6 @@ typedef enum hs__malformed {
 
 extern const char *const hs__malformed_labels[HS__MALFORMED__COUNT];
 
-/* A view with the position of this hub in it. */
-typedef struct hs__hub_view {
-    hs_view *view;
-    size_t self;
-    bool member; /* self is in the view */
-} hs__hub_view;
-
 typedef struct hs__hub {
     const hs__hub_config *cfg;
     hs__key_spec key;
@@ -70,13 +70,29 @@ typedef struct hs__hub {
     hs__consumer **consumers;
     size_t nconsumers;
 
-    hs__hub_view *view;                /* the ingress thread's own */
-    _Atomic(hs__hub_view *) next_view; /* mailbox: a newer view to switch to */
-    atomic_uint_fast64_t view_epoch, view_members;
-
     atomic_uint_fast64_t received, claimed, skipped, unmatched, abandoned, key_fallbacks;
     atomic_uint_fast64_t malformed[HS__MALFORMED__COUNT];
     atomic_uint_fast64_t started_ns; /* CLOCK_REALTIME */
+
+    /* Membership (docs/design.md "Membership"). Static membership is a
+     * one-view timeline; with a coordinator the membership thread puts each
+     * new timeline into `box`, and the ingress thread takes it between two
+     * messages. The message time comes from time_key (none: receipt). */
+    bool dynamic;
+    hs_hasher hasher; /* every view's */
+    hs__key_spec time_key;
+    bool has_time_key;
+    hs__timeline_box box;
+    hs__membership *membership; /* main thread's; NULL until the bus is received */
+    atomic_bool membership_started, leaving;
+    hs__claim_stats claim;
+    /* the newest message time the ingress thread decided (published after
+     * the message was queued), for the watermark */
+    atomic_uint_fast64_t decided_ts;
+    atomic_uint_fast64_t untimed, skewed, confirm_waits, confirm_timeouts, confirm_wait_ns;
+    /* mirrored from the membership thread's stats by the main loop */
+    atomic_uint_fast64_t coord_errors, coord_rounds, coord_epoch, watermark_ns;
+    hs__ring ring; /* the ingress thread's (its gauges are atomics) */
 
     pthread_t ingress;
     bool ingress_running;
@@ -90,10 +106,6 @@ typedef struct hs__hub {
 /* Run a hub with a checked config until SIGTERM/SIGINT; returns the exit
  * status (0 after a clean drain, 1 when it could not start). */
 int hs__hub_run(const hs__hub_config *cfg);
-
-/* Hand the ingress thread a new view (takes ownership of hv). Safe from any
- * thread; the ingress thread switches before its next message. */
-void hs__hub_set_view(hs__hub *hub, hs__hub_view *hv);
 
 /* Ingress thread (ingress.c). */
 /* The checks on one [topic, body] message before the claim: the body's and

@@ -133,6 +133,68 @@ static json_t *status_bus(hs__hub *hub)
     return a;
 }
 
+/* Dynamic membership (docs/design.md "Membership"). */
+static void render_membership(FILE *f, hs__hub *hub)
+{
+    const hs__claim_stats *c = &hub->claim;
+#define HS__MEMBERSHIP_ROW(name, type, value, help)                                                \
+    head(f, name, type, help);                                                                     \
+    fprintf(f, "%s %llu\n", name, (unsigned long long)(value));
+#define HS__MEMBERSHIP_SECONDS(name, type, value, help)                                            \
+    head(f, name, type, help);                                                                     \
+    fprintf(f, "%s %.6f\n", name, (double)(value) / 1e9);
+    HS__MEMBERSHIP_ROW("hashspace_view_pending", "gauge", load(&c->pending),
+                       "Views made, not yet in force.")
+    HS__MEMBERSHIP_ROW("hashspace_view_newest_epoch", "gauge", load(&hub->coord_epoch),
+                       "The newest view's epoch this hub knows (pending ones included).")
+    HS__MEMBERSHIP_ROW("hashspace_fenced", "gauge", load(&c->fenced),
+                       "1 while this hub's registration may have expired: it claims nothing.")
+    HS__MEMBERSHIP_ROW("hashspace_fenced_messages_total", "counter", load(&c->fenced_msgs),
+                       "Messages not claimed while fenced (kept in the ring).")
+    HS__MEMBERSHIP_ROW("hashspace_coordinator_errors_total", "counter", load(&hub->coord_errors),
+                       "Failed connections and rounds with the coordinator.")
+    HS__MEMBERSHIP_ROW("hashspace_coordinator_rounds_total", "counter", load(&hub->coord_rounds),
+                       "Successful rounds (heartbeat, propose, fetch, members).")
+    HS__MEMBERSHIP_SECONDS("hashspace_watermark_seconds", "gauge", load(&hub->watermark_ns),
+                           "The watermark published: every message this hub owns stamped "
+                           "before it is finished (seconds since 1970).")
+    HS__MEMBERSHIP_ROW("hashspace_crashes_total", "counter", load(&c->crashes),
+                       "Members found crashed (left out of a view without a planned leave).")
+    HS__MEMBERSHIP_ROW("hashspace_replayed_total", "counter", load(&c->replayed),
+                       "A crashed hub's messages this hub replayed from its ring.")
+    HS__MEMBERSHIP_ROW("hashspace_taken_over_total", "counter", load(&c->taken_over),
+                       "A crashed hub's messages that arrived after the crash was known.")
+    HS__MEMBERSHIP_ROW("hashspace_possible_duplicates_total", "counter", load(&c->possible_dups),
+                       "Of the replayed and taken over: stamped before the crashed hub's last "
+                       "heartbeat + expiry, so it may have finished them.")
+    HS__MEMBERSHIP_ROW("hashspace_ring_misses_total", "counter", load(&c->ring_misses),
+                       "Replays the ring no longer reached back for: messages possibly lost.")
+    HS__MEMBERSHIP_ROW("hashspace_held", "gauge", load(&c->held),
+                       "Messages of moved keys held until their old owner is done.")
+    HS__MEMBERSHIP_ROW("hashspace_held_total", "counter", load(&c->held_total),
+                       "Messages ever held for a handover.")
+    HS__MEMBERSHIP_SECONDS("hashspace_hold_seconds_total", "counter", load(&c->hold_ns),
+                           "Time held messages spent held, summed.")
+    HS__MEMBERSHIP_ROW("hashspace_ring_messages", "gauge", load(&hub->ring.gauge_messages),
+                       "Messages kept in the ring of recent unclaimed messages.")
+    HS__MEMBERSHIP_ROW("hashspace_ring_bytes", "gauge", load(&hub->ring.gauge_bytes),
+                       "Memory of the ring: the messages and the slots.")
+    HS__MEMBERSHIP_ROW("hashspace_messages_untimed_total", "counter", load(&hub->untimed),
+                       "Messages without a time (time-key): decided by their time of receipt.")
+    HS__MEMBERSHIP_ROW("hashspace_messages_skewed_total", "counter", load(&hub->skewed),
+                       "Messages stamped further than time-skew from the hub's clock: decided "
+                       "by their time of receipt.")
+    HS__MEMBERSHIP_ROW("hashspace_confirm_waits_total", "counter", load(&hub->confirm_waits),
+                       "Messages that waited for the coordinator to confirm the views up to "
+                       "their time.")
+    HS__MEMBERSHIP_ROW("hashspace_confirm_timeouts_total", "counter", load(&hub->confirm_timeouts),
+                       "Waits that gave up after confirm-wait (decided with the views known).")
+    HS__MEMBERSHIP_SECONDS("hashspace_confirm_wait_seconds_total", "counter",
+                           load(&hub->confirm_wait_ns), "Time spent in those waits, summed.")
+#undef HS__MEMBERSHIP_ROW
+#undef HS__MEMBERSHIP_SECONDS
+}
+
 char *hs__metrics_render(hs__hub *hub, size_t *len)
 {
     char *buf = NULL;
@@ -235,10 +297,11 @@ char *hs__metrics_render(hs__hub *hub, size_t *len)
          "possibly never delivered (an upper estimate).");
     per_consumer(f, hub, "hashspace_consumer_possibly_lost_total", "", f_possibly_lost);
     head(f, "hashspace_view_epoch", "gauge", "Epoch of the membership view in use.");
-    fprintf(f, "hashspace_view_epoch %llu\n", (unsigned long long)load(&hub->view_epoch));
+    fprintf(f, "hashspace_view_epoch %llu\n", (unsigned long long)load(&hub->claim.epoch));
     head(f, "hashspace_view_members", "gauge", "Members in the view in use.");
-    fprintf(f, "hashspace_view_members %llu\n", (unsigned long long)load(&hub->view_members));
+    fprintf(f, "hashspace_view_members %llu\n", (unsigned long long)load(&hub->claim.members));
     render_bus(f, hub);
+    render_membership(f, hub);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;
@@ -260,8 +323,8 @@ char *hs__status_render(hs__hub *hub, size_t *len)
     const hs__hub_config *cfg = hub->cfg;
     json_object_set_new(o, "self", json_string(cfg->self));
     json_object_set_new(o, "members", json_string(cfg->members));
-    json_object_set_new(o, "epoch", json_integer((json_int_t)load(&hub->view_epoch)));
-    json_object_set_new(o, "view_members", json_integer((json_int_t)load(&hub->view_members)));
+    json_object_set_new(o, "epoch", json_integer((json_int_t)load(&hub->claim.epoch)));
+    json_object_set_new(o, "view_members", json_integer((json_int_t)load(&hub->claim.members)));
     json_object_set_new(o, "received", json_integer((json_int_t)load(&hub->received)));
     json_object_set_new(o, "claimed", json_integer((json_int_t)load(&hub->claimed)));
     json_object_set_new(o, "skipped", json_integer((json_int_t)load(&hub->skipped)));
