@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libzmq3-dev libxxhash-dev zlib1g-dev libssl-dev libsodium-dev libmurmurhash-dev
-  libjansson-dev libmicrohttpd-dev libinih-dev libhiredis-dev redis-server
+  libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libinih-dev libhiredis-dev redis-server
   libcmocka-dev libmemcached-dev python3 python3-zmq wamerican gnuplot-nox
 )
 if [ "${HS_DEPS_SANITIZERS:-0}" = 1 ]; then

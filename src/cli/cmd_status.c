@@ -1,46 +1,49 @@
-/* cmd_status.c - `hashspace status`: fetch a hub's /metrics over HTTP and
- * show it as a table a person reads at a glance: the view, the message
- * counters, and per consumer its backlog, throughput and latency.
+/* cmd_status.c - `hashspace status`: fetch a hub's /status (JSON) over HTTP
+ * and show it as a table a person reads at a glance: the view, the message
+ * counters, and per consumer its backlog, throughput and latency; or, with
+ * --json, the hub's /status as it is, one line per hub.
  *
- * The GET is plain HTTP/1.0 over a POSIX socket (the hub serves loopback);
- * the body is parsed as the Prometheus text exposition format. */
+ * The GET is libcurl's; the body is read with jansson. What is shown comes
+ * from the counter maps (hub.h, consumer.h): a row the hub gains shows here
+ * without a change to this file. */
 #include "cli_util.h"
 #include "commands.h"
-#include "promtext.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include "clock.h"
+#include "hub.h"
+
+#include <curl/curl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
-#include <netdb.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define STATUS_DEFAULT_ADDR "127.0.0.1:9941"
 #define STATUS_MAX_HUBS 64
 #define STATUS_MAX_BODY (64u << 20)
+#define STATUS_MAX_COLUMNS 16
 
 static void status_usage(FILE *out)
 {
     fprintf(out,
-            "usage: hashspace status [--watch S] [--timeout S] [ADDR...]\n\n"
-            "Fetch the metrics of one or more hubs (HTTP GET http://ADDR/metrics) and print\n"
-            "for each: the view (epoch, members), the messages received, claimed, skipped,\n"
-            "malformed and dead-lettered, and one row per consumer: backlog, age of the\n"
-            "oldest queued message, processed ok and failed, processing rate (with --watch,\n"
-            "from two samples), p50/p99 processing time from the duration histogram,\n"
-            "restarts and drops.\n\n"
+            "usage: hashspace status [--watch S] [--timeout S] [--json] [ADDR...]\n\n"
+            "Fetch the status of one or more hubs (HTTP GET http://ADDR/status) and print\n"
+            "for each: its name, the view (epoch, members), the messages received, claimed,\n"
+            "skipped, malformed and dead-lettered (and any other count that is not 0), the\n"
+            "bus's losses, and one row per consumer: backlog, age of the oldest queued\n"
+            "message, processed ok and failed, processing rate (with --watch, from two\n"
+            "samples), p50/p99 processing time from the duration histogram, drops and\n"
+            "restarts; under it, what a consumer left or possibly lost.\n\n"
             "  ADDR         HOST:PORT, or a URL http://HOST:PORT[/PATH] (default %s);\n"
-            "               a hub serves its metrics at its --metrics HOST:PORT, or on a\n"
+            "               a hub serves its status at its --metrics HOST:PORT, or on a\n"
             "               free port it logs at start (\"metrics on http://...\")\n"
             "  --watch S    refresh every S seconds until interrupted\n"
             "  --timeout S  give up on a hub after S seconds (default 2)\n"
+            "  --json       print each hub's /status as it is, one line per hub\n"
             "  -h, --help   this text\n\n"
             "Exit status: 0 when every hub answered, 1 when one could not be read, 2 on bad\n"
             "usage.\n\n"
@@ -52,7 +55,7 @@ static void status_usage(FILE *out)
 /* --- HTTP GET --- */
 
 typedef struct target {
-    char host[300], port[16], path[512], label[512];
+    char url[1024], path[512], label[512];
 } target;
 
 static int parse_target(const char *text, target *t)
@@ -66,7 +69,7 @@ static int parse_target(const char *text, target *t)
     }
     const char *slash = strchr(p, '/');
     size_t hostport_len = slash ? (size_t)(slash - p) : strlen(p);
-    snprintf(t->path, sizeof t->path, "%s", slash && slash[1] ? slash : "/metrics");
+    snprintf(t->path, sizeof t->path, "%s", slash && slash[1] ? slash : "/status");
     char hostport[300];
     if (hostport_len == 0 || hostport_len >= sizeof hostport) {
         hs_cli_error("'%s': expected HOST:PORT (e.g. %s)", text, STATUS_DEFAULT_ADDR);
@@ -74,318 +77,146 @@ static int parse_target(const char *text, target *t)
     }
     memcpy(hostport, p, hostport_len);
     hostport[hostport_len] = '\0';
-    const char *host = hostport, *port = NULL;
+    const char *port = NULL;
+    size_t host_len = 0;
     char *colon;
     if (hostport[0] == '[' && (colon = strstr(hostport, "]:")) != NULL) { /* [::1]:9941 */
-        *colon = '\0';
-        host = hostport + 1;
+        host_len = (size_t)(colon - hostport) - 1;
         port = colon + 2;
     } else if ((colon = strrchr(hostport, ':')) != NULL) {
-        *colon = '\0';
+        host_len = (size_t)(colon - hostport);
         port = colon + 1;
     }
     char *end;
     long portnum = port ? strtol(port, &end, 10) : 0;
     if (port == NULL || *port == '\0' || *end != '\0' || portnum < 1 || portnum > 65535 ||
-        *host == '\0') {
+        host_len == 0) {
         hs_cli_error("'%s': expected HOST:PORT (e.g. %s)", text, STATUS_DEFAULT_ADDR);
         return -1;
     }
-    snprintf(t->host, sizeof t->host, "%s", host);
-    snprintf(t->port, sizeof t->port, "%ld", portnum);
-    snprintf(t->label, sizeof t->label, "%.*s", (int)hostport_len, p);
+    snprintf(t->label, sizeof t->label, "%s", hostport);
+    snprintf(t->url, sizeof t->url, "http://%s%s", hostport, t->path);
     return 0;
 }
 
-static double now_mono(void)
+typedef struct body {
+    char *text;
+    size_t len;
+} body;
+
+static size_t take(char *data, size_t size, size_t n, void *arg)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    body *b = arg;
+    size_t more = size * n;
+    if (b->len + more >= STATUS_MAX_BODY)
+        return 0; /* libcurl then fails with CURLE_WRITE_ERROR */
+    char *bigger = realloc(b->text, b->len + more + 1);
+    if (bigger == NULL)
+        return 0;
+    memcpy(bigger + b->len, data, more);
+    b->text = bigger;
+    b->len += more;
+    b->text[b->len] = '\0';
+    return more;
 }
 
-static int wait_fd(int fd, short events, double deadline)
+/* GET the status: a malloc'd, NUL-terminated body, or NULL with err filled
+ * in. */
+static char *http_get(CURL *curl, const target *t, double timeout_s, char *err, size_t errlen)
 {
-    for (;;) {
-        double left = deadline - now_mono();
-        if (left <= 0) {
-            errno = ETIMEDOUT;
-            return -1;
-        }
-        struct pollfd p = {.fd = fd, .events = events};
-        int n = poll(&p, 1, (int)(left * 1000) + 1);
-        if (n > 0)
-            return 0;
-        if (n < 0 && errno != EINTR)
-            return -1;
-    }
-}
-
-static int connect_to(const target *t, double deadline, char *err, size_t errlen)
-{
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *list;
-    int rc = getaddrinfo(t->host, t->port, &hints, &list);
-    if (rc != 0) {
-        snprintf(err, errlen, "%s", gai_strerror(rc));
-        return -1;
-    }
-    int fd = -1, saved = 0;
-    for (struct addrinfo *a = list; a != NULL && fd < 0; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
-        if (fd < 0) {
-            saved = errno;
-            continue;
-        }
-        if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-            int soerr = errno;
-            socklen_t len = sizeof soerr;
-            if (soerr == EINPROGRESS && wait_fd(fd, POLLOUT, deadline) == 0)
-                getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-            else if (soerr == EINPROGRESS)
-                soerr = errno;
-            if (soerr != 0 && soerr != EINPROGRESS) {
-                saved = soerr;
-                close(fd);
-                fd = -1;
-            }
-        }
-    }
-    freeaddrinfo(list);
-    if (fd < 0)
-        snprintf(err, errlen, "%s", strerror(saved ? saved : ECONNREFUSED));
-    return fd;
-}
-
-/* Undo Transfer-Encoding: chunked in place; the new length, or -1. */
-static long dechunk(char *body, size_t len)
-{
-    size_t in = 0, out = 0;
-    for (;;) {
-        char *end;
-        if (in >= len)
-            return -1;
-        unsigned long size = strtoul(body + in, &end, 16);
-        char *eol = memchr(body + in, '\n', len - in);
-        if (eol == NULL || end == body + in)
-            return -1;
-        in = (size_t)(eol - body) + 1;
-        if (size == 0)
-            return (long)out;
-        if (size > len - in)
-            return -1;
-        memmove(body + out, body + in, size);
-        out += size;
-        in += size;
-        if (in < len && body[in] == '\r')
-            in++;
-        if (in < len && body[in] == '\n')
-            in++;
-    }
-}
-
-/* GET the metrics page: a malloc'd, NUL-terminated body, or NULL with err
- * filled in. */
-static char *http_get(const target *t, double timeout_s, char *err, size_t errlen)
-{
-    double deadline = now_mono() + timeout_s;
-    int fd = connect_to(t, deadline, err, errlen);
-    if (fd < 0)
-        return NULL;
-    char req[1024];
-    int reqlen = snprintf(req, sizeof req,
-                          "GET %s HTTP/1.0\r\nHost: %s:%s\r\nAccept: text/plain\r\n"
-                          "User-Agent: hashspace-status\r\nConnection: close\r\n\r\n",
-                          t->path, t->host, t->port);
-    size_t sent = 0, len = 0, cap = 65536;
-    char *buf = malloc(cap);
-    if (buf == NULL) {
-        snprintf(err, errlen, "out of memory");
-        close(fd);
-        return NULL;
-    }
-    while (sent < (size_t)reqlen) {
-        ssize_t n = send(fd, req + sent, (size_t)reqlen - sent, MSG_NOSIGNAL);
-        if (n > 0) {
-            sent += (size_t)n;
-        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (wait_fd(fd, POLLOUT, deadline) != 0)
-                goto fail_errno;
-        } else {
-            goto fail_errno;
-        }
-    }
-    for (;;) {
-        if (len + 1 >= cap) {
-            if (cap >= STATUS_MAX_BODY) {
-                snprintf(err, errlen, "answer larger than %u bytes", STATUS_MAX_BODY);
-                goto fail;
-            }
-            char *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL) {
-                snprintf(err, errlen, "out of memory");
-                goto fail;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        ssize_t n = recv(fd, buf + len, cap - len - 1, 0);
-        if (n > 0) {
-            len += (size_t)n;
-        } else if (n == 0) {
-            break;
-        } else if (errno == EAGAIN || errno == EINTR) {
-            if (wait_fd(fd, POLLIN, deadline) != 0)
-                goto fail_errno;
-        } else {
-            goto fail_errno;
-        }
-    }
-    close(fd);
-    buf[len] = '\0';
-
-    int code = 0;
-    if (sscanf(buf, "HTTP/%*d.%*d %d", &code) != 1) {
-        snprintf(err, errlen, "not an HTTP answer");
-        free(buf);
-        return NULL;
-    }
-    char *body = strstr(buf, "\r\n\r\n");
-    size_t skip = 4;
-    if (body == NULL) {
-        body = strstr(buf, "\n\n");
-        skip = 2;
-    }
-    if (body == NULL) {
-        snprintf(err, errlen, "truncated HTTP answer");
-        free(buf);
-        return NULL;
-    }
-    *body = '\0';
-    if (code != 200) {
-        char *eol = strpbrk(buf, "\r\n");
-        snprintf(err, errlen, "GET %s: %.*s", t->path, eol ? (int)(eol - buf) : 80, buf);
-        free(buf);
-        return NULL;
-    }
-    bool chunked = strcasestr(buf, "\ntransfer-encoding: chunked") != NULL;
-    body += skip;
-    size_t body_len = len - (size_t)(body - buf);
-    memmove(buf, body, body_len);
-    if (chunked) {
-        long n = dechunk(buf, body_len);
-        if (n < 0) {
-            snprintf(err, errlen, "bad chunked encoding");
-            free(buf);
-            return NULL;
-        }
-        body_len = (size_t)n;
-    }
-    buf[body_len] = '\0';
-    return buf;
-fail_errno:
-    snprintf(err, errlen, "%s", errno == ETIMEDOUT ? "timed out" : strerror(errno));
-fail:
-    close(fd);
-    free(buf);
+    body b = {NULL, 0};
+    char curl_err[CURL_ERROR_SIZE] = "";
+    curl_easy_reset(curl);
+    curl_easy_setopt(curl, CURLOPT_URL, t->url);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000) + 1);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "hashspace-status");
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, take);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
+    CURLcode rc = curl_easy_perform(curl);
+    long code = 0, os_errno = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+    if (rc == CURLE_COULDNT_CONNECT && os_errno != 0)
+        snprintf(err, errlen, "%s", strerror((int)os_errno));
+    else if (rc == CURLE_WRITE_ERROR)
+        snprintf(err, errlen, "answer larger than %u bytes, or out of memory", STATUS_MAX_BODY);
+    else if (rc == CURLE_OPERATION_TIMEDOUT)
+        snprintf(err, errlen, "timed out");
+    else if (rc != CURLE_OK)
+        snprintf(err, errlen, "%s", curl_err[0] != '\0' ? curl_err : curl_easy_strerror(rc));
+    else if (code != 200)
+        snprintf(err, errlen, "GET %s: HTTP status %ld", t->path, code);
+    else if (b.text == NULL)
+        snprintf(err, errlen, "GET %s: an empty answer", t->path);
+    else
+        return b.text;
+    free(b.text);
     return NULL;
 }
 
-/* Sum of a metric over all its series whose label `key` equals `want`
- * (key NULL: all series). NAN when there is no such series. */
-static double sum_where(const hs_prom_samples *s, const char *metric, const char *key,
-                        const char *want)
+/* --- reading /status --- */
+
+static double number(const json_t *o, const char *key)
 {
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* A row's value in o: a number, or the sum of an object of numbers (the
+ * malformed reasons); NAN when absent. */
+static double row_value(const json_t *o, const hs__stat *row)
+{
+    const json_t *v = json_object_get(o, row->key);
+    if (!json_is_object(v))
+        return number(o, row->key);
     double sum = 0;
-    bool found = false;
-    for (size_t i = 0; i < s->n; i++) {
-        if (strcmp(s->v[i].name, metric) != 0)
-            continue;
-        if (key != NULL) {
-            const char *v = hs_prom_label_of(&s->v[i], key);
-            if (v == NULL || strcmp(v, want) != 0)
-                continue;
-        }
-        sum += s->v[i].value;
-        found = true;
-    }
-    return found ? sum : NAN;
+    const char *k;
+    const json_t *x;
+    json_object_foreach((json_t *)v, k, x) sum += json_number_value(x);
+    return sum;
 }
 
-static double consumer_metric(const hs_prom_samples *s, const char *metric, const char *consumer,
-                              const char *key2, const char *want2)
+/* Values of every row of a map, as hs__stats_format takes them (a row the
+ * hub does not send counts 0). */
+static void row_values(const json_t *o, const hs__stat *rows, size_t n, uint64_t *out)
 {
-    double sum = 0;
-    bool found = false;
-    for (size_t i = 0; i < s->n; i++) {
-        if (strcmp(s->v[i].name, metric) != 0)
-            continue;
-        const char *c = hs_prom_label_of(&s->v[i], "consumer");
-        if (c == NULL || strcmp(c, consumer) != 0)
-            continue;
-        if (key2 != NULL) {
-            const char *v = hs_prom_label_of(&s->v[i], key2);
-            if (v == NULL || strcmp(v, want2) != 0)
-                continue;
-        }
-        sum += s->v[i].value;
-        found = true;
+    for (size_t i = 0; i < n; i++) {
+        double v = row_value(o, &rows[i]);
+        out[i] = isnan(v) || v < 0 ? 0 : (uint64_t)v;
     }
-    return found ? sum : NAN;
 }
 
-typedef struct bucket {
-    double le, count;
-} bucket;
-
-static int by_le(const void *a, const void *b)
+/* The q-quantile of a histogram {bounds, counts} (counts per bucket, +Inf
+ * last), interpolated linearly inside the bucket that holds it (as
+ * Prometheus's histogram_quantile does). NAN when there is no observation;
+ * *count gets the observations. */
+static double histogram_quantile(const json_t *h, double q, double *count)
 {
-    double x = ((const bucket *)a)->le, y = ((const bucket *)b)->le;
-    return x < y ? -1 : x > y;
-}
-
-/* The q-quantile of a consumer's duration histogram, interpolated linearly
- * inside the bucket that holds it (as Prometheus's histogram_quantile does).
- * NAN when there is no observation. */
-static double histogram_quantile(const hs_prom_samples *s, const char *consumer, double q)
-{
-    bucket b[128];
-    size_t n = 0;
-    for (size_t i = 0; i < s->n && n < 128; i++) {
-        if (strcmp(s->v[i].name, "hashspace_consumer_duration_seconds_bucket") != 0)
-            continue;
-        const char *c = hs_prom_label_of(&s->v[i], "consumer"),
-                   *le = hs_prom_label_of(&s->v[i], "le");
-        if (c == NULL || le == NULL || strcmp(c, consumer) != 0)
-            continue;
-        const char *end;
-        double bound;
-        if (hs_prom_parse_value(le, &end, &bound) != 0)
-            continue;
-        /* Several series for one bound (e.g. per worker) add up. */
-        size_t j;
-        for (j = 0; j < n && b[j].le != bound; j++)
-            ;
-        if (j == n)
-            b[n++] = (bucket){bound, 0};
-        b[j].count += s->v[i].value;
-    }
-    if (n == 0)
-        return NAN;
-    qsort(b, n, sizeof *b, by_le);
-    double total = b[n - 1].count;
+    const json_t *bounds = json_object_get(h, "bounds"), *counts = json_object_get(h, "counts");
+    size_t n = json_array_size(counts);
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += json_number_value(json_array_get(counts, i));
+    if (count != NULL)
+        *count = n > 0 ? total : NAN;
     if (!(total > 0))
         return NAN;
-    double rank = q * total, prev_le = 0, prev_count = 0;
+    double rank = q * total, prev_le = 0, cumulative = 0;
     for (size_t i = 0; i < n; i++) {
-        if (b[i].count >= rank) {
-            if (isinf(b[i].le))
-                return prev_le; /* beyond the last finite bound: the best we know */
-            if (b[i].count == prev_count)
-                return b[i].le;
-            return prev_le + (b[i].le - prev_le) * (rank - prev_count) / (b[i].count - prev_count);
-        }
-        prev_le = b[i].le;
-        prev_count = b[i].count;
+        double in_bucket = json_number_value(json_array_get(counts, i));
+        const json_t *le = json_array_get(bounds, i);
+        if (le == NULL)
+            return prev_le; /* beyond the last finite bound: the best we know */
+        double bound = json_number_value(le);
+        if (cumulative + in_bucket >= rank && in_bucket > 0)
+            return prev_le + (bound - prev_le) * (rank - cumulative) / in_bucket;
+        if (cumulative + in_bucket >= rank)
+            return bound;
+        cumulative += in_bucket;
+        prev_le = bound;
     }
     return prev_le;
 }
@@ -418,138 +249,249 @@ static void fmt_seconds(char *out, size_t len, double v)
 
 typedef struct hub_state {
     target t;
-    hs_prom_samples now, before;
+    json_t *now, *before;
     double t_now, t_before;
-    bool have_before;
 } hub_state;
 
-/* Consumer names, in order of first appearance; at most max. */
-static size_t consumer_names(const hs_prom_samples *s, const char **names, size_t max)
+/* The consumer named name in a /status, or NULL. */
+static const json_t *consumer_in(const json_t *status, const char *name)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        if (strncmp(s->v[i].name, "hashspace_consumer_", 19) != 0)
-            continue;
-        const char *c = hs_prom_label_of(&s->v[i], "consumer");
-        if (c == NULL)
-            continue;
-        size_t j;
-        for (j = 0; j < n && strcmp(names[j], c) != 0; j++)
-            ;
-        if (j == n && n < max)
-            names[n++] = c;
+    const json_t *consumers = json_object_get(status, "consumers");
+    for (size_t i = 0; i < json_array_size(consumers); i++) {
+        const json_t *c = json_array_get(consumers, i);
+        const char *n = json_string_value(json_object_get(c, "name"));
+        if (n != NULL && strcmp(n, name) == 0)
+            return c;
     }
-    return n;
+    return NULL;
 }
 
-static void print_hub(hub_state *h)
+/* One table: a header and a cell per consumer and column. */
+typedef struct table {
+    char header[STATUS_MAX_COLUMNS][32];
+    size_t ncolumns;
+    char (*cell)[STATUS_MAX_COLUMNS][32]; /* [consumer][column] */
+} table;
+
+/* The columns of a histogram row: processing rate (from its count, over
+ * two samples), p50 and p99. */
+static void histogram_cells(const hub_state *h, const json_t *c, const hs__stat *row,
+                            char (*cell)[32])
 {
-    const hs_prom_samples *s = &h->now;
-    char a[32], b[32], c[32], d[32], e[32];
-    fmt_count(a, sizeof a, sum_where(s, "hashspace_view_epoch", NULL, NULL));
-    fmt_count(b, sizeof b, sum_where(s, "hashspace_view_members", NULL, NULL));
-    printf("hub %s: view epoch %s, %s members\n", h->t.label, a, b);
-    fmt_count(a, sizeof a, sum_where(s, "hashspace_messages_received_total", NULL, NULL));
-    fmt_count(b, sizeof b, sum_where(s, "hashspace_messages_claimed_total", NULL, NULL));
-    fmt_count(c, sizeof c, sum_where(s, "hashspace_messages_skipped_total", NULL, NULL));
-    fmt_count(d, sizeof d, sum_where(s, "hashspace_messages_malformed_total", NULL, NULL));
-    fmt_count(e, sizeof e, sum_where(s, "hashspace_messages_dead_lettered_total", NULL, NULL));
-    printf("  messages: received %s  claimed %s  skipped %s  malformed %s  dead-lettered %s\n", a,
-           b, c, d, e);
-    /* The reasons behind a non-zero malformed count. */
-    bool first = true;
-    for (size_t i = 0; i < s->n; i++) {
-        if (strcmp(s->v[i].name, "hashspace_messages_malformed_total") != 0 || !(s->v[i].value > 0))
+    double count, before = NAN;
+    const json_t *hist = json_object_get(c, row->key);
+    fmt_seconds(cell[1], sizeof cell[1], histogram_quantile(hist, 0.50, &count));
+    fmt_seconds(cell[2], sizeof cell[2], histogram_quantile(hist, 0.99, NULL));
+    const json_t *was = h->before != NULL
+                            ? consumer_in(h->before, json_string_value(json_object_get(c, "name")))
+                            : NULL;
+    if (was != NULL)
+        histogram_quantile(json_object_get(was, row->key), 0.5, &before);
+    double dt = h->t_now - h->t_before;
+    snprintf(cell[0], sizeof cell[0], "-");
+    if (!isnan(before) && !isnan(count) && count >= before && dt > 0)
+        snprintf(cell[0], sizeof cell[0], "%.0f", (count - before) / dt);
+}
+
+/* Fill t from the consumers of h's latest /status. */
+static void table_fill(const hub_state *h, const json_t *consumers, table *t)
+{
+    t->ncolumns = 0;
+    for (size_t i = 0; i < HS__CONSUMER_STATS; i++) {
+        const hs__stat *row = &hs__consumer_stats[i];
+        if (row->column == NULL)
             continue;
-        const char *reason = hs_prom_label_of(&s->v[i], "reason");
-        printf("%s%s %.0f", first ? "  malformed by reason: " : ", ", reason ? reason : "?",
-               s->v[i].value);
-        first = false;
-    }
-    if (!first)
-        putchar('\n');
-    /* What the bus lost: summed over publishers, and the ones that lost. */
-    double missing = sum_where(s, "hashspace_bus_missing_total", NULL, NULL);
-    if (!isnan(missing)) {
-        fmt_count(a, sizeof a, missing);
-        fmt_count(b, sizeof b, sum_where(s, "hashspace_bus_late_total", NULL, NULL));
-        fmt_count(c, sizeof c, sum_where(s, "hashspace_bus_duplicates_total", NULL, NULL));
-        fmt_count(d, sizeof d, sum_where(s, "hashspace_bus_restarts_total", NULL, NULL));
-        printf("  bus: missing %s (late %s)  duplicates %s  publisher restarts %s\n", a, b, c, d);
-        for (size_t i = 0; i < s->n; i++) {
-            if (strcmp(s->v[i].name, "hashspace_bus_missing_total") != 0 || !(s->v[i].value > 0))
-                continue;
-            const char *who = hs_prom_label_of(&s->v[i], "publisher");
-            printf("    publisher %s: missing %.0f\n", who != NULL ? who : "?", s->v[i].value);
+        /* A histogram's column holds three headers: "rate/s p50 p99". */
+        const char *p = row->column;
+        size_t first = t->ncolumns;
+        while (*p != '\0' && t->ncolumns < STATUS_MAX_COLUMNS) {
+            size_t n = strcspn(p, " ");
+            snprintf(t->header[t->ncolumns++], sizeof t->header[0], "%.*s", (int)n, p);
+            p += n + (p[n] == ' ');
+        }
+        for (size_t k = 0; k < json_array_size(consumers); k++) {
+            const json_t *c = json_array_get(consumers, k);
+            char(*cell)[32] = &t->cell[k][first];
+            if (row->source == HS__STAT_HISTOGRAM && t->ncolumns - first == 3)
+                histogram_cells(h, c, row, cell);
+            else if (row->source == HS__STAT_OLDEST)
+                fmt_seconds(cell[0], sizeof cell[0], number(c, row->key));
+            else
+                fmt_count(cell[0], sizeof cell[0], row_value(c, row));
         }
     }
+}
 
-    const char *names[256];
-    size_t n = consumer_names(s, names, 256);
+static void print_consumers(const hub_state *h)
+{
+    const json_t *consumers = json_object_get(h->now, "consumers");
+    size_t n = json_array_size(consumers);
     if (n == 0) {
         printf("  no consumers\n");
         return;
     }
-    int w = 8;
-    for (size_t i = 0; i < n; i++)
-        if ((int)strlen(names[i]) > w)
-            w = (int)strlen(names[i]);
-    printf("  %-*s %9s %8s %11s %8s %9s %9s %9s %8s %8s\n", w, "consumer", "backlog", "oldest",
-           "ok", "failed", "rate/s", "p50", "p99", "restarts", "dropped");
-    double dt = h->t_now - h->t_before;
-    for (size_t i = 0; i < n; i++) {
-        const char *nm = names[i];
-        char backlog[32], oldest[32], ok[32], failed[32], rate[32], p50[32], p99[32], rs[32],
-            dropped[32];
-        fmt_count(backlog, sizeof backlog,
-                  consumer_metric(s, "hashspace_consumer_backlog", nm, NULL, NULL));
-        fmt_seconds(oldest, sizeof oldest,
-                    consumer_metric(s, "hashspace_consumer_oldest_age_seconds", nm, NULL, NULL));
-        double done_ok =
-            consumer_metric(s, "hashspace_consumer_processed_total", nm, "result", "ok");
-        double done_failed =
-            consumer_metric(s, "hashspace_consumer_processed_total", nm, "result", "failed");
-        fmt_count(ok, sizeof ok, done_ok);
-        fmt_count(failed, sizeof failed, done_failed);
-        snprintf(rate, sizeof rate, "-");
-        if (h->have_before && dt > 0) {
-            double before =
-                consumer_metric(&h->before, "hashspace_consumer_processed_total", nm, NULL, NULL);
-            double after = consumer_metric(s, "hashspace_consumer_processed_total", nm, NULL, NULL);
-            if (!isnan(before) && !isnan(after) && after >= before)
-                snprintf(rate, sizeof rate, "%.0f", (after - before) / dt);
+    table t = {.cell = calloc(n, sizeof *t.cell)};
+    if (t.cell == NULL) {
+        printf("  (out of memory)\n");
+        return;
+    }
+    table_fill(h, consumers, &t);
+    int name_w = 8, w[STATUS_MAX_COLUMNS];
+    for (size_t k = 0; k < n; k++) {
+        const char *name = json_string_value(json_object_get(json_array_get(consumers, k), "name"));
+        if (name != NULL && (int)strlen(name) > name_w)
+            name_w = (int)strlen(name);
+    }
+    for (size_t j = 0; j < t.ncolumns; j++) {
+        w[j] = (int)strlen(t.header[j]) > 6 ? (int)strlen(t.header[j]) : 6;
+        for (size_t k = 0; k < n; k++)
+            if ((int)strlen(t.cell[k][j]) > w[j])
+                w[j] = (int)strlen(t.cell[k][j]);
+    }
+    printf("  %-*s", name_w, "consumer");
+    for (size_t j = 0; j < t.ncolumns; j++)
+        printf(" %*s", w[j], t.header[j]);
+    putchar('\n');
+    for (size_t k = 0; k < n; k++) {
+        const json_t *c = json_array_get(consumers, k);
+        const char *name = json_string_value(json_object_get(c, "name"));
+        printf("  %-*s", name_w, name != NULL ? name : "?");
+        for (size_t j = 0; j < t.ncolumns; j++)
+            printf(" %*s", w[j], t.cell[k][j]);
+        putchar('\n');
+    }
+    /* Under the table: what a consumer counts outside its columns, when not 0. */
+    for (size_t k = 0; k < n; k++) {
+        const json_t *c = json_array_get(consumers, k);
+        uint64_t values[HS__CONSUMER_STATS];
+        char notes[512];
+        row_values(c, hs__consumer_stats, HS__CONSUMER_STATS, values);
+        if (hs__stats_format(notes, sizeof notes, hs__consumer_stats, HS__CONSUMER_STATS, values,
+                             ", ", true) > 0)
+            printf("    %s: %s\n", json_string_value(json_object_get(c, "name")), notes);
+    }
+    free(t.cell);
+}
+
+/* The reasons behind a non-zero malformed count. */
+static void print_reasons(const json_t *status)
+{
+    for (size_t i = 0; i < HS__HUB_STATS; i++) {
+        const json_t *by = json_object_get(status, hs__hub_stats[i].key);
+        if (hs__hub_stats[i].source != HS__STAT_REASONS || !json_is_object(by))
+            continue;
+        bool first = true;
+        const char *reason;
+        const json_t *v;
+        json_object_foreach((json_t *)by, reason, v)
+        {
+            if (!(json_number_value(v) > 0))
+                continue;
+            printf("%s%s %.0f", first ? "  malformed by reason: " : ", ", reason,
+                   json_number_value(v));
+            first = false;
         }
-        fmt_seconds(p50, sizeof p50, histogram_quantile(s, nm, 0.50));
-        fmt_seconds(p99, sizeof p99, histogram_quantile(s, nm, 0.99));
-        fmt_count(rs, sizeof rs,
-                  consumer_metric(s, "hashspace_consumer_restarts_total", nm, NULL, NULL));
-        fmt_count(dropped, sizeof dropped,
-                  consumer_metric(s, "hashspace_consumer_dropped_total", nm, NULL, NULL));
-        printf("  %-*s %9s %8s %11s %8s %9s %9s %9s %8s %8s\n", w, nm, backlog, oldest, ok, failed,
-               rate, p50, p99, rs, dropped);
+        if (!first)
+            putchar('\n');
     }
 }
 
-/* Fetch one hub into h->now (keeping the previous sample for rates). */
-static int refresh(hub_state *h, double timeout_s)
+/* What the bus lost: summed over publishers, and the ones that lost. */
+static void print_bus(const json_t *status)
 {
-    char err[256];
-    char *body = http_get(&h->t, timeout_s, err, sizeof err);
-    double t = now_mono();
-    if (body == NULL) {
-        hs_cli_error("cannot read the metrics of %s: %s%s", h->t.label, err,
+    const json_t *bus = json_object_get(status, "bus");
+    size_t n = json_array_size(bus);
+    if (n == 0)
+        return;
+    double missing = 0, late = 0, duplicates = 0, restarts = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = json_array_get(bus, i);
+        missing += number(p, "missing");
+        late += number(p, "late");
+        duplicates += number(p, "duplicates");
+        restarts += number(p, "restarts");
+    }
+    printf("  bus: missing %.0f (late %.0f)  duplicates %.0f  publisher restarts %.0f\n", missing,
+           late, duplicates, restarts);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = json_array_get(bus, i);
+        const char *who = json_string_value(json_object_get(p, "publisher"));
+        if (number(p, "missing") > 0)
+            printf("    publisher %s: missing %.0f\n", who != NULL ? who : "?",
+                   number(p, "missing"));
+    }
+}
+
+/* prefix, then the items of text (separated by two spaces), in lines under
+ * 80 columns: an item that would reach column 80 starts the next line, under
+ * the first. */
+static void print_wrapped(const char *prefix, const char *text)
+{
+    size_t indent = strlen(prefix), col = indent;
+    fputs(prefix, stdout);
+    while (*text != '\0') {
+        const char *sep = strstr(text, "  ");
+        size_t n = sep != NULL ? (size_t)(sep - text) : strlen(text);
+        if (col > indent && col + 2 + n > 79) {
+            printf("\n%*s", (int)indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputs("  ", stdout);
+            col += 2;
+        }
+        fwrite(text, 1, n, stdout);
+        col += n;
+        text += n + (sep != NULL ? 2 : 0);
+    }
+    putchar('\n');
+}
+
+static void print_hub(const hub_state *h)
+{
+    const json_t *s = h->now;
+    const char *self = json_string_value(json_object_get(s, "self"));
+    char epoch[32], members[32], line[1024];
+    fmt_count(epoch, sizeof epoch, number(s, "epoch"));
+    fmt_count(members, sizeof members, number(s, "view_members"));
+    printf("hub %s (%s): view epoch %s, %s members\n", self != NULL ? self : "?", h->t.label, epoch,
+           members);
+    uint64_t values[HS__HUB_STATS];
+    row_values(s, hs__hub_stats, HS__HUB_STATS, values);
+    hs__stats_format(line, sizeof line, hs__hub_stats, HS__HUB_STATS, values, "  ", false);
+    print_wrapped("  ", line);
+    print_reasons(s);
+    print_bus(s);
+    print_consumers(h);
+}
+
+/* Fetch one hub into h->now (keeping the previous sample for rates); with
+ * raw, print the body as it came, on one line. */
+static int refresh(CURL *curl, hub_state *h, double timeout_s, bool raw)
+{
+    char err[CURL_ERROR_SIZE + 64];
+    char *text = http_get(curl, &h->t, timeout_s, err, sizeof err);
+    double t = hs__monotonic_s();
+    json_error_t jerr;
+    json_t *status = text != NULL ? json_loads(text, 0, &jerr) : NULL;
+    if (text != NULL && !json_is_object(status))
+        snprintf(err, sizeof err, "GET %s: not the JSON of a hub's /status (%s)", h->t.path,
+                 status == NULL ? jerr.text : "not an object");
+    if (!json_is_object(status)) {
+        hs_cli_error("cannot read the status of %s: %s%s", h->t.label, err,
                      strstr(err, "refused") ? " (is a hub running with this --metrics address?)"
                                             : "");
+        json_decref(status);
+        free(text);
         return -1;
     }
-    hs_prom_clear(&h->before);
+    if (raw)
+        printf("%.*s\n", (int)strcspn(text, "\n"), text);
+    free(text);
+    json_decref(h->before);
     h->before = h->now;
     h->t_before = h->t_now;
-    h->have_before = h->before.n > 0;
-    memset(&h->now, 0, sizeof h->now);
-    hs_prom_parse(body, &h->now);
+    h->now = status;
     h->t_now = t;
-    free(body);
     return 0;
 }
 
@@ -561,15 +503,56 @@ static void status_on_signal(int sig)
     status_stop = 1;
 }
 
+/* Every round until interrupted (once without --watch). */
+static int status_loop(CURL *curl, hub_state *hubs, size_t nhubs, double watch, double timeout,
+                       bool raw)
+{
+    struct sigaction sa = {.sa_handler = status_on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    bool tty = isatty(STDOUT_FILENO);
+    int status = 0;
+    while (!status_stop) {
+        status = 0;
+        double t0 = hs__monotonic_s();
+        if (watch > 0 && tty && !raw)
+            fputs("\033[H\033[J", stdout); /* home, clear: a steady screen */
+        for (size_t i = 0; i < nhubs; i++) {
+            fflush(stdout);
+            if (refresh(curl, &hubs[i], timeout, raw) != 0) {
+                status = 1;
+                continue;
+            }
+            if (raw)
+                continue;
+            if (i > 0)
+                putchar('\n');
+            print_hub(&hubs[i]);
+        }
+        if (watch == 0)
+            break;
+        if (!tty && !raw)
+            putchar('\n');
+        fflush(stdout);
+        double next = t0 + watch;
+        while (!status_stop && hs__monotonic_s() < next)
+            usleep(20000);
+    }
+    return watch > 0 && status_stop ? 0 : status;
+}
+
 int hs_cmd_status(int argc, char **argv)
 {
     static const struct option options[] = {
         {"watch", required_argument, NULL, 'w'},
         {"timeout", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     double watch = 0, timeout = 2;
+    bool raw = false;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -586,6 +569,9 @@ int hs_cmd_status(int argc, char **argv)
             *(opt == 'w' ? &watch : &timeout) = v;
             break;
         }
+        case 'j':
+            raw = true;
+            break;
         case 'h':
             status_usage(stdout);
             return 0;
@@ -600,8 +586,10 @@ int hs_cmd_status(int argc, char **argv)
         return 2;
     }
     hub_state *hubs = calloc(nhubs, sizeof *hubs);
-    if (hubs == NULL) {
+    CURL *curl = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? curl_easy_init() : NULL;
+    if (hubs == NULL || curl == NULL) {
         hs_cli_error("out of memory");
+        free(hubs);
         return 1;
     }
     int status = 0;
@@ -609,44 +597,15 @@ int hs_cmd_status(int argc, char **argv)
         if (parse_target(argc > optind ? argv[optind + (int)i] : STATUS_DEFAULT_ADDR, &hubs[i].t) !=
             0)
             status = 2;
-    if (status == 0) {
-        struct sigaction sa = {.sa_handler = status_on_signal};
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        bool tty = isatty(STDOUT_FILENO);
-        for (unsigned round = 0; !status_stop; round++) {
-            status = 0;
-            double t0 = now_mono();
-            if (watch > 0 && tty)
-                fputs("\033[H\033[J", stdout); /* home, clear: a steady screen */
-            for (size_t i = 0; i < nhubs; i++) {
-                fflush(stdout);
-                if (refresh(&hubs[i], timeout) != 0) {
-                    status = 1;
-                    continue;
-                }
-                if (i > 0)
-                    putchar('\n');
-                print_hub(&hubs[i]);
-            }
-            if (watch == 0)
-                break;
-            if (!tty)
-                putchar('\n');
-            fflush(stdout);
-            double next = t0 + watch;
-            while (!status_stop && now_mono() < next)
-                usleep(20000);
-        }
-        if (watch > 0 && status_stop)
-            status = 0;
-    }
+    if (status == 0)
+        status = status_loop(curl, hubs, nhubs, watch, timeout, raw);
     for (size_t i = 0; i < nhubs; i++) {
-        hs_prom_clear(&hubs[i].now);
-        hs_prom_clear(&hubs[i].before);
+        json_decref(hubs[i].now);
+        json_decref(hubs[i].before);
     }
     free(hubs);
+    curl_easy_cleanup(curl);
+    curl_global_cleanup();
     if (fflush(stdout) != 0)
         status = 1;
     return status;

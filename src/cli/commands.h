@@ -10,7 +10,7 @@
     X(hub, "run a hub: receive a bus, claim by key, feed local consumers")                         \
     X(pub, "publish fedmsg-format messages: a load generator for hubs")                            \
     X(tail, "subscribe to a bus and print one line per message")                                   \
-    X(status, "show a hub's view, counters and consumer backlogs from its /metrics")               \
+    X(status, "show a hub's view, counters and consumer backlogs from its /status")               \
     X(members, "show a cluster's views and members as its coordinator (Redis) holds them")         \
     X(bench, "measure hashes, placement methods and peers on this machine")                        \
     X(balance, "how evenly keys split over servers: by first letter, hash, placement")             \

@@ -407,8 +407,8 @@ void hs__claim_tick(hs__claim *c, uint64_t now_mono_ns)
     if (e == NULL || e->epoch == c->epoch_in_force)
         return;
     c->epoch_in_force = e->epoch;
-    set(&c->stats->epoch, e->epoch);
-    set(&c->stats->members, hs_view_size(e->view));
+    set(&c->stats->view_epoch, e->epoch);
+    set(&c->stats->view_members, hs_view_size(e->view));
     size_t self;
     hs__info("view %" PRIu64 " in force: %zu member%s%s", e->epoch, hs_view_size(e->view),
              hs_view_size(e->view) == 1 ? "" : "s",

@@ -54,8 +54,8 @@ typedef struct hs__claim_stats {
     atomic_uint_fast64_t held_oldest_ts; /* gauge: the head's message time, 0 if none */
     atomic_uint_fast64_t fenced;         /* gauge: 1 while fenced */
     atomic_uint_fast64_t fenced_msgs;    /* messages not claimed because fenced */
-    atomic_uint_fast64_t epoch;          /* gauge: the view in force now */
-    atomic_uint_fast64_t members;        /* gauge: its size */
+    atomic_uint_fast64_t view_epoch;     /* gauge: the view in force now */
+    atomic_uint_fast64_t view_members;   /* gauge: its size */
     atomic_uint_fast64_t pending;        /* gauge: views made, not yet in force */
 } hs__claim_stats;
 

@@ -660,11 +660,12 @@ static const option_row options[] = {
 
     {.name = "consumer", .type = &T_CONSUMER, HUB(consumers), .flags = REPEATS,
      HELP("Consumers", "SPEC", "[NAME[,OPTION=VALUE...]@][GLOB=]KIND:ARG (repeatable);\n"
-                               "GLOB defaults to *; KIND: exec:COMMAND ARGS...,\n"
-                               "plugin:PATH.so[,ARG], file:PATH, push:ENDPOINT; OPTIONs\n"
-                               "(the consumer defaults below: workers, queue, on_full, ...)\n"
-                               "override them for this consumer, e.g.\n"
-                               "'slow,queue=100,on_full=drop@org.*=exec:./slow.py'")},
+                               "GLOB defaults to *; KIND:ARG is one of\n"
+                               "%s\n"
+                               "OPTIONs (the consumer defaults below: workers, queue,\n"
+                               "on_full, ...) override them for this consumer, e.g.\n"
+                               "'slow,queue=100,on_full=drop@org.*=exec:./slow.py'"),
+     .choices = hs__sink_usages},
     {SECTION("glob", glob), .type = &T_STRING},
     {SECTION("kind", kind), .type = &T_STRING},
     {SECTION("arg", arg), .type = &T_CONTINUED, .sep = ' ', .flags = REPEATS},
@@ -837,8 +838,6 @@ static const option_row *consumer_option(hs__hub_config *cfg, hs__consumer_spec 
     return o;
 }
 
-static const char *const kinds[] = {"exec", "plugin", "file", "push"};
-
 static hs__consumer_spec *new_consumer(hs__hub_config *cfg, int line)
 {
     hs__consumer_spec *c = realloc(cfg->consumers, (cfg->nconsumers + 1) * sizeof *c);
@@ -860,9 +859,10 @@ int hs__config_add_consumer(hs__hub_config *cfg, const char *text, int line, cha
     for (const char *p = text; *p != '\0' && at == NULL; p++) {
         if (p != text && p[-1] != '=' && p[-1] != '@')
             continue;
-        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-            size_t len = strlen(kinds[k]);
-            if (strncmp(p, kinds[k], len) == 0 && p[len] == ':') {
+        for (int k = 0; k < HS__SINKS; k++) {
+            const char *kind = hs__sink_at(k)->kind;
+            size_t len = strlen(kind);
+            if (strncmp(p, kind, len) == 0 && p[len] == ':') {
                 at = p;
                 kind_len = len;
                 break;
@@ -872,9 +872,8 @@ int hs__config_add_consumer(hs__hub_config *cfg, const char *text, int line, cha
     if (at == NULL) {
         snprintf(err, errlen,
                  "consumer '%s': expected [NAME[,OPTION=VALUE...]@][GLOB=]KIND:ARG with KIND one "
-                 "of exec, "
-                 "plugin, file, push (e.g. 'org.*=file:out.jsonl')",
-                 text);
+                 "of %s (e.g. 'org.*=file:out.jsonl')",
+                 text, hs__sink_kinds());
         return -1;
     }
     hs__consumer_spec *s = new_consumer(cfg, line);
@@ -1330,26 +1329,22 @@ static void inherit_defaults(const hs__hub_config *cfg, hs__consumer_spec *s)
 
 static void check_consumers(check_ctx *c, hs__hub_config *cfg)
 {
-    unsigned counts[sizeof kinds / sizeof kinds[0]] = {0};
+    unsigned counts[HS__SINKS] = {0};
     char err[512];
     for (size_t i = 0; i < cfg->nconsumers; i++) {
         hs__consumer_spec *s = &cfg->consumers[i];
-        size_t k;
-        for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-            if (s->kind != NULL && strcmp(s->kind, kinds[k]) == 0)
-                break;
+        int k = s->kind != NULL ? hs__sink_index(s->kind) : -1;
         const char *label = s->name != NULL ? s->name : "";
-        if (k == sizeof kinds / sizeof kinds[0]) {
-            check_error(c, s->line,
-                        "consumer '%s': %s kind%s%s (expected exec, plugin, file, push)", label,
+        if (k < 0) {
+            check_error(c, s->line, "consumer '%s': %s kind%s%s (expected %s)", label,
                         s->kind != NULL ? "unknown" : "no", s->kind != NULL ? " " : "",
-                        s->kind != NULL ? s->kind : "");
+                        s->kind != NULL ? s->kind : "", hs__sink_kinds());
             continue;
         }
         counts[k]++;
         if (s->name == NULL) {
             char name[64];
-            snprintf(name, sizeof name, "%s-%u", kinds[k], counts[k]);
+            snprintf(name, sizeof name, "%s-%u", s->kind, counts[k]);
             s->name = strdup(name);
         }
         if (!consumer_name_ok(s->name))

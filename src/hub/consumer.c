@@ -44,9 +44,8 @@ int hs__consumer_new(hs__consumer **out, const hs__consumer_spec *spec, hs__dead
 {
     const hs__sink_ops *ops = hs__sink_find(spec->kind);
     if (ops == NULL) {
-        snprintf(err, errlen,
-                 "consumer '%s': unknown kind '%s' (expected exec, plugin, file, push)", spec->name,
-                 spec->kind);
+        snprintf(err, errlen, "consumer '%s': unknown kind '%s' (expected %s)", spec->name,
+                 spec->kind, hs__sink_kinds());
         return HS_EINVAL;
     }
     if (spec->workers == 0 || spec->queue_size == 0 || spec->max_tries == 0) {

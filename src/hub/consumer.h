@@ -26,6 +26,7 @@
 #include "msg.h"
 #include "queue.h"
 #include "sink.h"
+#include "stats.h"
 
 typedef enum hs__on_full {
     HS__ON_FULL_DEFAULT, /* inherit the hub's setting (config only) */
@@ -45,7 +46,7 @@ typedef enum hs__ordered {
 typedef struct hs__consumer_spec {
     char *name;
     char *glob; /* fnmatch(3) pattern on the topic; "*" matches all */
-    char *kind; /* exec, plugin, file, push */
+    char *kind; /* a kind of HS_SINK_MAP (sink.h) */
     char *arg;  /* text after "KIND:" */
     unsigned workers;
     size_t queue_size;
@@ -65,6 +66,68 @@ typedef struct hs__consumer_spec {
     X(0.001)                                                                                       \
     X(0.0025) X(0.005) X(0.01) X(0.025) X(0.05) X(0.1) X(0.25) X(0.5) X(1) X(2.5) X(5) X(10)
 #define HS__DURATION_BUCKETS 16
+
+/* X(field, source, type, metric, status key, label, shown, column, help):
+ * every counter and gauge of one consumer, one row each, in the order
+ * /metrics, /status, the exit summary and `hashspace status` show them
+ * (stats.h says what the columns mean). Sources: INGRESS and WORKER, an
+ * atomic of hs__consumer written by the ingress thread or by the workers (a
+ * cache line apart); BACKLOG and OLDEST, from the queues; HISTOGRAM, the
+ * atomics field_buckets[] and field_sum_ns. In /metrics every series has the
+ * label consumer="NAME", then those the metric adds. Adding a counter: one
+ * row here, then count it. */
+#define HS__CONSUMER_COUNTER_MAP(X)                                                                \
+    X(backlog, BACKLOG, "gauge", "hashspace_consumer_backlog", "backlog", "backlog", NEVER,        \
+      "backlog", "Messages queued for a consumer or being processed.")                             \
+    X(oldest_age, OLDEST, "gauge", "hashspace_consumer_oldest_age_seconds", "oldest_age_seconds",  \
+      "oldest", NEVER, "oldest", "Age of the oldest message queued for a consumer (0 when none).") \
+    X(ok, WORKER, "counter", "hashspace_consumer_processed_total{result=\"ok\"}", "ok", "ok",      \
+      ALWAYS, "ok", "Messages a consumer finished: ok, or failed after its tries.")                \
+    X(failed, WORKER, "counter", "hashspace_consumer_processed_total{result=\"failed\"}",          \
+      "failed", "failed", ALWAYS, "failed",                                                        \
+      "Messages a consumer finished: ok, or failed after its tries.")                              \
+    X(duration, HISTOGRAM, "histogram", "hashspace_consumer_duration_seconds", "duration_seconds", \
+      "duration", NEVER, "rate/s p50 p99", "Time to process one message, all tries included.")     \
+    X(dropped, INGRESS, "counter", "hashspace_consumer_dropped_total", "dropped", "dropped",       \
+      ALWAYS, "dropped", "Messages dropped because a consumer's queue was full (on_full=drop).")   \
+    X(left, WORKER, "counter", "hashspace_consumer_left_total", "left", "left", ALWAYS, NULL,      \
+      "Messages a consumer had not processed when the drain deadline passed at shutdown; "         \
+      "each is dead-lettered with reason \"left\".")                                               \
+    X(restarts, WORKER, "counter", "hashspace_consumer_restarts_total", "restarts", "restarts",    \
+      ALWAYS, "restarts", "Times a consumer's child process was restarted.")                       \
+    X(possibly_lost, WORKER, "counter", "hashspace_consumer_possibly_lost_total", "possibly_lost", \
+      "possibly lost", NONZERO, NULL,                                                              \
+      "push: messages counted ok (handed to ZeroMQ) whose peer then disconnected, so "             \
+      "possibly never delivered (an upper estimate).")                                             \
+    X(routed, INGRESS, "counter", "hashspace_consumer_routed_total", "routed", "routed", NEVER,    \
+      NULL, "Messages handed to a consumer's queues.")
+
+typedef enum hs__consumer_stat {
+#define HS__CONSUMER_STAT_ENUM(field, ...) HS__CONSUMER_STAT_##field,
+    HS__CONSUMER_COUNTER_MAP(HS__CONSUMER_STAT_ENUM)
+#undef HS__CONSUMER_STAT_ENUM
+        HS__CONSUMER_STATS
+} hs__consumer_stat;
+
+/* The rows, compiled (stats.c). */
+extern const hs__stat hs__consumer_stats[HS__CONSUMER_STATS];
+
+/* A row's fields in hs__consumer: those the ingress thread writes, then
+ * those the workers write. */
+#define HS__CONSUMER_FIELD_INGRESS_INGRESS(field) atomic_uint_fast64_t field;
+#define HS__CONSUMER_FIELD_INGRESS_WORKER(field)
+#define HS__CONSUMER_FIELD_INGRESS_BACKLOG(field)
+#define HS__CONSUMER_FIELD_INGRESS_OLDEST(field)
+#define HS__CONSUMER_FIELD_INGRESS_HISTOGRAM(field)
+#define HS__CONSUMER_FIELD_WORKER_INGRESS(field)
+#define HS__CONSUMER_FIELD_WORKER_WORKER(field) atomic_uint_fast64_t field;
+#define HS__CONSUMER_FIELD_WORKER_BACKLOG(field)
+#define HS__CONSUMER_FIELD_WORKER_OLDEST(field)
+#define HS__CONSUMER_FIELD_WORKER_HISTOGRAM(field)                                                 \
+    atomic_uint_fast64_t field##_buckets[HS__DURATION_BUCKETS + 1];                                \
+    atomic_uint_fast64_t field##_sum_ns;
+#define HS__CONSUMER_FIELD_INGRESS(field, source, ...) HS__CONSUMER_FIELD_INGRESS_##source(field)
+#define HS__CONSUMER_FIELD_WORKER(field, source, ...) HS__CONSUMER_FIELD_WORKER_##source(field)
 
 typedef struct hs__consumer hs__consumer;
 
@@ -98,11 +161,9 @@ struct hs__consumer {
      * each other and from the read-mostly fields above, so that neither side
      * makes the other's line move between cores. */
     char pad_ingress[64];
-    atomic_uint_fast64_t routed, dropped;
+    HS__CONSUMER_COUNTER_MAP(HS__CONSUMER_FIELD_INGRESS)
     char pad_workers[64];
-    atomic_uint_fast64_t ok, failed, restarts, left, possibly_lost;
-    atomic_uint_fast64_t duration_buckets[HS__DURATION_BUCKETS + 1];
-    atomic_uint_fast64_t duration_sum_ns;
+    HS__CONSUMER_COUNTER_MAP(HS__CONSUMER_FIELD_WORKER)
 };
 
 /* Allocate a consumer and its queues from a resolved spec (copied). On error
@@ -155,6 +216,16 @@ void hs__consumer_signal_children(hs__consumer *c, int sig);
 size_t hs__consumer_abandon(hs__consumer *c);
 /* Accepts NULL. Only after a join that returned 0. */
 void hs__consumer_free(hs__consumer *c);
+
+/* One consumer's figures at one moment, a value per row of
+ * HS__CONSUMER_COUNTER_MAP (OLDEST in nanoseconds, HISTOGRAM its count), with
+ * the histogram's buckets (not cumulative) and sum. Any thread (stats.c). */
+typedef struct hs__consumer_sample {
+    uint64_t value[HS__CONSUMER_STATS];
+    uint64_t buckets[HS__DURATION_BUCKETS + 1];
+    uint64_t sum_ns;
+} hs__consumer_sample;
+void hs__consumer_sample_read(hs__consumer *c, uint64_t now_ns, hs__consumer_sample *out);
 
 /* The bucket bounds, for the metrics. */
 extern const double hs__duration_bounds[HS__DURATION_BUCKETS];

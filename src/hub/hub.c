@@ -47,21 +47,18 @@ static int join_by(pthread_t t, uint64_t deadline_mono)
     return pthread_timedjoin_np(t, NULL, &ts);
 }
 
+/* The exit summary: a line for the hub, one for the bus losses, one per
+ * consumer (the words come from the counter maps). stuck[i] (stuck may be
+ * NULL when it could not be allocated) is how many of consumer i's workers
+ * are still inside their sink. */
 static void summary(hs__hub *hub, double drain_s, const unsigned *stuck)
 {
-    unsigned long long malformed = 0;
-    for (int r = 0; r < HS__MALFORMED__COUNT; r++)
-        malformed += load_u64(&hub->malformed[r]);
-    hs__info("hub %s: received %llu, claimed %llu, skipped %llu, malformed %llu, unmatched "
-             "%llu, dead-lettered %llu, dead letters not written %llu, not handed over %llu; "
-             "drained in %.3f s",
-             hub->cfg->self, (unsigned long long)load_u64(&hub->received),
-             (unsigned long long)load_u64(&hub->claimed),
-             (unsigned long long)load_u64(&hub->skipped), malformed,
-             (unsigned long long)load_u64(&hub->unmatched),
-             (unsigned long long)hs__deadletter_count(hub->deadletter),
-             (unsigned long long)hs__deadletter_failures(hub->deadletter),
-             (unsigned long long)load_u64(&hub->abandoned), drain_s);
+    uint64_t values[HS__HUB_STATS];
+    char text[1024];
+    for (size_t i = 0; i < HS__HUB_STATS; i++)
+        values[i] = hs__hub_stat_value(hub, &hs__hub_stats[i]);
+    hs__stats_format(text, sizeof text, hs__hub_stats, HS__HUB_STATS, values, ", ", false);
+    hs__info("hub %s: %s; drained in %.3f s", hub->cfg->self, text, drain_s);
     if (hub->track_seq) {
         unsigned long long missing = 0, late = 0, duplicates = 0, restarts = 0;
         size_t n = hs__busseq_count(&hub->busseq);
@@ -77,22 +74,18 @@ static void summary(hs__hub *hub, double drain_s, const unsigned *stuck)
                 n, n == 1 ? "" : "s", missing, late, duplicates, restarts,
                 (unsigned long long)load_u64(&hub->busseq.unsequenced));
     }
+    uint64_t now = hs__monotonic_ns();
     for (size_t i = 0; i < hub->nconsumers; i++) {
         hs__consumer *c = hub->consumers[i];
-        uint64_t left = load_u64(&c->left);
-        uint64_t lost = load_u64(&c->possibly_lost);
-        char lost_text[96] = "";
-        if (lost > 0)
-            snprintf(lost_text, sizeof lost_text,
-                     ", possibly lost %llu (counted ok, peer disconnected)",
-                     (unsigned long long)lost);
-        hs__info("consumer %s: ok %llu, failed %llu, dropped %llu, left %llu, restarts %llu%s%s%s",
-                 c->spec.name, (unsigned long long)load_u64(&c->ok),
-                 (unsigned long long)load_u64(&c->failed),
-                 (unsigned long long)load_u64(&c->dropped), (unsigned long long)left,
-                 (unsigned long long)load_u64(&c->restarts), lost_text,
-                 left > 0 ? " (left: dead-lettered with reason \"left\", to replay)" : "",
-                 stuck[i] > 0 ? " (a worker is still inside its sink)" : "");
+        hs__consumer_sample s;
+        hs__consumer_sample_read(c, now, &s);
+        hs__stats_format(text, sizeof text, hs__consumer_stats, HS__CONSUMER_STATS, s.value, ", ",
+                         false);
+        hs__info("consumer %s: %s%s%s", c->spec.name, text,
+                 s.value[HS__CONSUMER_STAT_left] > 0
+                     ? " (left: dead-lettered with reason \"left\", to replay)"
+                     : "",
+                 stuck != NULL && stuck[i] > 0 ? " (a worker is still inside its sink)" : "");
     }
 }
 
@@ -232,8 +225,8 @@ static int start(hs__hub *hub, const hs__hub_config *cfg)
             return -1;
         }
         int rc = hs__timeline_static(&t, view);
-        atomic_store(&hub->claim.epoch, hs_view_epoch(view));
-        atomic_store(&hub->claim.members, hs_view_size(view));
+        atomic_store(&hub->claim.view_epoch, hs_view_epoch(view));
+        atomic_store(&hub->claim.view_members, hs_view_size(view));
         hs_view_release(view);
         if (rc != HS_OK) {
             hs__error("out of memory");
@@ -441,8 +434,8 @@ int hs__hub_run(const hs__hub_config *cfg)
     else
         snprintf(note, sizeof note,
                  "READY=1\nSTATUS=hub %s: view epoch %llu, %llu members, metrics %s", cfg->self,
-                 (unsigned long long)load_u64(&hub->claim.epoch),
-                 (unsigned long long)load_u64(&hub->claim.members),
+                 (unsigned long long)load_u64(&hub->claim.view_epoch),
+                 (unsigned long long)load_u64(&hub->claim.view_members),
                  hub->metrics != NULL ? hub->metrics_addr : "none");
     int nerr = hs__notify(note);
     if (nerr != 0)
@@ -533,8 +526,7 @@ int hs__hub_run(const hs__hub_config *cfg)
                  fabs((double)wm - (double)leave_from) / 1e9, wm >= leave_from ? "past" : "before");
     }
     hs__metrics_stop(hub);
-    static const unsigned none[1];
-    summary(hub, drain_s, stuck != NULL ? stuck : none);
+    summary(hub, drain_s, stuck);
     if (any_stuck || stuck == NULL) {
         /* A worker is blocked inside a sink: leave its memory to the exit. */
         free(stuck);

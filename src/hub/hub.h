@@ -34,6 +34,7 @@
 #include "membership.h"
 #include "ring.h"
 #include "timeline.h"
+#include "stats.h"
 
 #include "hashspace/view.h"
 
@@ -55,6 +56,127 @@ typedef enum hs__malformed {
 
 extern const char *const hs__malformed_labels[HS__MALFORMED__COUNT];
 
+/* X(field, source, type, metric, status key, label, shown, help): every
+ * counter and gauge of the hub, one row each, in the order /metrics, /status,
+ * the exit summary and `hashspace status` show them (stats.h says what the
+ * columns mean). A row with source ATOMIC or REASONS is also a field of
+ * hs__hub, written by the ingress thread; DEADLETTER reads
+ * hs__deadletter_<field>. Adding a counter: one row here, then count it. */
+#define HS__HUB_COUNTER_MAP(X)                                                                     \
+    X(view_epoch, CLAIM, "gauge", "hashspace_view_epoch", "epoch", "epoch", NEVER,                 \
+      "Epoch of the membership view in force.")                                                    \
+    X(view_members, CLAIM, "gauge", "hashspace_view_members", "view_members", "members", NEVER,    \
+      "Members in the view in force.")                                                             \
+    X(received, ATOMIC, "counter", "hashspace_messages_received_total", "received", "received",    \
+      ALWAYS, "Messages received from the bus (a multi-frame message counts once).")               \
+    X(claimed, ATOMIC, "counter", "hashspace_messages_claimed_total", "claimed", "claimed",        \
+      ALWAYS, "Messages this hub owns under the current view.")                                    \
+    X(skipped, ATOMIC, "counter", "hashspace_messages_skipped_total", "skipped", "skipped",        \
+      ALWAYS, "Messages another member owns.")                                                     \
+    X(malformed, REASONS, "counter", "hashspace_messages_malformed_total", "malformed",            \
+      "malformed", ALWAYS, "Messages refused at ingress, by reason; each is dead-lettered.")       \
+    X(unmatched, ATOMIC, "counter", "hashspace_messages_unmatched_total", "unmatched",             \
+      "unmatched", NONZERO, "Claimed messages whose topic no consumer's glob matches.")            \
+    X(count, DEADLETTER, "counter", "hashspace_messages_dead_lettered_total", "dead_lettered",     \
+      "dead-lettered", ALWAYS,                                                                     \
+      "Dead letters (malformed, or failed by a consumer) written whole to the dead-letter "        \
+      "sink (with none: counted only).")                                                           \
+    X(failures, DEADLETTER, "counter", "hashspace_dead_letter_failures_total",                     \
+      "dead_letter_failures", "dead letters not written", NONZERO,                                 \
+      "Dead letters the dead-letter file could not take (cannot open, full disk); a copy "         \
+      "went to stderr.")                                                                           \
+    X(key_fallbacks, ATOMIC, "counter", "hashspace_messages_key_fallback_total", "key_fallbacks",  \
+      "key fallbacks", NEVER,                                                                      \
+      "Messages whose key was not found, placed by the fallback key "                              \
+      "instead.")                                                                                  \
+    X(abandoned, ATOMIC, "counter", "hashspace_messages_abandoned_total", "abandoned",             \
+      "not handed over", NONZERO,                                                                  \
+      "Claimed messages the ingress thread still held when the drain deadline passed at "          \
+      "shutdown, not handed to a consumer.")                                                       \
+    HS__MEMBERSHIP_COUNTER_MAP(X)
+
+/* Dynamic membership's rows (docs/design.md "Membership"). Sources: CLAIM
+ * and CLAIM_SECONDS are atomics of hub->claim (hs__claim_stats, written by
+ * the ingress thread's claim), RING the ring's gauges, ATOMIC and SECONDS
+ * atomics of the hub (written by the ingress thread, or mirrored from the
+ * membership thread by the main loop); SECONDS hold nanoseconds and show
+ * as seconds. */
+#define HS__MEMBERSHIP_COUNTER_MAP(X)                                                              \
+    X(pending, CLAIM, "gauge", "hashspace_view_pending", "pending_views", "pending views", NEVER,  \
+      "Views made, not yet in force.")                                                             \
+    X(coord_epoch, ATOMIC, "gauge", "hashspace_view_newest_epoch", "newest_epoch", "newest epoch", \
+      NEVER, "The newest view's epoch this hub knows (pending ones included).")                    \
+    X(fenced, CLAIM, "gauge", "hashspace_fenced", "fenced", "fenced", NONZERO,                     \
+      "1 while this hub's registration may have expired: it claims nothing.")                      \
+    X(fenced_msgs, CLAIM, "counter", "hashspace_fenced_messages_total", "fenced_messages",         \
+      "not claimed while fenced", NONZERO,                                                         \
+      "Messages not claimed while fenced (kept in the ring).")                                     \
+    X(coord_errors, ATOMIC, "counter", "hashspace_coordinator_errors_total", "coordinator_errors", \
+      "coordinator errors", NONZERO, "Failed connections and rounds with the coordinator.")        \
+    X(coord_rounds, ATOMIC, "counter", "hashspace_coordinator_rounds_total", "coordinator_rounds", \
+      "coordinator rounds", NEVER,                                                                 \
+      "Successful rounds with the coordinator (heartbeat, propose, fetch, members).")              \
+    X(watermark_ns, SECONDS, "gauge", "hashspace_watermark_seconds", "watermark_seconds",          \
+      "watermark", NEVER,                                                                          \
+      "The watermark published: every message this hub owns stamped before it is finished "        \
+      "(seconds since 1970).")                                                                     \
+    X(crashes, CLAIM, "counter", "hashspace_crashes_total", "crashes", "crashes seen", NONZERO,    \
+      "Members found crashed (left out of a view without a planned leave).")                       \
+    X(replayed, CLAIM, "counter", "hashspace_replayed_total", "replayed", "replayed", NONZERO,     \
+      "A crashed hub's messages this hub replayed from its ring.")                                 \
+    X(taken_over, CLAIM, "counter", "hashspace_taken_over_total", "taken_over", "taken over",      \
+      NONZERO, "A crashed hub's messages that arrived after the crash was known.")                 \
+    X(possible_dups, CLAIM, "counter", "hashspace_possible_duplicates_total",                      \
+      "possible_duplicates", "possible duplicates", NONZERO,                                       \
+      "Of the replayed and taken over: stamped before the crashed hub's last heartbeat + "         \
+      "expiry, so it may have finished them.")                                                     \
+    X(ring_misses, CLAIM, "counter", "hashspace_ring_misses_total", "ring_misses",                 \
+      "ring misses (possible loss)", NONZERO,                                                      \
+      "Replays the ring no longer reached back for: messages possibly lost.")                      \
+    X(held, CLAIM, "gauge", "hashspace_held", "held", "held", NEVER,                               \
+      "Messages of moved keys held until their old owner is done.")                                \
+    X(held_total, CLAIM, "counter", "hashspace_held_total", "held_total", "held for a handover",   \
+      NONZERO, "Messages ever held for a handover.")                                               \
+    X(hold_ns, CLAIM_SECONDS, "counter", "hashspace_hold_seconds_total", "hold_seconds",           \
+      "hold seconds", NEVER, "Time held messages spent held, summed.")                             \
+    X(messages, RING, "gauge", "hashspace_ring_messages", "ring_messages", "ring messages", NEVER, \
+      "Messages kept in the ring of recent unclaimed messages.")                                   \
+    X(bytes, RING, "gauge", "hashspace_ring_bytes", "ring_bytes", "ring bytes", NEVER,             \
+      "Memory of the ring: the messages and the slots.")                                           \
+    X(untimed, ATOMIC, "counter", "hashspace_messages_untimed_total", "untimed", "untimed",        \
+      NONZERO, "Messages without a time (time-key): decided by their time of receipt.")            \
+    X(skewed, ATOMIC, "counter", "hashspace_messages_skewed_total", "skewed", "skewed", NONZERO,   \
+      "Messages stamped further than time-skew from the hub's clock: decided by their time of "    \
+      "receipt.")                                                                                  \
+    X(confirm_waits, ATOMIC, "counter", "hashspace_confirm_waits_total", "confirm_waits",          \
+      "confirmation waits", NEVER,                                                                 \
+      "Messages that waited for the coordinator to confirm the views up to their time.")           \
+    X(confirm_timeouts, ATOMIC, "counter", "hashspace_confirm_timeouts_total", "confirm_timeouts", \
+      "confirmation timeouts", NONZERO,                                                            \
+      "Waits that gave up after confirm-wait (decided with the views known).")                     \
+    X(confirm_wait_ns, SECONDS, "counter", "hashspace_confirm_wait_seconds_total",                 \
+      "confirm_wait_seconds", "confirmation wait", NEVER, "Time spent in those waits, summed.")
+
+typedef enum hs__hub_stat {
+#define HS__HUB_STAT_ENUM(field, ...) HS__HUB_STAT_##field,
+    HS__HUB_COUNTER_MAP(HS__HUB_STAT_ENUM)
+#undef HS__HUB_STAT_ENUM
+        HS__HUB_STATS
+} hs__hub_stat;
+
+/* The rows, compiled (stats.c). */
+extern const hs__stat hs__hub_stats[HS__HUB_STATS];
+
+/* A row's field in hs__hub, by its source. */
+#define HS__HUB_FIELD_ATOMIC(field) atomic_uint_fast64_t field;
+#define HS__HUB_FIELD_REASONS(field) atomic_uint_fast64_t field[HS__MALFORMED__COUNT];
+#define HS__HUB_FIELD_DEADLETTER(field)
+#define HS__HUB_FIELD_SECONDS(field) atomic_uint_fast64_t field;
+#define HS__HUB_FIELD_CLAIM(field)
+#define HS__HUB_FIELD_CLAIM_SECONDS(field)
+#define HS__HUB_FIELD_RING(field)
+#define HS__HUB_FIELD(field, source, ...) HS__HUB_FIELD_##source(field)
+
 typedef struct hs__hub {
     const hs__hub_config *cfg;
     hs__key_spec key;
@@ -70,8 +192,9 @@ typedef struct hs__hub {
     hs__consumer **consumers;
     size_t nconsumers;
 
-    atomic_uint_fast64_t received, claimed, skipped, unmatched, abandoned, key_fallbacks;
-    atomic_uint_fast64_t malformed[HS__MALFORMED__COUNT];
+    /* The counters and gauges (HS__HUB_COUNTER_MAP); view_epoch and
+     * view_members mirror the view's epoch and size. */
+    HS__HUB_COUNTER_MAP(HS__HUB_FIELD)
     atomic_uint_fast64_t started_ns; /* CLOCK_REALTIME */
 
     /* Membership (docs/design.md "Membership"). Static membership is a
@@ -85,14 +208,11 @@ typedef struct hs__hub {
     hs__timeline_box box;
     hs__membership *membership; /* main thread's; NULL until the bus is received */
     atomic_bool membership_started, leaving;
-    hs__claim_stats claim;
+    hs__claim_stats claim; /* the CLAIM rows of HS__HUB_COUNTER_MAP */
+    hs__ring ring;         /* the ingress thread's (its gauges are the RING rows) */
     /* the newest message time the ingress thread decided (published after
      * the message was queued), for the watermark */
     atomic_uint_fast64_t decided_ts;
-    atomic_uint_fast64_t untimed, skewed, confirm_waits, confirm_timeouts, confirm_wait_ns;
-    /* mirrored from the membership thread's stats by the main loop */
-    atomic_uint_fast64_t coord_errors, coord_rounds, coord_epoch, watermark_ns;
-    hs__ring ring; /* the ingress thread's (its gauges are atomics) */
 
     pthread_t ingress;
     bool ingress_running;
@@ -122,10 +242,14 @@ bool hs__ingress_check(size_t max_body, size_t max_topic, const hs__key_spec *ke
 int hs__ingress_start(hs__hub *hub, char *err, size_t errlen);
 void hs__ingress_join(hs__hub *hub);
 
-/* Metrics (metrics.c): render the Prometheus text or the /status JSON into
- * a malloc'd string; start/stop the HTTP endpoint. */
+/* The value of a row of HS__HUB_COUNTER_MAP (REASONS: the sum over the
+ * reasons). Any thread. */
+uint64_t hs__hub_stat_value(const hs__hub *hub, const hs__stat *row);
+/* Render the Prometheus text or the /status JSON (stats.c) into a malloc'd
+ * string (NULL when out of memory). Any thread. */
 char *hs__metrics_render(hs__hub *hub, size_t *len);
 char *hs__status_render(hs__hub *hub, size_t *len);
+/* Metrics (metrics.c): start/stop the HTTP endpoint. */
 int hs__metrics_start(hs__hub *hub, const char *hostport, char *err, size_t errlen);
 void hs__metrics_stop(hs__hub *hub);
 

@@ -16,8 +16,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
+#include "clock.h"
 #include "hashspace/consumer.h"
 
 typedef struct hs__msg {
@@ -49,20 +49,6 @@ static inline hs_message hs__msg_view(const hs__msg *m, uint32_t attempt)
 {
     hs_message out = {m->data, m->topic_len, m->body, m->body_len, m->received_ns, attempt};
     return out;
-}
-
-static inline uint64_t hs__realtime_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static inline uint64_t hs__monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 #endif

@@ -1,11 +1,12 @@
 /* sink.h - consumer kinds: what a consumer worker does with a claimed message.
  *
  * A consumer spec on the command line is [GLOB=]KIND:ARG; KIND names one of
- * the sinks below (exec, plugin, file, push). Each consumer worker thread
+ * the sinks of HS_SINK_MAP below. Each consumer worker thread
  * opens its own instance with open(), calls consume() for every message it
  * takes from its queue, and close() at shutdown. An instance is used by one
  * thread only. Retries and dead-lettering are the worker's job: consume just
- * says whether this attempt succeeded.
+ * says whether this attempt succeeded. The registry (sink.c) is constant:
+ * its functions are safe from any thread.
  */
 #ifndef HS_HUB_SINK_H
 #define HS_HUB_SINK_H
@@ -30,7 +31,7 @@ typedef struct hs__sink_env {
     /* push: messages handed to libzmq for a peer that then disconnected,
      * and so possibly never delivered (an upper estimate). May be NULL. */
     atomic_uint_fast64_t *possibly_lost;
-    unsigned file_mode;             /* mode of files the sink creates (file:); 0 = 0640 */
+    unsigned file_mode; /* mode of files the sink creates (file:); 0 = 0640 */
 } hs__sink_env;
 
 typedef struct hs__sink_ops {
@@ -44,19 +45,37 @@ typedef struct hs__sink_ops {
     void (*close)(void *state);
 } hs__sink_ops;
 
-/* X(kind): one line per sink; sink_<kind>.c defines hs__sink_<kind>. */
+/* X(kind, usage): one line per consumer kind, in the order --help and the
+ * errors list them; sink_<kind>.c defines hs__sink_<kind> (its ops, with
+ * .kind = "<kind>"). usage is the spec's KIND:ARG as a person writes it.
+ * Adding a kind: its file and one line here (docs/design.md). */
 #define HS_SINK_MAP(X)                                                                             \
-    X(exec)                                                                                        \
-    X(plugin)                                                                                      \
-    X(file)                                                                                        \
-    X(push)
+    X(exec, "exec:COMMAND ARGS...")                                                                \
+    X(plugin, "plugin:PATH.so[,ARG]")                                                              \
+    X(file, "file:PATH")                                                                           \
+    X(push, "push:ENDPOINT")
 
-#define HS__SINK_DECL(kind) extern const hs__sink_ops hs__sink_##kind;
+#define HS__SINK_DECL(kind, usage) extern const hs__sink_ops hs__sink_##kind;
 HS_SINK_MAP(HS__SINK_DECL)
 #undef HS__SINK_DECL
 
+enum {
+#define HS__SINK_ENUM(kind, usage) HS__SINK_##kind,
+    HS_SINK_MAP(HS__SINK_ENUM)
+#undef HS__SINK_ENUM
+        HS__SINKS /* how many kinds there are */
+};
+
 /* The sink for a kind name; NULL if unknown. */
 const hs__sink_ops *hs__sink_find(const char *kind);
+/* The kind's position in HS_SINK_MAP (0 .. HS__SINKS - 1), or -1. */
+int hs__sink_index(const char *kind);
+/* The sink at that position. */
+const hs__sink_ops *hs__sink_at(int index);
+/* "exec, plugin, file, push": for errors that list the kinds. */
+const char *hs__sink_kinds(void);
+/* Each kind's usage, one a line, indented by two spaces: for --help. */
+const char *hs__sink_usages(void);
 
 /* The exec sink's reading of one answer line from its child (a C string,
  * trimmed in place): HS_OK for "ok" or {"ok": true}, HS_EIO with the reason

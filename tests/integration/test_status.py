@@ -1,12 +1,14 @@
-"""test_status.py - `hashspace status` reads a hub's /metrics into a table.
+"""test_status.py - `hashspace status` reads a hub's /status into a table.
 
-A tiny HTTP server in this process serves canned Prometheus text (comments,
-label escapes, histograms, a timestamp); the test checks that every figure
-shows up in the right column, that --watch derives a rate from two samples,
-and that an unreachable hub is one readable error line. Then the same
-against a real hub fed by `hashspace pub`.
+A tiny HTTP server in this process serves a canned /status (the JSON a hub
+serves: hub counters, malformed reasons, bus losses, consumers with their
+duration histograms); the test checks that every figure shows up in the
+right column or line, that --watch derives a rate from two samples, that
+--json prints the answer as it is, and that an unreachable hub is one
+readable error line. Then the same against a real hub fed by `hashspace pub`.
 """
 import http.server
+import json
 import os
 import re
 import signal
@@ -23,43 +25,36 @@ import hubtest  # noqa: E402
 
 HS_BIN = os.environ.get("HS_BIN", "build/hashspace")
 
-CANNED = """\
-# HELP hashspace_messages_received_total Messages received from the bus.
-# TYPE hashspace_messages_received_total counter
-hashspace_messages_received_total{bus="tcp://127.0.0.1:9940"} 120000
-hashspace_messages_claimed_total 30017
-hashspace_messages_skipped_total 89983
-# TYPE hashspace_messages_malformed_total counter
-hashspace_messages_malformed_total{reason="json"} 3
-hashspace_messages_malformed_total{reason="key"} 0
-hashspace_messages_malformed_total{reason="no \\"key\\" field"} 2
-hashspace_messages_dead_lettered_total 4
-hashspace_view_epoch 7
-hashspace_view_members 4
-# consumers: "badges" is slow, "archive" is fast
-hashspace_consumer_backlog{consumer="badges"} 1234
-hashspace_consumer_backlog{consumer="archive"} 0
-hashspace_consumer_oldest_age_seconds{consumer="badges"} 2.5
-hashspace_consumer_oldest_age_seconds{consumer="archive"} 0
-hashspace_consumer_processed_total{consumer="badges",result="ok"} %(badges_ok)d
-hashspace_consumer_processed_total{consumer="badges",result="failed"} 6
-hashspace_consumer_processed_total{consumer="archive",result="ok"} 30017 1700000000000
-hashspace_consumer_processed_total{consumer="archive",result="failed"} 0
-hashspace_consumer_duration_seconds_bucket{consumer="badges",le="0.001"} 0
-hashspace_consumer_duration_seconds_bucket{consumer="badges",le="0.002"} 100
-hashspace_consumer_duration_seconds_bucket{consumer="badges",le="0.004"} 200
-hashspace_consumer_duration_seconds_bucket{consumer="badges",le="+Inf"} 200
-hashspace_consumer_duration_seconds_sum{consumer="badges"} 0.4
-hashspace_consumer_duration_seconds_count{consumer="badges"} 200
-hashspace_consumer_duration_seconds_bucket{ consumer = "archive" , le = "1e-05" , } 1000
-hashspace_consumer_duration_seconds_bucket{consumer="archive",le="2e-05"} 2000
-hashspace_consumer_duration_seconds_bucket{consumer="archive",le="+Inf"} 2000
-hashspace_consumer_restarts_total{consumer="badges"} 2
-hashspace_consumer_restarts_total{consumer="archive"} 0
-hashspace_consumer_dropped_total{consumer="badges"} 0
-hashspace_consumer_dropped_total{consumer="archive"} 0
-this line is not a metric and is skipped
-"""
+
+def canned(requests):
+    """The /status of a hub, the nth time it is asked: "badges" is slow and
+    finishes 100 messages more each time, "archive" is fast."""
+    return {
+        "self": "hub-x", "members": "hub-w,hub-x,hub-y,hub-z", "epoch": 7, "view_members": 4,
+        "received": 120000, "claimed": 30017, "skipped": 89983,
+        "malformed": {"json": 3, "key": 0, 'no "key" field': 2},
+        "unmatched": 0, "dead_lettered": 4, "dead_letter_failures": 1, "key_fallbacks": 0,
+        "abandoned": 0,
+        "consumers": [
+            {"name": "badges", "glob": "*", "kind": "exec", "arg": "badges.py", "workers": 2,
+             "backlog": 1234, "oldest_age_seconds": 2.5, "ok": 27000 + 100 * requests,
+             "failed": 6,
+             "duration_seconds": {"bounds": [0.001, 0.002, 0.004],
+                                  "counts": [0, 100, 100 * requests, 0], "sum": 0.4},
+             "dropped": 0, "left": 3, "restarts": 2, "possibly_lost": 0, "routed": 30017},
+            {"name": "archive", "glob": "*", "kind": "file", "arg": "a.jsonl", "workers": 1,
+             "backlog": 0, "oldest_age_seconds": 0, "ok": 30017, "failed": 0,
+             "duration_seconds": {"bounds": [1e-05, 2e-05], "counts": [1000, 1000, 0],
+                                  "sum": 0.03},
+             "dropped": 0, "left": 0, "restarts": 0, "possibly_lost": 0, "routed": 30017},
+        ],
+        "bus": [
+            {"publisher": "tcp://10.0.0.1:5000 org.a", "last": 900, "received": 890,
+             "missing": 12, "gaps": 2, "late": 2, "duplicates": 1, "restarts": 0},
+            {"publisher": "tcp://10.0.0.2:5000 org.b", "last": 50, "received": 50,
+             "missing": 0, "gaps": 0, "late": 0, "duplicates": 0, "restarts": 1},
+        ],
+    }
 
 
 class Server:
@@ -69,13 +64,16 @@ class Server:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
-                if self.path != "/metrics":
+                if self.path == "/metrics":  # what status read before /status
+                    body = b"hashspace_messages_received_total 1\n"
+                elif self.path == "/status":
+                    outer.requests += 1
+                    body = json.dumps(canned(outer.requests)).encode()
+                else:
                     self.send_error(404)
                     return
-                outer.requests += 1
-                body = (CANNED % {"badges_ok": 27000 + 100 * outer.requests}).encode()
                 self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -105,20 +103,37 @@ class Status(unittest.TestCase):
                            timeout=hubtest.scaled(30))
         self.assertEqual(r.returncode, 0, r.stderr)
         out = r.stdout
-        self.assertIn("hub %s: view epoch 7, 4 members" % srv.addr, out)
-        self.assertIn("received 120000  claimed 30017  skipped 89983  malformed 5  "
-                      "dead-lettered 4", out)
+        self.assertIn("hub hub-x (%s): view epoch 7, 4 members" % srv.addr, out)
+        # Counts that are 0 and shown only when not (unmatched) stay out.
+        self.assertIn("\n  received 120000  claimed 30017  skipped 89983  malformed 5  "
+                      "dead-lettered 4\n  dead letters not written 1\n", out)
         self.assertIn('malformed by reason: json 3, no "key" field 2', out)
+        self.assertIn("  bus: missing 12 (late 2)  duplicates 1  publisher restarts 1\n", out)
+        self.assertIn("    publisher tcp://10.0.0.1:5000 org.a: missing 12\n", out)
+        self.assertNotIn("org.b: missing", out)
         header = row(out, "consumer")
         self.assertEqual(header[1:], ["backlog", "oldest", "ok", "failed", "rate/s", "p50",
-                                      "p99", "restarts", "dropped"])
+                                      "p99", "dropped", "restarts"])
         # badges: p50 is the top of the first non-empty bucket (rank 100 of
         # 200 -> 2 ms), p99 interpolated in the (2 ms, 4 ms] bucket: 3.96 ms.
         self.assertEqual(row(out, "badges")[1:],
-                         ["1234", "2.50s", "27100", "6", "-", "2.00ms", "3.96ms", "2", "0"])
+                         ["1234", "2.50s", "27100", "6", "-", "2.00ms", "3.96ms", "0", "2"])
         # archive: p50 at 10 us, p99 at 10 + 10 * 980/1000 = 19.8 us.
         self.assertEqual(row(out, "archive")[1:],
                          ["0", "0", "30017", "0", "-", "10us", "20us", "0", "0"])
+        # Under the table, what a consumer counts outside its columns.
+        self.assertIn("\n    badges: left 3\n", out)
+        self.assertNotIn("archive:", out)
+        for line in out.splitlines():
+            self.assertLess(len(line), 80, line)
+
+    def test_json_prints_each_answer_as_it_is(self):
+        srv = Server(self)
+        r = subprocess.run([HS_BIN, "status", "--json", srv.addr, srv.addr],
+                           capture_output=True, text=True, timeout=hubtest.scaled(30))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual([json.loads(line) for line in lines], [canned(1), canned(2)])
 
     def test_watch_derives_a_rate_from_two_samples(self):
         srv = Server(self)
@@ -148,7 +163,7 @@ class Status(unittest.TestCase):
         r = subprocess.run([HS_BIN, "status", "127.0.0.1:%d" % port], capture_output=True,
                            text=True, timeout=hubtest.scaled(30))
         self.assertEqual(r.returncode, 1)
-        self.assertRegex(r.stderr, r"^hashspace: cannot read the metrics of 127\.0\.0\.1:%d: "
+        self.assertRegex(r.stderr, r"^hashspace: cannot read the status of 127\.0\.0\.1:%d: "
                                    r"Connection refused.*\n$" % port)
 
     def test_wrong_path_reports_the_http_status(self):
@@ -156,7 +171,15 @@ class Status(unittest.TestCase):
         r = subprocess.run([HS_BIN, "status", "http://%s/nope" % srv.addr],
                            capture_output=True, text=True, timeout=hubtest.scaled(30))
         self.assertEqual(r.returncode, 1)
-        self.assertIn("GET /nope: HTTP/1.0 404", r.stderr)
+        self.assertIn("GET /nope: HTTP status 404", r.stderr)
+
+    def test_an_answer_that_is_not_json_is_one_readable_line(self):
+        srv = Server(self)
+        r = subprocess.run([HS_BIN, "status", "http://%s/metrics" % srv.addr],
+                           capture_output=True, text=True, timeout=hubtest.scaled(30))
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r"^hashspace: cannot read the status of .*: GET /metrics: "
+                                   r"not the JSON of a hub's /status \(.*\)\n$")
 
     def test_bad_address_exits_2(self):
         for addr in ("nocolon", "host:0", "ftp://x:1", "h:99999"):
@@ -193,7 +216,7 @@ class StatusOfARealHub(unittest.TestCase):
         r = subprocess.run([HS_BIN, "status", addr], capture_output=True, text=True,
                            timeout=hubtest.scaled(30))
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("view epoch", r.stdout)
+        self.assertIn("hub hub-a (%s): view epoch" % addr, r.stdout)
         self.assertIn(", 2 members", r.stdout)
         self.assertIn("received %d  claimed %d  skipped %d  malformed 0  dead-lettered 0"
                       % (n, claimed, n - claimed), r.stdout)
@@ -202,6 +225,13 @@ class StatusOfARealHub(unittest.TestCase):
         self.assertEqual(cols[3], str(claimed))   # processed ok
         self.assertEqual(cols[4], "0")            # failed
         self.assertNotEqual(cols[6], "-")         # p50 from the histogram
+        r = subprocess.run([HS_BIN, "status", "--json", addr], capture_output=True, text=True,
+                           timeout=hubtest.scaled(30))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        status = json.loads(r.stdout)
+        self.assertEqual(r.stdout.count("\n"), 1)
+        self.assertEqual(status["self"], "hub-a")
+        self.assertEqual(status["claimed"], claimed)
         self.assertEqual(hub.stop(), 0, hub.log())
 
 

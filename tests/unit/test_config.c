@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "sink.h"
 
 /* Load text as an INI file; the number of problems (load + check). */
 static int load_text(hs__hub_config *cfg, const char *text)
@@ -477,6 +478,55 @@ static void test_config_errors_name_the_option_line(void **state)
     hs__config_free(&cfg);
 }
 
+/* The kinds come from HS_SINK_MAP alone: each is found by name and
+ * position, parses as KIND:ARG on the command line, is listed in --help
+ * with its usage, and an unknown kind's error lists them all. */
+static void test_config_consumer_kinds_come_from_the_sink_map(void **state)
+{
+    (void)state;
+    static const char *const usages[] = {
+#define USAGE(kind, usage) usage,
+        HS_SINK_MAP(USAGE)
+#undef USAGE
+    };
+    char *help = NULL;
+    size_t len;
+    FILE *f = open_memstream(&help, &len);
+    hs__config_usage(f);
+    fclose(f);
+    char list[256] = "";
+    for (int k = 0; k < HS__SINKS; k++) {
+        const char *kind = hs__sink_at(k)->kind;
+        assert_int_equal(hs__sink_index(kind), k);
+        assert_ptr_equal(hs__sink_find(kind), hs__sink_at(k));
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k > 0 ? ", " : "", kind);
+        /* usage starts with "KIND:" and is in --help on a line of its own. */
+        assert_int_equal(strncmp(usages[k], kind, strlen(kind)), 0);
+        assert_int_equal(usages[k][strlen(kind)], ':');
+        char line[128];
+        snprintf(line, sizeof line, "  %s\n", usages[k]);
+        if (strstr(help, line) == NULL)
+            fail_msg("no '%s' in --help:\n%s", usages[k], help);
+        hs__hub_config cfg;
+        char err[512], spec[64];
+        hs__config_init(&cfg);
+        snprintf(spec, sizeof spec, "org.*=%s:x", kind);
+        assert_int_equal(hs__config_add_consumer(&cfg, spec, 0, err, sizeof err), 0);
+        assert_string_equal(cfg.consumers[0].kind, kind);
+        assert_string_equal(cfg.consumers[0].glob, "org.*");
+        hs__config_free(&cfg);
+    }
+    assert_string_equal(hs__sink_kinds(), list);
+    assert_null(hs__sink_find("mail"));
+    assert_null(hs__sink_at(HS__SINKS));
+    free(help);
+    char expect[300];
+    snprintf(expect, sizeof expect, "consumer 'c': unknown kind mail (expected %s)", list);
+    problems_with("[consumer c]\nkind = mail\narg = x\n", expect);
+    snprintf(expect, sizeof expect, "KIND one of %s (e.g.", list);
+    problems_with("consumer = org.*=mail:x\n", expect);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_config_checks_exec_programs),
         cmocka_unit_test(test_config_refuses_devices_and_huge_files),
         cmocka_unit_test(test_config_errors_name_the_option_line),
+        cmocka_unit_test(test_config_consumer_kinds_come_from_the_sink_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
