@@ -49,6 +49,7 @@ struct hs__claim {
     size_t hold_max;
     hs__claim_stats *stats;
     bool leaving, fenced;
+    bool self_crashed; /* a view left this hub out without a planned leave */
     hs__timeline *tl;
     /* per entry of tl: this hub's index in its view (SIZE_MAX: not in it),
      * and whether no message can be held under it */
@@ -289,6 +290,8 @@ static void find_departures(hs__claim *c)
         if (c->deps[k].epoch <= oldest) {
             if (c->deps[k].state == DEP_CRASHED)
                 c->ncrashed_all--;
+            if (c->deps[k].state == DEP_CRASHED && strcmp(c->deps[k].name, c->self) == 0)
+                c->self_crashed = false;
             free(c->deps[k].name);
             c->deps[k] = c->deps[--c->ndeps];
         } else {
@@ -321,6 +324,7 @@ static void classify(hs__claim *c)
         d->heartbeat_ns = memo_heartbeat(c, d->name);
         c->ncrashed_all++;
         if (mine) {
+            c->self_crashed = true;
             hs__warn("membership: view %" PRIu64 " replaced this hub (it was cut off); the others "
                      "take its messages from its watermark on",
                      d->epoch);
@@ -516,6 +520,14 @@ hs__verdict hs__claim_decide(hs__claim *c, uint64_t ts_ns, uint64_t hash, uint64
     if (hs_view_owner_hash(v, hash, &idx) != HS_OK)
         return HS__VERDICT_SKIP;
     if (idx == c->self_index[i]) {
+        /* A view that left this hub out while it was cut off: the others
+         * took its messages over from its watermark on. */
+        if (c->self_crashed) {
+            bool moved = false, dup = false;
+            const char *owner = resolve(c, i, ts_ns, hash, &moved, &dup);
+            if (moved && (owner == NULL || strcmp(owner, c->self) != 0))
+                return HS__VERDICT_SKIP;
+        }
         if (key_held(c, hash))
             return HS__VERDICT_HOLD;
         return c->hold_free[i] ? HS__VERDICT_OWN : HS__VERDICT_HOLD;

@@ -245,16 +245,19 @@ static void wait_confirmed(ingress *in, uint64_t ts)
     uint64_t start = hs__monotonic_ns();
     uint64_t deadline = start + (uint64_t)(hub->cfg->confirm_wait_s * 1e9);
     bool confirmed = false;
-    while (!confirmed && hs__monotonic_ns() < deadline &&
+    bool fenced = false;
+    while (!confirmed && !fenced && hs__monotonic_ns() < deadline &&
            !atomic_load_explicit(&hub->stop, memory_order_acquire)) {
         struct timespec pause = {0, 1000000};
         nanosleep(&pause, NULL);
         take_timeline(in);
         tl = hs__claim_timeline(in->claim);
         confirmed = tl != NULL && hs__timeline_confirmed(tl, ts);
+        /* Fenced: nothing is claimed, so nothing needs the answer. */
+        fenced = tl != NULL && hs__timeline_fenced(tl, hs__monotonic_ns());
     }
     atomic_fetch_add(&hub->confirm_wait_ns, hs__monotonic_ns() - start);
-    if (!confirmed) {
+    if (!confirmed && !fenced) {
         count(&hub->confirm_timeouts);
         in->gave_up_confirming = true;
         hs__warn("membership: the coordinator has not confirmed the views up to a message's time "

@@ -21,8 +21,11 @@ Stable API (tests and the demo import it):
     analyze(out_path, sent) -> {"sent", "processed", "lost", "duplicated",
         "reordered", "unknown"}: every msg_id counted; reordered counts the
         lines whose user's seq is below one that user's earlier line had
+    TcpProxy(target_port): a loopback TCP proxy the test controls; .port,
+        .cut() (close every connection, refuse new ones), .restore(), .close()
     FAST: the timing the tests use (heartbeat 0.2 s, expiry 1 s, lead 0.5 s)
 """
+import json
 import os
 import shutil
 import signal
@@ -88,6 +91,81 @@ class Redis:
         self.start()
 
 
+class TcpProxy:
+    """Forwards 127.0.0.1:port to 127.0.0.1:target_port, one thread per
+    direction; cut() drops every connection and refuses new ones until
+    restore(), as a network partition would."""
+
+    def __init__(self, target_port):
+        import socket
+        self.target = target_port
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.up = True
+        self.conns = []
+        self.lock = threading.Lock()
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target), timeout=2)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.conns += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data or not self.up:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def cut(self):
+        import socket
+        self.up = False
+        with self.lock:
+            for s in self.conns:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+            self.conns = []
+
+    def restore(self):
+        self.up = True
+
+    def close(self):
+        self.closed = True
+        self.cut()
+        self.listener.close()
+
+
 class Cluster:
     def __init__(self, workdir, redis, pub, name="c", timing=FAST):
         self.workdir = workdir
@@ -98,8 +176,8 @@ class Cluster:
         self.out = os.path.join(workdir, "out.jsonl")
         self.hubs = {}
 
-    def hub(self, name, *extra):
-        args = ["--connect", self.pub.endpoint, "--coordinator", self.redis.url,
+    def hub(self, name, *extra, coordinator=None):
+        args = ["--connect", self.pub.endpoint, "--coordinator", coordinator or self.redis.url,
                 "--cluster", self.name, "--self", name, "--key", "json:/msg/user",
                 "--consumer", "out@org.*=file:%s" % self.out,
                 "--dead-letter", "file:dead-%s.jsonl" % name] + self.timing + list(extra)
@@ -168,7 +246,8 @@ class CountingPublisher:
         msg_id = "m-%d" % self.count
         body = fedmsg_body(TOPIC, {"user": user, "seq": seq}, msg_id=msg_id, i=self.count + 1)
         if timestamp is not None:
-            body = body.replace(b'"timestamp":', b'"timestamp":%r,"_t":' % timestamp, 1)
+            body = body.replace(b'"timestamp":', b'"timestamp":%s,"_t":'
+                                % json.dumps(timestamp).encode(), 1)
         with self.lock:
             self.sent[msg_id] = (user, seq)
             self.count += 1
