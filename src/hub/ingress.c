@@ -199,7 +199,9 @@ static uint64_t message_time(ingress *in, const char *t, size_t tlen, const char
                              uint64_t received_ns)
 {
     hs__hub *hub = in->hub;
-    if (!hub->has_time_key)
+    /* A static hub's one view decides every time alike: no second pass over
+     * the body for a time it does not need. */
+    if (!hub->dynamic || !hub->has_time_key)
         return received_ns;
     const char *text;
     size_t len;
