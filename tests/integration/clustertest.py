@@ -45,7 +45,7 @@ FAST = ["--heartbeat", "0.2", "--expiry", "1", "--lead-time", "0.5", "--join-wai
 def require_redis():
     path = os.environ.get("HS_REDIS_SERVER") or shutil.which("redis-server") or (
         "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
-    if path:
+    if path and os.access(path, os.X_OK):
         return path
     print("SKIPPED: redis-server not found (install it: scripts/deps.sh, or apt-get install "
           "redis-server; HS_REDIS_SERVER=PATH names another)", file=sys.stderr)
