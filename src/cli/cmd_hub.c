@@ -15,6 +15,8 @@ static void hub_usage(FILE *out)
 {
     fputs("usage: hashspace hub --connect ENDPOINT --self NAME --members LIST\n"
           "                     --consumer [NAME@][GLOB=]KIND:ARG ... [OPTIONS]\n"
+          "       hashspace hub --connect ENDPOINT --self NAME --coordinator redis://HOST:PORT\n"
+          "                     --cluster NAME --consumer ... [OPTIONS]\n"
           "       hashspace hub --config FILE [OPTIONS]\n"
           "       hashspace hub --check-config FILE\n\n"
           "Receive fedmsg-format messages [topic, body] from a ZeroMQ bus, keep those whose key\n"

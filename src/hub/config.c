@@ -12,6 +12,7 @@
 
 #include "child.h"
 #include "curve.h"
+#include "coord.h"
 #include "deadletter.h"
 #include "key.h"
 #include "log.h"
@@ -369,10 +370,52 @@ static int parse_bool(const option_row *o, const char *key, void *field, const c
     return 0;
 }
 
+/* A positive real (a weight) in [o->min, o->max]. */
+static int parse_real(const option_row *o, const char *key, void *field, const char *value,
+                      const set_at *at, char *err, size_t errlen)
+{
+    (void)at;
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    if (end != value && *end == '\0' && errno == 0 && isfinite(v) && v >= o->min && v <= o->max &&
+        v > 0) {
+        *(double *)field = v;
+        return 0;
+    }
+    char hi[32];
+    format_double(o->max, hi, sizeof hi);
+    snprintf(err, errlen, "%s: '%s' is not a positive number up to %s (e.g. 1, 2.5)", key, value,
+             hi);
+    return -1;
+}
+
+static int parse_ordered(const option_row *o, const char *key, void *field, const char *value,
+                         const set_at *at, char *err, size_t errlen)
+{
+    (void)o, (void)at;
+    if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+        *(hs__ordered *)field = HS__ORDERED_YES;
+    else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+        *(hs__ordered *)field = HS__ORDERED_NO;
+    else {
+        snprintf(err, errlen, "%s: '%s' is not true or false", key, value);
+        return -1;
+    }
+    return 0;
+}
+
 static void print_bool(const option_row *o, const char *key, const void *field, FILE *out)
 {
     (void)o;
     fprintf(out, "%s = %s\n", key, *(const bool *)field ? "yes" : "no");
+}
+
+static void print_ordered(const option_row *o, const char *key, const void *field, FILE *out)
+{
+    (void)o;
+    fprintf(out, "%s = %s\n", key,
+            *(const hs__ordered *)field == HS__ORDERED_NO ? "false" : "true");
 }
 
 static const value_type T_STRING = {parse_str, print_str, sizeof(char *), NULL};
@@ -386,6 +429,8 @@ static const value_type T_DURATION = {parse_duration, print_duration, sizeof(dou
 static const value_type T_ON_FULL = {parse_on_full, print_on_full, sizeof(hs__on_full), NULL};
 static const value_type T_MODE = {parse_mode, print_mode, sizeof(unsigned), NULL};
 static const value_type T_BOOL = {parse_bool, print_bool, sizeof(bool), NULL};
+static const value_type T_REAL = {parse_real, print_duration, sizeof(double), NULL};
+static const value_type T_ORDERED = {parse_ordered, print_ordered, sizeof(hs__ordered), NULL};
 
 /* ---- what start-up would refuse, checked where the value is read ---- */
 
@@ -514,6 +559,27 @@ static int valid_metrics_auth(const char *key, const char *value, char *err, siz
     return 0;
 }
 
+static int valid_coordinator(const char *key, const char *value, char *err, size_t errlen)
+{
+    hs__coord_url url;
+    char why[400];
+    if (hs__coord_url_parse(value, &url, why, sizeof why) == HS_OK)
+        return 0;
+    snprintf(err, errlen, "%s: %s (e.g. redis://127.0.0.1:6379/0)", key, why);
+    return -1;
+}
+
+static int valid_member_name(const char *key, const char *value, char *err, size_t errlen)
+{
+    if (hs__coord_name_valid(value))
+        return 0;
+    snprintf(err, errlen,
+             "%s: '%.80s' is not a name (1 to %d printable characters without blanks, ',' or "
+             "'=')",
+             key, value, HS_MEMBER_NAME_MAX);
+    return -1;
+}
+
 /* The transports libzmq knows, with the capability a build may lack. A SUB
  * socket cannot use udp (radio/dish only). */
 static const struct {
@@ -625,6 +691,45 @@ static const option_row options[] = {
      HELP("Claim", "NAME", "this hub's name among the members")},
     {.name = "members", .type = &T_CONTINUED, HUB(members), .sep = ',', .flags = REPEATS,
      HELP("Claim", "LIST", "comma-separated name[=weight], the same on every hub")},
+    {.name = "coordinator", .type = &T_STRING, HUB(coordinator), .valid = valid_coordinator,
+     HELP("Claim", "URL", "dynamic membership: redis://HOST:PORT[/DB] instead of --members\n"
+                          "(hubs join, leave and fail over; needs --cluster)")},
+    {.name = "cluster", .type = &T_STRING, HUB(cluster), .valid = valid_member_name,
+     HELP("Claim", "NAME", "the cluster's name at the coordinator")},
+    {.name = "weight", .type = &T_REAL, HUB(weight), RANGE(0, 1e6), .dflt = "1",
+     HELP("Claim", "W", "this hub's weight in views the coordinator makes (default 1)")},
+    {.name = "heartbeat", .type = &T_DURATION, HUB(heartbeat_s), RANGE(0.01, 3600), .dflt = "1",
+     HELP("Claim", "SECS", "how often a hub renews its registration (default 1)")},
+    {.name = "expiry", .type = &T_DURATION, HUB(expiry_s), RANGE(0.02, 3600), .dflt = "3",
+     HELP("Claim", "SECS", "a registration not renewed for this long expires: a crash is\n"
+                           "noticed after it, and a hub cut off fences itself (default 3)")},
+    {.name = "lead-time", .type = &T_DURATION, HUB(lead_time_s), RANGE(0.01, 3600), .dflt = "2",
+     HELP("Claim", "SECS", "a new view takes effect this long after it is made (default 2;\n"
+                           "at least a heartbeat)")},
+    {.name = "time-key", .type = &T_STRING, HUB(time_key), .valid = valid_bus_seq,
+     .dflt = HS__DEFAULT_TIME_KEY,
+     HELP("Claim", "SPEC", "a message's time, seconds since 1970 (default json:/timestamp,\n"
+                           "fedmsg's); none: the time of receipt")},
+    {.name = "time-skew", .type = &T_DURATION, HUB(time_skew_s), RANGE(0.001, 86400 * 365),
+     .dflt = "30",
+     HELP("Claim", "SECS", "a message time further than this from the hub's clock is\n"
+                           "replaced by the time of receipt, and counted (default 30)")},
+    {.name = "confirm-wait", .type = &T_DURATION, HUB(confirm_wait_s), RANGE(0, 3600),
+     .dflt = "5",
+     HELP("Claim", "SECS", "longest wait for the coordinator to confirm the views up to a\n"
+                           "message's time before deciding it anyway (default 5)")},
+    {.name = "join-wait", .type = &T_DURATION, HUB(join_wait_s), RANGE(0, 3600), .dflt = "1",
+     HELP("Claim", "SECS", "register at the first message received, or after this long\n"
+                           "when the bus is idle (default 1)")},
+    {.name = "ring-seconds", .type = &T_DURATION, HUB(ring_seconds), RANGE(0, 86400),
+     .dflt = "30",
+     HELP("Claim", "SECS", "keep the messages other hubs own this long, to replay a crashed\n"
+                           "hub's (default 30; more than expiry + lead-time)")},
+    {.name = "ring-bytes", .type = &T_SIZE, HUB(ring_bytes), RANGE(0, 1ull << 40), .dflt = "256M",
+     HELP("Claim", "SIZE", "and in at most this much memory (default 256M)")},
+    {.name = "hold-max", .type = &T_SIZE, HUB(hold_max), RANGE(1, 1ull << 30), .dflt = "1000000",
+     HELP("Claim", "N", "messages of moved keys held until their old owner is done;\n"
+                        "beyond it the bus waits (default 1000000)")},
     {.name = "key", .type = &T_STRING, HUB(key), .valid = valid_key, .dflt = "body",
      HELP("Claim", "SPEC", "body (default), topic, or json:/pointer (e.g. json:/msg/user)")},
     {.name = "key-fallback", .type = &T_STRING, HUB(key_fallback), .valid = valid_key,
@@ -673,6 +778,10 @@ static const option_row options[] = {
      .valid = valid_curve_public,
      HELP("Consumer defaults", "KEY", "push: the PULL peer's CURVE public certificate or key\n"
                                       "(needed with curve-secret-key)")},
+    {.name = "ordered", .type = &T_ORDERED, PER_CONSUMER(ordered, "ordered", ordered),
+     .dflt = "true",
+     HELP("Consumer defaults", "BOOL", "keep per-key order across a handover (default true);\n"
+                                       "false: messages of a moved key come at once")},
     {.name = "dead-letter", .type = &T_STRING, HUB(dead_letter), .valid = valid_dead_letter,
      HELP("Consumer defaults", "SINK", "file:PATH, stderr or none\n"
                                        "(default file:hashspace-dead-letter-SELF.jsonl)")},
@@ -778,7 +887,10 @@ void hs__config_free(hs__hub_config *cfg)
                         &cfg->curve_server_key,
                         &cfg->curve_allow,
                         &cfg->push_server_key,
-                        &cfg->metrics_auth};
+                        &cfg->metrics_auth,
+                        &cfg->coordinator,
+                        &cfg->cluster,
+                        &cfg->time_key};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         free(*strings[i]);
         *strings[i] = NULL;
@@ -1190,6 +1302,10 @@ static int view_build(const hs__hub_config *cfg, hs_view **out, size_t *self_ind
         return HS_EINVAL;
     }
     *culprit = "members";
+    if (cfg->coordinator != NULL) {
+        snprintf(err, errlen, "with a coordinator the views come from it, not from members");
+        return HS_EINVAL;
+    }
     if (cfg->members == NULL) {
         snprintf(err, errlen, "members is required (e.g. members = hub-a,hub-b,hub-c)");
         return HS_EEMPTY;
@@ -1219,6 +1335,23 @@ static int view_build(const hs__hub_config *cfg, hs_view **out, size_t *self_ind
         snprintf(err, errlen, "self '%s' is not one of the members (%s)", cfg->self, cfg->members);
         hs_view_release(*out);
         return HS_ENOTFOUND;
+    }
+    return HS_OK;
+}
+
+int hs__config_hasher(const hs__hub_config *cfg, hs_hasher *out, char *err, size_t errlen)
+{
+    const hs_place_info *info =
+        hs_place_method_find(cfg->placement != NULL ? cfg->placement : "jump");
+    hs_hash_id hid = info != NULL ? info->default_hash : HS_HASH_XXH3;
+    if (info == NULL || (cfg->hash != NULL && hs_hash_find(cfg->hash, &hid) != HS_OK)) {
+        snprintf(err, errlen, "unknown placement or hash");
+        return HS_EINVAL;
+    }
+    hs_hasher_init(out, hid);
+    if (cfg->hash_key != NULL && hs_hasher_set_secret_hex(out, cfg->hash_key) != HS_OK) {
+        snprintf(err, errlen, "hash-key wants %d hex digits", 2 * HS_SIPHASH_KEYBYTES);
+        return HS_EINVAL;
     }
     return HS_OK;
 }
@@ -1412,6 +1545,41 @@ static void check_curve(check_ctx *c, const hs__hub_config *cfg)
                     (unsigned)(st.st_mode & 07777));
 }
 
+/* Dynamic membership: a coordinator, a cluster and a self; no members. */
+static void check_dynamic(check_ctx *c, const hs__hub_config *cfg)
+{
+    int line = line_of(cfg, "coordinator");
+    char err[512];
+    if (cfg->members != NULL)
+        check_error(c, line_of(cfg, "members"),
+                    "members and coordinator exclude each other: static membership (members) or "
+                    "views from the coordinator");
+    if (cfg->cluster == NULL)
+        check_error(c, line, "coordinator wants cluster, the cluster's name (e.g. cluster = prod)");
+    if (cfg->self == NULL)
+        check_error(c, line, "self is required: this hub's name in the cluster");
+    else if (valid_member_name("self", cfg->self, err, sizeof err) != 0)
+        check_error(c, line_of(cfg, "self"), "%s", err);
+    if (cfg->expiry_s <= cfg->heartbeat_s)
+        check_error(c, line_of(cfg, "expiry"),
+                    "expiry (%g s) must be longer than heartbeat (%g s), a few of them",
+                    cfg->expiry_s, cfg->heartbeat_s);
+    if (cfg->lead_time_s < cfg->heartbeat_s)
+        check_error(c, line_of(cfg, "lead-time"),
+                    "lead-time (%g s) must be at least one heartbeat (%g s), so that every hub "
+                    "learns of a view before it takes effect",
+                    cfg->lead_time_s, cfg->heartbeat_s);
+    const char *placement = cfg->placement != NULL ? cfg->placement : "jump";
+    const hs_place_info *info = hs_place_method_find(placement);
+    hs_hash_id hid = info != NULL ? info->default_hash : HS_HASH_XXH3;
+    if (info == NULL)
+        check_error(c, line_of(cfg, "placement"), "unknown placement '%s' (expected one of: %s)",
+                    placement, hs_place_method_names());
+    else if (cfg->hash != NULL && hs_hash_find(cfg->hash, &hid) != HS_OK)
+        check_error(c, line_of(cfg, "hash"), "unknown hash '%s' (expected one of: %s)", cfg->hash,
+                    hs_hash_names());
+}
+
 int hs__config_check(hs__hub_config *cfg, FILE *errors)
 {
     check_ctx c = {cfg, errors, 0};
@@ -1419,7 +1587,9 @@ int hs__config_check(hs__hub_config *cfg, FILE *errors)
     hs_view *view;
     size_t self;
     const char *culprit;
-    if (view_build(cfg, &view, &self, &culprit, err, sizeof err) == HS_OK)
+    if (cfg->coordinator != NULL)
+        check_dynamic(&c, cfg);
+    else if (view_build(cfg, &view, &self, &culprit, err, sizeof err) == HS_OK)
         hs_view_release(view);
     else
         check_error(&c, line_of(cfg, culprit), "%s", err);

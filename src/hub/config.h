@@ -38,7 +38,7 @@ typedef struct hs__strlist {
 
 /* The room for every option's line in hs__hub_config (config.c asserts that
  * its table fits). */
-#define HS__CONFIG_OPTIONS_MAX 48
+#define HS__CONFIG_OPTIONS_MAX 64
 
 typedef struct hs__hub_config {
     char *self, *members, *hash, *placement, *hash_key, *key, *key_fallback, *metrics, *dead_letter,
@@ -49,6 +49,17 @@ typedef struct hs__hub_config {
     char *curve_secret_key, *curve_server_key, *curve_allow, *push_server_key;
     char *metrics_auth; /* none, bearer:FILE or basic:FILE (webauth.h) */
     bool status_args;   /* /status shows consumers' arguments */
+    /* Dynamic membership (docs/design.md "Membership"): a coordinator URL
+     * instead of members; the rest has defaults. */
+    char *coordinator, *cluster, *time_key;
+    double weight, heartbeat_s, expiry_s, lead_time_s;
+    double time_skew_s;    /* a message time further from the hub's clock: use receipt */
+    double confirm_wait_s; /* the longest wait for a view to be confirmed */
+    double join_wait_s;    /* register after the first message, or after this */
+    double ring_seconds;   /* recent messages kept for a replay: this long */
+    size_t ring_bytes;     /* and at most this much memory */
+    size_t hold_max;       /* messages held for a handover, at most */
+    hs__ordered ordered;   /* consumers' default */
     hs__strlist connect, bind, subscribe;
     size_t max_body, max_topic;
     int rcv_hwm;
@@ -74,6 +85,7 @@ typedef struct hs__hub_config {
 #define HS__DEFAULT_MAX_TOPIC (64u << 10)
 #define HS__DEFAULT_BUS_SEQ "json:/i"
 #define HS__DEFAULT_BUS_PUBLISHER "json:/username"
+#define HS__DEFAULT_TIME_KEY "json:/timestamp"
 #define HS__CONSUMER_NAME_MAX 32 /* letters, digits, '.', '_', '-' */
 /* The longest timeout (seconds): a 32-bit count of milliseconds. */
 #define HS__TIMEOUT_MAX_S 2147483.0
@@ -103,9 +115,12 @@ int hs__config_load(hs__hub_config *cfg, const char *path, FILE *errors);
  * letter, consumers and their exec programs); prints one line per problem
  * and returns how many there were. It refuses what start-up would. */
 int hs__config_check(hs__hub_config *cfg, FILE *errors);
-/* The view and the position of self in it. */
+/* The view and the position of self in it (static membership only: with a
+ * coordinator the views come from it). */
 int hs__config_view(const hs__hub_config *cfg, hs_view **out, size_t *self_index, char *err,
                     size_t errlen);
+/* The hasher of every view (placement's default hash, or hash; hash-key). */
+int hs__config_hasher(const hs__hub_config *cfg, hs_hasher *out, char *err, size_t errlen);
 /* The effective configuration, every option included, as an INI file that
  * loads back the same. */
 void hs__config_print(const hs__hub_config *cfg, FILE *out);

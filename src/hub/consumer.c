@@ -190,6 +190,19 @@ void hs__consumer_backlog(hs__consumer *c, size_t *count, uint64_t *oldest_ns)
     *oldest_ns = oldest;
 }
 
+bool hs__consumer_oldest_time(hs__consumer *c, uint64_t *ts_ns)
+{
+    bool any = false;
+    for (unsigned i = 0; i < c->spec.workers; i++) {
+        uint64_t t;
+        if (hs__queue_head_time(&c->workers[i].queue, &t) && (!any || t < *ts_ns)) {
+            *ts_ns = t;
+            any = true;
+        }
+    }
+    return any;
+}
+
 static void observe(hs__consumer *c, uint64_t ns)
 {
     double s = (double)ns / 1e9;

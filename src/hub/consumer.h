@@ -34,6 +34,14 @@ typedef enum hs__on_full {
     HS__ON_FULL_DROP,
 } hs__on_full;
 
+/* Does a consumer need per-key order across a handover (docs/design.md
+ * "Membership")? When not, messages held for a moved key reach it at once. */
+typedef enum hs__ordered {
+    HS__ORDERED_DEFAULT, /* inherit the hub's setting (config only) */
+    HS__ORDERED_YES,
+    HS__ORDERED_NO,
+} hs__ordered;
+
 /* What the user asked for. Zero fields inherit the hub's defaults. */
 typedef struct hs__consumer_spec {
     char *name;
@@ -47,7 +55,8 @@ typedef struct hs__consumer_spec {
     unsigned max_tries;
     unsigned file_mode;    /* mode of the files a file: sink creates (--file-mode) */
     char *push_server_key; /* push: the PULL peer's CURVE public key (a key spec) */
-    int line;              /* config file line of the section, 0 when from argv */
+    hs__ordered ordered;
+    int line; /* config file line of the section, 0 when from argv */
 } hs__consumer_spec;
 
 /* Upper bounds (seconds) of the processing-time histogram; +Inf is implicit. */
@@ -191,6 +200,9 @@ void hs__consumer_wake(hs__consumer *c);
 /* Messages queued or in flight, and the enqueue time of the oldest (0 if
  * none). */
 void hs__consumer_backlog(hs__consumer *c, size_t *count, uint64_t *oldest_ns);
+/* The oldest message time at the head of a worker's queue (the messages
+ * this consumer has not finished start there); false when all are empty. */
+bool hs__consumer_oldest_time(hs__consumer *c, uint64_t *ts_ns);
 /* Stop: no more messages will be routed; workers finish what is queued,
  * unless deadline_ns (CLOCK_MONOTONIC) passes first. */
 void hs__consumer_close(hs__consumer *c, uint64_t deadline_ns);

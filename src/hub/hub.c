@@ -22,6 +22,7 @@
 #include "hashspace/error.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,15 +34,6 @@
 #define HUB_JOIN_GRACE_NS 2000000000ull
 #define HUB_TERM_GRACE_NS 1000000000ull
 #define HUB_KILL_GRACE_NS 500000000ull
-
-void hs__hub_set_view(hs__hub *hub, hs__hub_view *hv)
-{
-    hs__hub_view *old = atomic_exchange_explicit(&hub->next_view, hv, memory_order_acq_rel);
-    if (old != NULL) {
-        hs_view_release(old->view);
-        free(old);
-    }
-}
 
 static uint64_t load_u64(const atomic_uint_fast64_t *a)
 {
@@ -133,16 +125,14 @@ static void hub_free(hs__hub *hub, const unsigned *stuck)
         if (stuck == NULL || stuck[i] == 0)
             hs__consumer_free(hub->consumers[i]);
     free(hub->consumers);
-    hs__hub_set_view(hub, NULL);
-    if (hub->view != NULL) {
-        hs_view_release(hub->view->view);
-        free(hub->view);
-    }
+    hs__timeline_box_destroy(&hub->box);
+    hs__ring_destroy(&hub->ring);
     hs__deadletter_free(hub->deadletter);
     hs__key_spec_clear(&hub->key);
     hs__key_spec_clear(&hub->key_fallback);
     hs__key_spec_clear(&hub->seq_key);
     hs__key_spec_clear(&hub->seq_publisher);
+    hs__key_spec_clear(&hub->time_key);
     hs__busseq_destroy(&hub->busseq);
     hs__curve_auth_stop(hub->curve);
     hub->curve = NULL;
@@ -202,8 +192,7 @@ static void reload_curve(hs__hub *hub)
                  hub->cfg->curve_allow);
 }
 
-/* What this hub is about to run, logged before the ingress thread starts:
- * from then on hub->view is that thread's own. */
+/* What this hub is about to run, logged before the ingress thread starts. */
 static void log_setup(const hs__hub *hub, const hs__hub_config *cfg)
 {
     for (size_t i = 0; i < cfg->connect.n; i++)
@@ -219,12 +208,17 @@ static void log_setup(const hs__hub *hub, const hs__hub_config *cfg)
     hs__info("dead letters: %s", hs__deadletter_describe(hub->deadletter));
     if (hub->metrics != NULL)
         hs__info("metrics on http://%s/metrics", hub->metrics_addr);
-    hs__info("hub %s starting: member %zu of %zu (epoch %llu, %s, hash %s), key %s", cfg->self,
-             hub->view->self + 1, hs_view_size(hub->view->view),
-             (unsigned long long)hs_view_epoch(hub->view->view),
-             hs_place_method(hs_view_place(hub->view->view))->name,
-             hs_hash_name(hs_view_hasher(hub->view->view)->id),
-             cfg->key != NULL ? cfg->key : "body");
+    const char *placement = cfg->placement != NULL ? cfg->placement : "jump";
+    if (hub->dynamic)
+        hs__info("hub %s starting: views from %s, cluster %s (%s, hash %s), key %s, time %s; "
+                 "registers once it receives the bus",
+                 cfg->self, cfg->coordinator, cfg->cluster, placement, hs_hash_name(hub->hasher.id),
+                 cfg->key != NULL ? cfg->key : "body",
+                 hub->has_time_key ? cfg->time_key : "of receipt");
+    else
+        hs__info("hub %s starting: static members %s (%s, hash %s), key %s", cfg->self,
+                 cfg->members, placement, hs_hash_name(hub->hasher.id),
+                 cfg->key != NULL ? cfg->key : "body");
 }
 
 static int start(hs__hub *hub, const hs__hub_config *cfg)
@@ -260,16 +254,41 @@ static int start(hs__hub *hub, const hs__hub_config *cfg)
         }
         hub->track_seq = true;
     }
-    hs__hub_view *hv = calloc(1, sizeof *hv);
-    if (hv == NULL || hs__config_view(cfg, &hv->view, &hv->self, err, sizeof err) != HS_OK) {
-        hs__error("%s", hv != NULL ? err : "out of memory");
-        free(hv);
+    if (hs__config_hasher(cfg, &hub->hasher, err, sizeof err) != HS_OK) {
+        hs__error("%s", err);
         return -1;
     }
-    hv->member = true;
-    hub->view = hv;
-    atomic_store(&hub->view_epoch, hs_view_epoch(hv->view));
-    atomic_store(&hub->view_members, hs_view_size(hv->view));
+    hub->dynamic = cfg->coordinator != NULL;
+    const char *time_key = cfg->time_key != NULL ? cfg->time_key : HS__DEFAULT_TIME_KEY;
+    if (strcmp(time_key, "none") != 0) {
+        if (hs__key_spec_parse(&hub->time_key, time_key, err, sizeof err) != HS_OK) {
+            hs__error("time-key: %s", err);
+            return -1;
+        }
+        hub->has_time_key = true;
+    }
+    hs__timeline_box_init(&hub->box);
+    /* Static membership keeps no ring: no view can take a share over. */
+    hs__ring_init(&hub->ring, hub->dynamic ? (uint64_t)(cfg->ring_seconds * 1e9) : 0,
+                  hub->dynamic ? cfg->ring_bytes : 0);
+    if (!hub->dynamic) {
+        hs_view *view;
+        size_t self;
+        hs__timeline *t;
+        if (hs__config_view(cfg, &view, &self, err, sizeof err) != HS_OK) {
+            hs__error("%s", err);
+            return -1;
+        }
+        int rc = hs__timeline_static(&t, view);
+        atomic_store(&hub->claim.view_epoch, hs_view_epoch(view));
+        atomic_store(&hub->claim.view_members, hs_view_size(view));
+        hs_view_release(view);
+        if (rc != HS_OK) {
+            hs__error("out of memory");
+            return -1;
+        }
+        hs__timeline_box_put(&hub->box, t);
+    }
 
     char default_dl[300];
     snprintf(default_dl, sizeof default_dl, "file:hashspace-dead-letter-%s.jsonl", cfg->self);
@@ -318,11 +337,117 @@ static int start(hs__hub *hub, const hs__hub_config *cfg)
     return 0;
 }
 
+/* The membership thread's settings from the hub's. */
+static int membership_start(hs__hub *hub)
+{
+    const hs__hub_config *cfg = hub->cfg;
+    hs__membership_config m;
+    hs__membership_config_defaults(&m);
+    m.coordinator = cfg->coordinator;
+    m.cluster = cfg->cluster;
+    m.self = cfg->self;
+    m.weight = cfg->weight;
+    m.heartbeat_ns = (uint64_t)(cfg->heartbeat_s * 1e9);
+    m.expiry_ns = (uint64_t)(cfg->expiry_s * 1e9);
+    m.lead_ns = (uint64_t)(cfg->lead_time_s * 1e9);
+    m.placement = cfg->placement != NULL ? cfg->placement : "jump";
+    m.hasher = &hub->hasher;
+    m.box = &hub->box;
+    char err[512];
+    if (hs__membership_start(&hub->membership, &m, err, sizeof err) != HS_OK) {
+        hs__error("membership: %s", err);
+        return -1;
+    }
+    hs__membership_set_watermark(hub->membership, load_u64(&hub->decided_ts));
+    atomic_store_explicit(&hub->membership_started, true, memory_order_release);
+    hs__info("membership: registering with %s as %s in cluster %s (%s)", cfg->coordinator,
+             cfg->self, cfg->cluster,
+             load_u64(&hub->received) > 0 ? "the bus is received" : "the bus is idle");
+    return 0;
+}
+
+/* The watermark: every message this hub owns with a time below it is
+ * finished. The newest time decided is read first: whatever was decided
+ * before it is queued, held or done by then. */
+static uint64_t watermark(hs__hub *hub)
+{
+    uint64_t wm = atomic_load_explicit(&hub->decided_ts, memory_order_acquire);
+    for (size_t i = 0; i < hub->nconsumers; i++) {
+        uint64_t t;
+        if (hs__consumer_oldest_time(hub->consumers[i], &t) && t < wm)
+            wm = t;
+    }
+    uint64_t held = load_u64(&hub->claim.held_oldest_ts);
+    if (held != 0 && held < wm)
+        wm = held;
+    return wm;
+}
+
+/* The main loop's share of membership: register once the bus is received
+ * (or the bus stayed idle for join-wait), then publish the watermark. */
+static int membership_tick(hs__hub *hub, uint64_t started)
+{
+    if (hub->membership == NULL) {
+        if (load_u64(&hub->received) == 0 &&
+            hs__monotonic_ns() - started < (uint64_t)(hub->cfg->join_wait_s * 1e9))
+            return 0;
+        return membership_start(hub);
+    }
+    uint64_t wm = watermark(hub);
+    hs__membership_set_watermark(hub->membership, wm);
+    hs__membership_stats st;
+    hs__membership_stats_get(hub->membership, &st);
+    atomic_store(&hub->coord_errors, st.coordinator_errors);
+    atomic_store(&hub->coord_rounds, st.rounds);
+    atomic_store(&hub->coord_epoch, st.epoch);
+    atomic_store(&hub->watermark_ns, wm);
+    return 0;
+}
+
+/* A planned leave: announce it (a view without this hub), keep processing
+ * what this hub owns until the ingress has decided past that view's
+ * effective_from (or the clock is past it by a margin), and return it. */
+static uint64_t leave(hs__hub *hub, const sigset_t *signals)
+{
+    const hs__hub_config *cfg = hub->cfg;
+    atomic_store(&hub->leaving, true);
+    uint64_t from = 0;
+    uint64_t timeout = (uint64_t)((cfg->lead_time_s + 3 * cfg->heartbeat_s) * 1e9);
+    int rc = hs__membership_leave(hub->membership, timeout, &from);
+    if (rc == HS_EEMPTY) {
+        hs__info("membership: the last member leaves: draining");
+        return 0;
+    }
+    if (rc != HS_OK) {
+        hs__warn("membership: could not announce the leave (%s); the others will take over from "
+                 "this hub's watermark when its registration expires",
+                 hs_strerror(rc));
+        return 0;
+    }
+    uint64_t margin = (uint64_t)(cfg->heartbeat_s * 1e9) + 500000000ull;
+    hs__info("membership: leaving: the view without this hub takes effect in %.3f s; processing "
+             "what it owns until then",
+             ((double)from - (double)hs__realtime_ns()) / 1e9);
+    while (load_u64(&hub->decided_ts) < from && hs__realtime_ns() < from + margin &&
+           !atomic_load(&hub->failed)) {
+        hs__membership_set_watermark(hub->membership, watermark(hub));
+        struct timespec tick = {0, 20 * 1000000L};
+        int sig = sigtimedwait(signals, NULL, &tick);
+        if (sig == SIGINT) {
+            hs__warn("SIGINT: stopping now, before the leave's view takes effect");
+            break;
+        }
+    }
+    return from;
+}
+
 static void stop_started(hs__hub *hub)
 {
     atomic_store(&hub->stop, true);
     atomic_store(&hub->abort, true);
     hs__ingress_join(hub);
+    hs__membership_stop(hub->membership, false);
+    hub->membership = NULL;
     for (size_t i = 0; i < hub->nconsumers; i++)
         hs__consumer_close(hub->consumers[i], 1);
     for (size_t i = 0; i < hub->nconsumers; i++)
@@ -364,14 +489,21 @@ int hs__hub_run(const hs__hub_config *cfg)
     /* systemd (Type=notify): ready once the bus sockets and every consumer
      * run; the watchdog is fed from this loop while the bus is alive. */
     char note[600];
-    snprintf(note, sizeof note, "READY=1\nSTATUS=hub %s: view epoch %llu, %llu members, metrics %s",
-             cfg->self, (unsigned long long)load_u64(&hub->view_epoch),
-             (unsigned long long)load_u64(&hub->view_members),
-             hub->metrics != NULL ? hub->metrics_addr : "none");
+    if (hub->dynamic)
+        snprintf(note, sizeof note, "READY=1\nSTATUS=hub %s: cluster %s at %s, metrics %s",
+                 cfg->self, cfg->cluster, cfg->coordinator,
+                 hub->metrics != NULL ? hub->metrics_addr : "none");
+    else
+        snprintf(note, sizeof note,
+                 "READY=1\nSTATUS=hub %s: view epoch %llu, %llu members, metrics %s", cfg->self,
+                 (unsigned long long)load_u64(&hub->claim.view_epoch),
+                 (unsigned long long)load_u64(&hub->claim.view_members),
+                 hub->metrics != NULL ? hub->metrics_addr : "none");
     int nerr = hs__notify(note);
     if (nerr != 0)
         hs__warn("systemd: cannot notify readiness: %s", strerror(-nerr));
     uint64_t watchdog_ns = hs__notify_watchdog_ns();
+    uint64_t started = hs__monotonic_ns();
     uint64_t fed_ns = hs__monotonic_ns();
     int status = 0;
     for (;;) {
@@ -403,7 +535,14 @@ int hs__hub_run(const hs__hub_config *cfg)
             hs__notify("WATCHDOG=1");
             fed_ns = hs__monotonic_ns();
         }
+        if (hub->dynamic && membership_tick(hub, started) != 0) {
+            status = 1;
+            break;
+        }
     }
+    uint64_t leave_from = 0;
+    if (hub->membership != NULL && status == 0)
+        leave_from = leave(hub, &signals);
     uint64_t t0 = hs__monotonic_ns();
     uint64_t deadline = t0 + (uint64_t)(cfg->drain_timeout_s * 1e9);
     if (deadline == t0)
@@ -436,6 +575,19 @@ int hs__hub_run(const hs__hub_config *cfg)
         }
     }
     double drain_s = (double)(hs__monotonic_ns() - t0) / 1e9;
+    if (hub->membership != NULL) {
+        /* Everything this hub owned is finished: the final watermark, then
+         * the registration goes. After a leave the watermark is at least
+         * its view's effective_from: the others stop holding at once. */
+        uint64_t wm = load_u64(&hub->decided_ts);
+        if (leave_from > wm)
+            wm = leave_from;
+        hs__membership_set_watermark(hub->membership, wm);
+        hs__membership_stop(hub->membership, true);
+        hub->membership = NULL;
+        hs__info("membership: deregistered (final watermark %.3f s %s the leave's view)",
+                 fabs((double)wm - (double)leave_from) / 1e9, wm >= leave_from ? "past" : "before");
+    }
     hs__metrics_stop(hub);
     summary(hub, drain_s, stuck);
     if (any_stuck || stuck == NULL) {

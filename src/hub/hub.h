@@ -8,10 +8,13 @@
  * a signal (SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken
  * by the main thread with sigtimedwait). Shared state: the counters below
  * (C11 atomics, written by the ingress thread, read by the metrics thread),
- * the current view (owned by the ingress thread; a new one is handed over
- * through the atomic `next_view` mailbox, so the hot path reads membership
- * without a lock) and the stop/abort flags (written by the main thread). The
- * view's epoch and size are mirrored in atomics for the metrics thread.
+ * the timeline of views (owned by the ingress thread; a new snapshot is
+ * handed over through the one-slot box `box`, so the hot path reads
+ * membership without a lock), the watermark inputs (decided_ts, the hold's
+ * oldest time: atomics the main thread reads every tick and gives the
+ * membership thread), and the stop/abort/leaving flags (written by the main
+ * thread). The view's epoch and size are mirrored in atomics for the
+ * metrics thread.
  */
 #ifndef HS_HUB_HUB_H
 #define HS_HUB_HUB_H
@@ -23,11 +26,15 @@
 #include <stdint.h>
 
 #include "busseq.h"
+#include "claim.h"
 #include "config.h"
 #include "consumer.h"
 #include "curve.h"
 #include "deadletter.h"
 #include "key.h"
+#include "membership.h"
+#include "ring.h"
+#include "timeline.h"
 #include "stats.h"
 
 #include "hashspace/view.h"
@@ -57,10 +64,10 @@ extern const char *const hs__malformed_labels[HS__MALFORMED__COUNT];
  * hs__hub, written by the ingress thread; DEADLETTER reads
  * hs__deadletter_<field>. Adding a counter: one row here, then count it. */
 #define HS__HUB_COUNTER_MAP(X)                                                                     \
-    X(view_epoch, ATOMIC, "gauge", "hashspace_view_epoch", "epoch", "epoch", NEVER,                \
-      "Epoch of the membership view in use.")                                                      \
-    X(view_members, ATOMIC, "gauge", "hashspace_view_members", "view_members", "members", NEVER,   \
-      "Members in the view in use.")                                                               \
+    X(view_epoch, CLAIM, "gauge", "hashspace_view_epoch", "epoch", "epoch", NEVER,                 \
+      "Epoch of the membership view in force.")                                                    \
+    X(view_members, CLAIM, "gauge", "hashspace_view_members", "view_members", "members", NEVER,    \
+      "Members in the view in force.")                                                             \
     X(received, ATOMIC, "counter", "hashspace_messages_received_total", "received", "received",    \
       ALWAYS, "Messages received from the bus (a multi-frame message counts once).")               \
     X(claimed, ATOMIC, "counter", "hashspace_messages_claimed_total", "claimed", "claimed",        \
@@ -86,7 +93,70 @@ extern const char *const hs__malformed_labels[HS__MALFORMED__COUNT];
     X(abandoned, ATOMIC, "counter", "hashspace_messages_abandoned_total", "abandoned",             \
       "not handed over", NONZERO,                                                                  \
       "Claimed messages the ingress thread still held when the drain deadline passed at "          \
-      "shutdown, not handed to a consumer.")
+      "shutdown, not handed to a consumer.")                                                       \
+    HS__MEMBERSHIP_COUNTER_MAP(X)
+
+/* Dynamic membership's rows (docs/design.md "Membership"). Sources: CLAIM
+ * and CLAIM_SECONDS are atomics of hub->claim (hs__claim_stats, written by
+ * the ingress thread's claim), RING the ring's gauges, ATOMIC and SECONDS
+ * atomics of the hub (written by the ingress thread, or mirrored from the
+ * membership thread by the main loop); SECONDS hold nanoseconds and show
+ * as seconds. */
+#define HS__MEMBERSHIP_COUNTER_MAP(X)                                                              \
+    X(pending, CLAIM, "gauge", "hashspace_view_pending", "pending_views", "pending views", NEVER,  \
+      "Views made, not yet in force.")                                                             \
+    X(coord_epoch, ATOMIC, "gauge", "hashspace_view_newest_epoch", "newest_epoch", "newest epoch", \
+      NEVER, "The newest view's epoch this hub knows (pending ones included).")                    \
+    X(fenced, CLAIM, "gauge", "hashspace_fenced", "fenced", "fenced", NONZERO,                     \
+      "1 while this hub's registration may have expired: it claims nothing.")                      \
+    X(fenced_msgs, CLAIM, "counter", "hashspace_fenced_messages_total", "fenced_messages",         \
+      "not claimed while fenced", NONZERO,                                                         \
+      "Messages not claimed while fenced (kept in the ring).")                                     \
+    X(coord_errors, ATOMIC, "counter", "hashspace_coordinator_errors_total", "coordinator_errors", \
+      "coordinator errors", NONZERO, "Failed connections and rounds with the coordinator.")        \
+    X(coord_rounds, ATOMIC, "counter", "hashspace_coordinator_rounds_total", "coordinator_rounds", \
+      "coordinator rounds", NEVER,                                                                 \
+      "Successful rounds with the coordinator (heartbeat, propose, fetch, members).")              \
+    X(watermark_ns, SECONDS, "gauge", "hashspace_watermark_seconds", "watermark_seconds",          \
+      "watermark", NEVER,                                                                          \
+      "The watermark published: every message this hub owns stamped before it is finished "        \
+      "(seconds since 1970).")                                                                     \
+    X(crashes, CLAIM, "counter", "hashspace_crashes_total", "crashes", "crashes seen", NONZERO,    \
+      "Members found crashed (left out of a view without a planned leave).")                       \
+    X(replayed, CLAIM, "counter", "hashspace_replayed_total", "replayed", "replayed", NONZERO,     \
+      "A crashed hub's messages this hub replayed from its ring.")                                 \
+    X(taken_over, CLAIM, "counter", "hashspace_taken_over_total", "taken_over", "taken over",      \
+      NONZERO, "A crashed hub's messages that arrived after the crash was known.")                 \
+    X(possible_dups, CLAIM, "counter", "hashspace_possible_duplicates_total",                      \
+      "possible_duplicates", "possible duplicates", NONZERO,                                       \
+      "Of the replayed and taken over: stamped before the crashed hub's last heartbeat + "         \
+      "expiry, so it may have finished them.")                                                     \
+    X(ring_misses, CLAIM, "counter", "hashspace_ring_misses_total", "ring_misses",                 \
+      "ring misses (possible loss)", NONZERO,                                                      \
+      "Replays the ring no longer reached back for: messages possibly lost.")                      \
+    X(held, CLAIM, "gauge", "hashspace_held", "held", "held", NEVER,                               \
+      "Messages of moved keys held until their old owner is done.")                                \
+    X(held_total, CLAIM, "counter", "hashspace_held_total", "held_total", "held for a handover",   \
+      NONZERO, "Messages ever held for a handover.")                                               \
+    X(hold_ns, CLAIM_SECONDS, "counter", "hashspace_hold_seconds_total", "hold_seconds",           \
+      "hold seconds", NEVER, "Time held messages spent held, summed.")                             \
+    X(messages, RING, "gauge", "hashspace_ring_messages", "ring_messages", "ring messages", NEVER, \
+      "Messages kept in the ring of recent unclaimed messages.")                                   \
+    X(bytes, RING, "gauge", "hashspace_ring_bytes", "ring_bytes", "ring bytes", NEVER,             \
+      "Memory of the ring: the messages and the slots.")                                           \
+    X(untimed, ATOMIC, "counter", "hashspace_messages_untimed_total", "untimed", "untimed",        \
+      NONZERO, "Messages without a time (time-key): decided by their time of receipt.")            \
+    X(skewed, ATOMIC, "counter", "hashspace_messages_skewed_total", "skewed", "skewed", NONZERO,   \
+      "Messages stamped further than time-skew from the hub's clock: decided by their time of "    \
+      "receipt.")                                                                                  \
+    X(confirm_waits, ATOMIC, "counter", "hashspace_confirm_waits_total", "confirm_waits",          \
+      "confirmation waits", NEVER,                                                                 \
+      "Messages that waited for the coordinator to confirm the views up to their time.")           \
+    X(confirm_timeouts, ATOMIC, "counter", "hashspace_confirm_timeouts_total", "confirm_timeouts", \
+      "confirmation timeouts", NONZERO,                                                            \
+      "Waits that gave up after confirm-wait (decided with the views known).")                     \
+    X(confirm_wait_ns, SECONDS, "counter", "hashspace_confirm_wait_seconds_total",                 \
+      "confirm_wait_seconds", "confirmation wait", NEVER, "Time spent in those waits, summed.")
 
 typedef enum hs__hub_stat {
 #define HS__HUB_STAT_ENUM(field, ...) HS__HUB_STAT_##field,
@@ -102,14 +172,11 @@ extern const hs__stat hs__hub_stats[HS__HUB_STATS];
 #define HS__HUB_FIELD_ATOMIC(field) atomic_uint_fast64_t field;
 #define HS__HUB_FIELD_REASONS(field) atomic_uint_fast64_t field[HS__MALFORMED__COUNT];
 #define HS__HUB_FIELD_DEADLETTER(field)
+#define HS__HUB_FIELD_SECONDS(field) atomic_uint_fast64_t field;
+#define HS__HUB_FIELD_CLAIM(field)
+#define HS__HUB_FIELD_CLAIM_SECONDS(field)
+#define HS__HUB_FIELD_RING(field)
 #define HS__HUB_FIELD(field, source, ...) HS__HUB_FIELD_##source(field)
-
-/* A view with the position of this hub in it. */
-typedef struct hs__hub_view {
-    hs_view *view;
-    size_t self;
-    bool member; /* self is in the view */
-} hs__hub_view;
 
 typedef struct hs__hub {
     const hs__hub_config *cfg;
@@ -126,13 +193,27 @@ typedef struct hs__hub {
     hs__consumer **consumers;
     size_t nconsumers;
 
-    hs__hub_view *view;                /* the ingress thread's own */
-    _Atomic(hs__hub_view *) next_view; /* mailbox: a newer view to switch to */
-
     /* The counters and gauges (HS__HUB_COUNTER_MAP); view_epoch and
      * view_members mirror the view's epoch and size. */
     HS__HUB_COUNTER_MAP(HS__HUB_FIELD)
     atomic_uint_fast64_t started_ns; /* CLOCK_REALTIME */
+
+    /* Membership (docs/design.md "Membership"). Static membership is a
+     * one-view timeline; with a coordinator the membership thread puts each
+     * new timeline into `box`, and the ingress thread takes it between two
+     * messages. The message time comes from time_key (none: receipt). */
+    bool dynamic;
+    hs_hasher hasher; /* every view's */
+    hs__key_spec time_key;
+    bool has_time_key;
+    hs__timeline_box box;
+    hs__membership *membership; /* main thread's; NULL until the bus is received */
+    atomic_bool membership_started, leaving;
+    hs__claim_stats claim; /* the CLAIM rows of HS__HUB_COUNTER_MAP */
+    hs__ring ring;         /* the ingress thread's (its gauges are the RING rows) */
+    /* the newest message time the ingress thread decided (published after
+     * the message was queued), for the watermark */
+    atomic_uint_fast64_t decided_ts;
 
     pthread_t ingress;
     bool ingress_running;
@@ -154,10 +235,6 @@ typedef struct hs__hub {
 /* Run a hub with a checked config until SIGTERM/SIGINT; returns the exit
  * status (0 after a clean drain, 1 when it could not start). */
 int hs__hub_run(const hs__hub_config *cfg);
-
-/* Hand the ingress thread a new view (takes ownership of hv). Safe from any
- * thread; the ingress thread switches before its next message. */
-void hs__hub_set_view(hs__hub *hub, hs__hub_view *hv);
 
 /* Ingress thread (ingress.c). */
 /* The checks on one [topic, body] message before the claim: the body's and

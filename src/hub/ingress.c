@@ -1,14 +1,19 @@
 /* ingress.c - the ingress thread: receive [topic, body] from the bus, check
- * the frames, extract the key, claim against the view, hand claimed messages
- * to every matching consumer.
+ * the frames, extract the key and the message's time, claim by the view in
+ * force at that time, hand claimed messages to every matching consumer;
+ * keep the others in the ring, hold moved keys, replay a crashed hub's.
  *
  * DESIGN: one thread owns the bus's SUB socket (created and connected by the
- * main thread in hs__ingress_start, then handed over) and the current view.
- * It is the only producer of every consumer queue. It takes messages without
+ * main thread in hs__ingress_start, then handed over), the claim (the
+ * timeline snapshot, the hold) and the ring. It is the only producer of
+ * every consumer queue. Between two messages it takes the newest timeline
+ * from the hub's box (put there by the membership thread; a static hub's
+ * one view is there from the start), replays what a crash gave it and
+ * releases held messages whose old owner is done. It takes messages without
  * waiting while there are any, then waits (wait_for_bus); it polls the stop
- * flag at least every 100 ms and finishes the message in hand before leaving; a hand-over blocked
- * on a full queue gives up when the abort flag is set. Counters are atomics read by the metrics
- * thread.
+ * flag at least every 100 ms and finishes the message in hand before
+ * leaving; a hand-over blocked on a full queue gives up when the abort flag
+ * is set. Counters are atomics read by the metrics thread.
  */
 #include "hub.h"
 
@@ -19,6 +24,8 @@
 #include "hashspace/error.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +43,11 @@ typedef struct ingress {
     hs__hub *hub;
     void *socket;
     hs__key_buf key_buf;
-    hs__key_buf seq_buf, publisher_buf;
-    hs__topic_buf topic_buf; /* the topic as a C string, for the globs */
-    hs__consumer **targets;
+    hs__key_buf seq_buf, publisher_buf, time_buf;
+    hs__claim *claim;
+    bool gave_up_confirming;                        /* until a message is confirmed again */
+    hs__topic_buf topic_buf;                        /* the topic as a C string, for the globs */
+    hs__consumer **targets, **ordered, **unordered; /* room for every consumer */
 } ingress;
 
 static void count(atomic_uint_fast64_t *c)
@@ -67,22 +76,196 @@ static void refuse(ingress *in, hs__malformed why, const char *detail, const zmq
     hs__deadletter_write(in->hub->deadletter, &rec);
 }
 
-static void adopt_next_view(hs__hub *hub)
+static void deliver(void *arg, hs__msg *m, hs__consumer *const *targets, size_t n);
+
+/* The consumers that take a message of this topic; 0 also when out of
+ * memory (then *copied is false). */
+static size_t match(ingress *in, const char *t, size_t tlen, bool *copied)
 {
-    if (atomic_load_explicit(&hub->next_view, memory_order_relaxed) == NULL)
+    hs__hub *hub = in->hub;
+    size_t n = 0;
+    *copied = hs__topic_buf_set(&in->topic_buf, t, tlen) == HS_OK;
+    for (size_t i = 0; *copied && i < hub->nconsumers; i++)
+        if (hs__consumer_matches(hub->consumers[i], &in->topic_buf))
+            in->targets[n++] = hub->consumers[i];
+    return n;
+}
+
+/* A message the ring kept, now this hub's (its reference is the caller's). */
+static void replay_one(ingress *in, hs__msg *m)
+{
+    bool copied;
+    size_t n = match(in, hs__msg_topic(m), m->topic_len, &copied);
+    if (n == 0) {
+        count(&in->hub->unmatched);
+        hs__msg_release(m);
         return;
-    hs__hub_view *next = atomic_exchange_explicit(&hub->next_view, NULL, memory_order_acq_rel);
-    if (next == NULL)
+    }
+    atomic_fetch_add_explicit(&m->refs, (unsigned)n - 1, memory_order_relaxed);
+    deliver(in, m, in->targets, n);
+}
+
+/* A member crashed: replay, oldest first and before any newer message, the
+ * messages the ring kept that are now this hub's. */
+static void replay_crash(ingress *in, const char *name, uint64_t watermark, uint64_t heartbeat)
+{
+    hs__hub *hub = in->hub;
+    hs__ring *r = &hub->ring;
+    if (!hs__ring_reaches(r, watermark)) {
+        count(&hub->claim.ring_misses);
+        hs__error("membership: the ring no longer reaches back to %s's watermark (%.3f s older "
+                  "than the oldest message kept): its messages in between may be lost; keep more "
+                  "(ring-seconds, ring-bytes)",
+                  name, ((double)r->evicted_newest_ts - (double)watermark) / 1e9);
+    }
+    uint64_t replayed = 0, dups = 0;
+    for (size_t i = 0; i < r->count; i++) {
+        hs__ring_slot *s = hs__ring_at(r, i);
+        bool dup;
+        if (s->msg == NULL || s->fenced || s->msg->ts_ns < watermark ||
+            !hs__claim_replay_mine(in->claim, s->msg->ts_ns, s->msg->key_hash, false, &dup))
+            continue;
+        replayed++;
+        dups += dup;
+        replay_one(in, hs__ring_take(r, i));
+    }
+    atomic_fetch_add(&hub->claim.replayed, replayed);
+    atomic_fetch_add(&hub->claim.possible_dups, dups);
+    hs__warn("membership: replayed %" PRIu64 " message%s of %s from the ring (stamped from its "
+             "watermark on), %" PRIu64 " of them possible duplicates (stamped before its last "
+             "heartbeat %s + expiry: it may have finished them)",
+             replayed, replayed == 1 ? "" : "s", name, dups, heartbeat > 0 ? "" : "(unknown)");
+}
+
+/* Back from fenced: what the ring kept meanwhile is this hub's unless a
+ * view replaced it (then the others took it). */
+static void replay_fenced(ingress *in)
+{
+    hs__hub *hub = in->hub;
+    hs__ring *r = &hub->ring;
+    uint64_t replayed = 0;
+    for (size_t i = 0; i < r->count; i++) {
+        hs__ring_slot *s = hs__ring_at(r, i);
+        bool dup;
+        if (s->msg == NULL || !s->fenced)
+            continue;
+        s->fenced = false;
+        if (!hs__claim_replay_mine(in->claim, s->msg->ts_ns, s->msg->key_hash, true, &dup))
+            continue;
+        replayed++;
+        replay_one(in, hs__ring_take(r, i));
+    }
+    atomic_fetch_add(&hub->claim.replayed, replayed);
+    hs__info("membership: no longer fenced; claiming again (%" PRIu64
+             " message%s kept while fenced were this hub's)",
+             replayed, replayed == 1 ? "" : "s");
+}
+
+/* Between two messages: a newer timeline, what it changes, held messages
+ * whose old owner is done. */
+static void take_timeline(ingress *in)
+{
+    hs__hub *hub = in->hub;
+    hs__timeline *t = hs__timeline_box_take(&hub->box);
+    uint64_t now = hs__monotonic_ns();
+    if (t != NULL) {
+        if (atomic_load(&hub->leaving))
+            hs__claim_set_leaving(in->claim);
+        hs__claim_adopt(in->claim, t, now);
+        const char *name;
+        uint64_t wm, hb;
+        size_t n = hs__claim_crashed(in->claim, &name, &wm, &hb, 0);
+        for (size_t i = 0; i < n; i++) {
+            hs__claim_crashed(in->claim, &name, &wm, &hb, i);
+            replay_crash(in, name, wm, hb);
+        }
+    }
+    bool unfenced;
+    bool fenced = hs__claim_update_fence(in->claim, now, &unfenced);
+    if (unfenced)
+        replay_fenced(in);
+    else if (fenced && t != NULL && atomic_load(&hub->claim.fenced_msgs) == 0)
+        hs__warn("membership: fenced: claiming stops (messages are kept in the ring)");
+    if (hs__claim_held(in->claim) > 0)
+        hs__claim_release(in->claim, false, now, deliver, in);
+    if (hub->dynamic)
+        hs__ring_expire(&hub->ring, now);
+    hs__claim_tick(in->claim, now);
+}
+
+/* The message's time: the time key's number of seconds, or the time of
+ * receipt when it has none or one further than time-skew from the hub's
+ * clock (both counted). */
+static uint64_t message_time(ingress *in, const char *t, size_t tlen, const char *b, size_t blen,
+                             uint64_t received_ns)
+{
+    hs__hub *hub = in->hub;
+    /* A static hub's one view decides every time alike: no second pass over
+     * the body for a time it does not need. */
+    if (!hub->dynamic || !hub->has_time_key)
+        return received_ns;
+    const char *text;
+    size_t len;
+    char num[64];
+    if (hs__key_extract(&hub->time_key, t, tlen, b, blen, &in->time_buf, &text, &len) !=
+            HS__KEY_OK ||
+        len == 0 || len >= sizeof num) {
+        count(&hub->untimed);
+        return received_ns;
+    }
+    memcpy(num, text, len);
+    num[len] = '\0';
+    char *end;
+    double s = strtod(num, &end);
+    if (*end != '\0' || !isfinite(s) || s <= 0 || s > 1.8e10) {
+        count(&hub->untimed);
+        return received_ns;
+    }
+    uint64_t ts = (uint64_t)(s * 1e9);
+    uint64_t skew = (uint64_t)(hub->cfg->time_skew_s * 1e9);
+    if (ts + skew < received_ns || ts > received_ns + skew) {
+        count(&hub->skewed);
+        return received_ns;
+    }
+    return ts;
+}
+
+/* Wait (bounded) until the timeline is confirmed up to ts: until then a
+ * view unknown here could decide the message. */
+static void wait_confirmed(ingress *in, uint64_t ts)
+{
+    hs__hub *hub = in->hub;
+    if (!hub->dynamic || !atomic_load_explicit(&hub->membership_started, memory_order_acquire))
         return;
-    hs__hub_view *old = hub->view;
-    hub->view = next;
-    atomic_store_explicit(&hub->view_epoch, hs_view_epoch(next->view), memory_order_relaxed);
-    atomic_store_explicit(&hub->view_members, hs_view_size(next->view), memory_order_relaxed);
-    hs__info("view: epoch %llu, %zu members%s", (unsigned long long)hs_view_epoch(next->view),
-             hs_view_size(next->view), next->member ? "" : " (this hub is not one of them)");
-    if (old != NULL) {
-        hs_view_release(old->view);
-        free(old);
+    const hs__timeline *tl = hs__claim_timeline(in->claim);
+    if (tl != NULL && hs__timeline_confirmed(tl, ts)) {
+        in->gave_up_confirming = false;
+        return;
+    }
+    if (in->gave_up_confirming || (tl != NULL && hs__timeline_fenced(tl, hs__monotonic_ns())))
+        return;
+    count(&hub->confirm_waits);
+    uint64_t start = hs__monotonic_ns();
+    uint64_t deadline = start + (uint64_t)(hub->cfg->confirm_wait_s * 1e9);
+    bool confirmed = false;
+    bool fenced = false;
+    while (!confirmed && !fenced && hs__monotonic_ns() < deadline &&
+           !atomic_load_explicit(&hub->stop, memory_order_acquire)) {
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+        take_timeline(in);
+        tl = hs__claim_timeline(in->claim);
+        confirmed = tl != NULL && hs__timeline_confirmed(tl, ts);
+        /* Fenced: nothing is claimed, so nothing needs the answer. */
+        fenced = tl != NULL && hs__timeline_fenced(tl, hs__monotonic_ns());
+    }
+    atomic_fetch_add(&hub->confirm_wait_ns, hs__monotonic_ns() - start);
+    if (!confirmed && !fenced) {
+        count(&hub->confirm_timeouts);
+        in->gave_up_confirming = true;
+        hs__warn("membership: the coordinator has not confirmed the views up to a message's time "
+                 "within %g s; deciding with the views known until it does",
+                 hub->cfg->confirm_wait_s);
     }
 }
 
@@ -187,6 +370,65 @@ static void track_seq(ingress *in, zmq_msg_t *topic, zmq_msg_t *body)
     }
 }
 
+/* The newest message time decided, published after the message was queued
+ * (the watermark: every message below it that this hub owns is queued,
+ * held or done). */
+static void decided(hs__hub *hub, uint64_t ts)
+{
+    if (ts > atomic_load_explicit(&hub->decided_ts, memory_order_relaxed))
+        atomic_store_explicit(&hub->decided_ts, ts, memory_order_release);
+}
+
+/* Hand m (one reference per target) to each target. */
+static void deliver(void *arg, hs__msg *m, hs__consumer *const *targets, size_t n)
+{
+    ingress *in = arg;
+    hs__hub *hub = in->hub;
+    uint64_t now = hs__monotonic_ns();
+    for (size_t i = 0; i < n; i++) {
+        int rc = hs__consumer_route(targets[i], m, now, &hub->abort);
+        if (rc == HS_OK)
+            continue;
+        if (rc != HS_EFULL)
+            count(&hub->abandoned);
+        hs__msg_release(m);
+    }
+}
+
+/* A message of a moved key: at once to the consumers that do not need the
+ * order, held for the others. A full hold waits (the bus buffers) until
+ * the old owner is done. */
+static void hold(ingress *in, hs__msg *m, size_t n)
+{
+    hs__hub *hub = in->hub;
+    hs__consumer **ordered = in->ordered, **unordered = in->unordered;
+    size_t no = 0, nu = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (in->targets[i]->spec.ordered == HS__ORDERED_NO)
+            unordered[nu++] = in->targets[i];
+        else
+            ordered[no++] = in->targets[i];
+    }
+    deliver(in, m, unordered, nu);
+    if (no == 0)
+        return;
+    for (;;) {
+        int rc = hs__claim_hold(in->claim, m, ordered, no, hs__monotonic_ns());
+        if (rc == HS_OK)
+            break;
+        if (rc != HS_EFULL || atomic_load_explicit(&hub->abort, memory_order_acquire)) {
+            hs__warn("handover: cannot hold a message (%s): delivered out of order",
+                     hs_strerror(rc));
+            deliver(in, m, ordered, no);
+            return;
+        }
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+        take_timeline(in);
+    }
+    hs__claim_release(in->claim, false, hs__monotonic_ns(), deliver, in);
+}
+
 /* One whole message: frames in topic/body, already received. */
 static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t received_ns)
 {
@@ -208,30 +450,49 @@ static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t rece
     }
     if (fell_back)
         count(&hub->key_fallbacks);
-    const hs__hub_view *hv = hub->view;
     uint64_t hash;
-    size_t owner;
-    if (hs_hasher_hash(hs_view_hasher(hv->view), key, klen, &hash) != HS_OK ||
-        hs_view_owner_hash(hv->view, hash, &owner) != HS_OK) {
+    if (hs_hasher_hash(&hub->hasher, key, klen, &hash) != HS_OK) {
         snprintf(detail, sizeof detail, "the key is not valid for hash '%s'",
-                 hs_hash_name(hs_view_hasher(hv->view)->id));
+                 hs_hash_name(hub->hasher.id));
         refuse(in, HS__MALFORMED_KEY_HASH, detail, topic, body, 2, received_ns);
         return;
     }
     if (hub->track_seq)
         track_seq(in, topic, body);
-    if (!hv->member || owner != hv->self) {
-        count(&hub->skipped);
+    uint64_t ts = message_time(in, t, tlen, b, blen, received_ns);
+    wait_confirmed(in, ts);
+    bool taken_over, dup;
+    hs__verdict verdict =
+        hs__claim_decide(in->claim, ts, hash, hs__monotonic_ns(), &taken_over, &dup);
+    if (verdict == HS__VERDICT_SKIP || verdict == HS__VERDICT_FENCED) {
+        if (verdict == HS__VERDICT_FENCED)
+            count(&hub->claim.fenced_msgs);
+        else
+            count(&hub->skipped);
+        if (hub->dynamic) {
+            /* Kept: it is this hub's to replay if its owner crashes. */
+            hs__msg *m = hs__msg_new(t, tlen, b, blen, received_ns, 1);
+            if (m != NULL) {
+                m->key_hash = hash;
+                m->ts_ns = ts;
+                hs__ring_push(&hub->ring, m, hs__monotonic_ns(), verdict == HS__VERDICT_FENCED);
+            }
+        }
+        if (verdict == HS__VERDICT_SKIP)
+            decided(hub, ts);
         return;
     }
     count(&hub->claimed);
-    size_t n = 0;
-    bool copied = hs__topic_buf_set(&in->topic_buf, t, tlen) == HS_OK;
-    for (size_t i = 0; copied && i < hub->nconsumers; i++)
-        if (hs__consumer_matches(hub->consumers[i], &in->topic_buf))
-            in->targets[n++] = hub->consumers[i];
+    if (taken_over) {
+        count(&hub->claim.taken_over);
+        if (dup)
+            count(&hub->claim.possible_dups);
+    }
+    bool copied;
+    size_t n = match(in, t, tlen, &copied);
     if (copied && n == 0) {
         count(&hub->unmatched);
+        decided(hub, ts);
         return;
     }
     hs__msg *m = copied ? hs__msg_new(t, tlen, b, blen, received_ns, (unsigned)n) : NULL;
@@ -248,15 +509,12 @@ static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t rece
         return;
     }
     m->key_hash = hash;
-    uint64_t now = hs__monotonic_ns();
-    for (size_t i = 0; i < n; i++) {
-        int rc = hs__consumer_route(in->targets[i], m, now, &hub->abort);
-        if (rc == HS_OK)
-            continue;
-        if (rc != HS_EFULL)
-            count(&hub->abandoned);
-        hs__msg_release(m);
-    }
+    m->ts_ns = ts;
+    if (verdict == HS__VERDICT_HOLD)
+        hold(in, m, n);
+    else
+        deliver(in, m, in->targets, n);
+    decided(hub, ts);
 }
 
 /* Waiting for the bus. A blocking wait costs two wake-ups per message at a
@@ -332,7 +590,7 @@ static void *ingress_main(void *arg)
     bus_wait wait = {0};
     hold_wakeups(hub, true);
     while (!atomic_load_explicit(&hub->stop, memory_order_acquire)) {
-        adopt_next_view(hub);
+        take_timeline(in);
         zmq_msg_init(&topic);
         /* Take what is there without waiting; wait only once it is empty. */
         if (zmq_msg_recv(&topic, in->socket, ZMQ_DONTWAIT) < 0) {
@@ -385,13 +643,20 @@ static void *ingress_main(void *arg)
         if (wait.taken % INGRESS_BATCH == 0)
             wake_workers(hub);
     }
+    /* Held messages are this hub's: delivered before the drain, in order,
+     * whether or not their old owner is done. */
+    hs__claim_release(in->claim, true, hs__monotonic_ns(), deliver, in);
+    hs__claim_free(in->claim);
     hold_wakeups(hub, false);
     zmq_close(in->socket);
+    hs__key_buf_free(&in->time_buf);
     hs__key_buf_free(&in->key_buf);
     hs__key_buf_free(&in->seq_buf);
     hs__key_buf_free(&in->publisher_buf);
     hs__topic_buf_free(&in->topic_buf);
     free(in->targets);
+    free(in->ordered);
+    free(in->unordered);
     free(in);
     return NULL;
 }
@@ -431,11 +696,21 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
     if (in == NULL)
         return HS_ENOMEM;
     in->hub = hub;
-    in->targets = calloc(hub->nconsumers > 0 ? hub->nconsumers : 1, sizeof *in->targets);
-    void *s = in->targets != NULL ? zmq_socket(hub->zmq_ctx, ZMQ_SUB) : NULL;
+    size_t room = hub->nconsumers > 0 ? hub->nconsumers : 1;
+    in->targets = calloc(room, sizeof *in->targets);
+    in->ordered = calloc(room, sizeof *in->ordered);
+    in->unordered = calloc(room, sizeof *in->unordered);
+    void *s = NULL;
+    if (in->targets != NULL && in->ordered != NULL && in->unordered != NULL &&
+        hs__claim_new(&in->claim, cfg->self, (uint64_t)(cfg->expiry_s * 1e9), cfg->hold_max,
+                      &hub->claim) == HS_OK)
+        s = zmq_socket(hub->zmq_ctx, ZMQ_SUB);
     if (s == NULL) {
         snprintf(err, errlen, "bus: cannot create a socket");
+        hs__claim_free(in->claim);
         free(in->targets);
+        free(in->ordered);
+        free(in->unordered);
         free(in);
         return HS_ESYSTEM;
     }
@@ -466,7 +741,10 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
         if (zmq_connect(s, cfg->connect.items[i]) != 0)
             rc = sock_error(s, "cannot connect to", cfg->connect.items[i], err, errlen);
     if (rc != HS_OK) {
+        hs__claim_free(in->claim);
         free(in->targets);
+        free(in->ordered);
+        free(in->unordered);
         free(in);
         return rc;
     }
@@ -475,7 +753,10 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
     if (e != 0) { /* pthread_create returns its error; errno is not set */
         snprintf(err, errlen, "cannot start the ingress thread: %s", strerror(e));
         zmq_close(s);
+        hs__claim_free(in->claim);
         free(in->targets);
+        free(in->ordered);
+        free(in->unordered);
         free(in);
         return HS_ESYSTEM;
     }

@@ -44,7 +44,9 @@ struct hs__membership {
     uint64_t leave_effective_from;
     /* the thread's own */
     hs__timeline *timeline;
-    hs__coord_view newest; /* epoch 0: none */
+    hs__coord_view newest;    /* epoch 0: none */
+    hs__timeline_peer *peers; /* every member's state, from the last round */
+    size_t npeers;
     uint64_t confirmed_until, lease_until;
 };
 
@@ -73,6 +75,11 @@ static void publish(hs__membership *m)
     if (hs__timeline_derive(&copy, m->timeline, NULL, 0, m->confirmed_until, m->lease_until, 0) !=
         HS_OK) {
         hs__error("membership: out of memory building a timeline");
+        return;
+    }
+    if (hs__timeline_set_peers(copy, m->peers, m->npeers) != HS_OK) {
+        hs__error("membership: out of memory building a timeline");
+        hs__timeline_free(copy);
         return;
     }
     hs__timeline_box_put(m->cfg.box, copy);
@@ -161,7 +168,38 @@ static int adopt(hs__membership *m, const hs__coord_fetch *f)
     return rc;
 }
 
-/* One round: heartbeat, propose, fetch, publish. */
+/* Every member's liveness and watermark, for the snapshot: the hub holds
+ * moved keys until their old owner's watermark passes, and replays a
+ * crashed member's messages from its last one. */
+static int read_peers(hs__membership *m)
+{
+    hs__coord_member *list;
+    size_t n;
+    uint64_t now;
+    int rc = hs__coord_members(m->coord, &list, &n, &now);
+    if (rc != HS_OK)
+        return rc;
+    hs__timeline_peer *peers = n > 0 ? calloc(n, sizeof *peers) : NULL;
+    if (n > 0 && peers == NULL) {
+        free(list);
+        return hs__coord_fail(m->coord, HS_ENOMEM, "out of memory reading the members");
+    }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(peers[i].name, sizeof peers[i].name, "%s", list[i].name);
+        peers[i].live = list[i].live;
+        peers[i].leaving = list[i].leaving;
+        peers[i].heartbeat_ns = list[i].heartbeat_ns;
+        peers[i].has_watermark = list[i].has_watermark;
+        peers[i].watermark_ns = list[i].watermark_ns;
+    }
+    free(list);
+    free(m->peers);
+    m->peers = peers;
+    m->npeers = n;
+    return HS_OK;
+}
+
+/* One round: heartbeat, propose, fetch, members, publish. */
 static int round_once(hs__membership *m)
 {
     bool leaving = atomic_load(&m->leaving);
@@ -196,6 +234,8 @@ static int round_once(hs__membership *m)
     hs__coord_fetch_free(&f);
     if (rc != HS_OK)
         return hs__coord_fail(m->coord, rc, "the fetched views could not be adopted");
+    if ((rc = read_peers(m)) != HS_OK)
+        return rc;
     atomic_store(&m->round_trip, hs__monotonic_ns() - start);
     atomic_store(&m->confirmed, m->confirmed_until);
     atomic_fetch_add(&m->rounds, 1);
@@ -454,6 +494,7 @@ void hs__membership_stop(hs__membership *m, bool deregister)
     hs__timeline_free(m->timeline);
     hs__coord_view_clear(&m->newest);
     hs__coord_close(m->coord);
+    free(m->peers);
     free(m->self);
     free(m->placement);
     free(m);

@@ -107,6 +107,7 @@ hs__msg *hs__msg_new(const void *topic, size_t topic_len, const void *body, size
     m->body_len = body_len;
     m->received_ns = received_ns;
     m->key_hash = 0;
+    m->ts_ns = received_ns;
     if (topic_len > 0)
         memcpy(m->data, topic, topic_len);
     m->data[topic_len] = '\0';

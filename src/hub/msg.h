@@ -2,7 +2,7 @@
  * the queues of every consumer it is routed to.
  *
  * One allocation holds the header, the topic and the body, each followed by a
- * NUL so that consumers can treat them as C strings. The header is 40 bytes
+ * NUL so that consumers can treat them as C strings. The header is 48 bytes
  * on 64-bit Linux. A message starts with the number of references its
  * creator asks for; every holder releases its own, the last one frees it.
  *
@@ -26,6 +26,7 @@ typedef struct hs__msg {
     size_t body_len;
     uint64_t received_ns; /* CLOCK_REALTIME at receipt */
     uint64_t key_hash;    /* the claim hash of the message's key */
+    uint64_t ts_ns;       /* the message's time (--time-key, else receipt), set by ingress */
     char *body;           /* points into data, after the topic's NUL */
     char data[];          /* topic, NUL, body, NUL */
 } hs__msg;

@@ -99,6 +99,7 @@ int hs__queue_push(hs__queue *q, hs__msg *m, uint64_t now_ns, bool block, const 
     hs__queue_item *slot = &q->ring[(q->head + q->count) % q->cap];
     slot->msg = m;
     slot->enqueued_ns = now_ns;
+    slot->ts_ns = m->ts_ns;
     q->count++;
     atomic_store_explicit(&q->count_hint, q->count, memory_order_relaxed);
     bool wake = q->consumer_waiting && !q->hold_wakeups;
@@ -257,4 +258,14 @@ void hs__queue_stats(hs__queue *q, size_t *count, uint64_t *oldest_ns)
     *count = q->count;
     *oldest_ns = q->count > 0 ? q->ring[q->head].enqueued_ns : 0;
     pthread_mutex_unlock(&q->lock);
+}
+
+bool hs__queue_head_time(hs__queue *q, uint64_t *ts_ns)
+{
+    pthread_mutex_lock(&q->lock);
+    bool any = q->count > 0;
+    if (any)
+        *ts_ns = q->ring[q->head].ts_ns;
+    pthread_mutex_unlock(&q->lock);
+    return any;
 }

@@ -3,7 +3,8 @@
  * The ingress thread pushes, the worker peeks at the head, processes the
  * message and only then removes it with hs__queue_done(), so the message in
  * flight still counts in the backlog and in the age of the oldest message.
- * A slot is 16 bytes (a message pointer and the enqueue time).
+ * A slot is 24 bytes (a message pointer, the enqueue time and the message's
+ * time).
  *
  * A full queue is a decision of the caller: push with block=true waits for
  * room (lossless), block=false returns HS_EFULL at once (drop and count).
@@ -27,6 +28,8 @@
 typedef struct hs__queue_item {
     hs__msg *msg;
     uint64_t enqueued_ns; /* CLOCK_MONOTONIC */
+    uint64_t ts_ns;       /* the message's time, copied at push (the message may be freed
+                             by its worker before the slot is removed) */
 } hs__queue_item;
 
 typedef struct hs__queue {
@@ -91,5 +94,7 @@ void hs__queue_close(hs__queue *q);
 /* Items in the ring (including the one being processed) and the enqueue
  * time of the oldest (0 when empty). */
 void hs__queue_stats(hs__queue *q, size_t *count, uint64_t *oldest_ns);
+/* The message time of the head item (the one in flight); false when empty. */
+bool hs__queue_head_time(hs__queue *q, uint64_t *ts_ns);
 
 #endif

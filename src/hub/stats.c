@@ -20,6 +20,14 @@
 #define HUB_ROW_ATOMIC(field) .source = HS__STAT_ATOMIC, .offset = offsetof(hs__hub, field)
 #define HUB_ROW_REASONS(field) .source = HS__STAT_REASONS, .offset = offsetof(hs__hub, field)
 #define HUB_ROW_DEADLETTER(field) .source = HS__STAT_DEADLETTER, .read = hs__deadletter_##field
+#define HUB_ROW_SECONDS(field) .source = HS__STAT_SECONDS, .offset = offsetof(hs__hub, field)
+#define HUB_ROW_CLAIM(field)                                                                       \
+    .source = HS__STAT_ATOMIC, .offset = offsetof(hs__hub, claim) + offsetof(hs__claim_stats, field)
+#define HUB_ROW_CLAIM_SECONDS(field)                                                               \
+    .source = HS__STAT_SECONDS,                                                                    \
+    .offset = offsetof(hs__hub, claim) + offsetof(hs__claim_stats, field)
+#define HUB_ROW_RING(field)                                                                        \
+    .source = HS__STAT_ATOMIC, .offset = offsetof(hs__hub, ring) + offsetof(hs__ring, gauge_##field)
 #define HUB_ROW(field, source, type_, metric_, key_, label_, shown_, help_)                        \
     {.metric = metric_,                                                                            \
      .type = type_,                                                                                \
@@ -68,6 +76,7 @@ uint64_t hs__hub_stat_value(const hs__hub *hub, const hs__stat *row)
     uint64_t sum = 0;
     switch (row->source) {
     case HS__STAT_ATOMIC:
+    case HS__STAT_SECONDS:
         return load(at(hub, row->offset));
     case HS__STAT_REASONS:
         for (int r = 0; r < HS__MALFORMED__COUNT; r++)
@@ -175,6 +184,10 @@ static void render_hub(FILE *f, const hs__hub *hub)
     for (size_t i = 0; i < HS__HUB_STATS; i++) {
         const hs__stat *row = &hs__hub_stats[i];
         family(f, hs__hub_stats, i);
+        if (row->source == HS__STAT_SECONDS) {
+            fprintf(f, "%s %.9f\n", row->metric, (double)hs__hub_stat_value(hub, row) / 1e9);
+            continue;
+        }
         if (row->source != HS__STAT_REASONS) {
             fprintf(f, "%s %llu\n", row->metric, (unsigned long long)hs__hub_stat_value(hub, row));
             continue;
@@ -344,6 +357,8 @@ static json_t *status_bus(hs__hub *hub)
 
 static json_t *status_hub_row(const hs__hub *hub, const hs__stat *row)
 {
+    if (row->source == HS__STAT_SECONDS)
+        return json_real((double)hs__hub_stat_value(hub, row) / 1e9);
     if (row->source != HS__STAT_REASONS)
         return json_integer((json_int_t)hs__hub_stat_value(hub, row));
     json_t *by_reason = json_object();

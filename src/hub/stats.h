@@ -23,6 +23,7 @@ typedef enum hs__stat_source {
     HS__STAT_ATOMIC,     /* one atomic of the hub or the consumer */
     HS__STAT_REASONS,    /* hub: one atomic per refusal reason (label reason) */
     HS__STAT_DEADLETTER, /* hub: hs__deadletter_<field>(hub->deadletter) */
+    HS__STAT_SECONDS,    /* hub: one atomic of nanoseconds, shown as seconds */
     HS__STAT_BACKLOG,    /* consumer: messages queued or in flight */
     HS__STAT_OLDEST,     /* consumer: age of the oldest queued, seconds */
     HS__STAT_HISTOGRAM,  /* consumer: <field>_buckets[] and <field>_sum_ns */

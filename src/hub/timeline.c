@@ -3,11 +3,13 @@
 
 #include "hashspace/error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct hs__timeline {
-    size_t n;
+    size_t n, npeers;
+    hs__timeline_peer *peers; /* sorted by name */
     uint64_t confirmed_until_ns, lease_until_ns;
     hs__timeline_entry entries[]; /* effective_from and epoch ascending */
 };
@@ -40,6 +42,8 @@ int hs__timeline_derive(hs__timeline **out, const hs__timeline *base, const hs__
     if (t == NULL)
         return HS_ENOMEM;
     t->n = 0;
+    t->npeers = 0;
+    t->peers = NULL;
     for (size_t i = first; i < total; i++) {
         const hs__timeline_entry *e = i < nbase ? &base->entries[i] : &add[i - nbase];
         t->entries[t->n] = *e;
@@ -54,12 +58,45 @@ int hs__timeline_derive(hs__timeline **out, const hs__timeline *base, const hs__
     return HS_OK;
 }
 
+int hs__timeline_static(hs__timeline **out, hs_view *view)
+{
+    hs__timeline_entry e = {.epoch = hs_view_epoch(view), .effective_from_ns = 0, .view = view};
+    return hs__timeline_derive(out, NULL, &e, 1, UINT64_MAX, UINT64_MAX, 0);
+}
+
+static int peer_cmp(const void *a, const void *b)
+{
+    return strcmp(((const hs__timeline_peer *)a)->name, ((const hs__timeline_peer *)b)->name);
+}
+
+int hs__timeline_set_peers(hs__timeline *t, const hs__timeline_peer *peers, size_t n)
+{
+    hs__timeline_peer *copy = n > 0 ? malloc(n * sizeof *copy) : NULL;
+    if (n > 0 && copy == NULL)
+        return HS_ENOMEM;
+    if (n > 0)
+        memcpy(copy, peers, n * sizeof *copy);
+    qsort(copy, n, sizeof *copy, peer_cmp);
+    free(t->peers);
+    t->peers = copy;
+    t->npeers = n;
+    return HS_OK;
+}
+
+const hs__timeline_peer *hs__timeline_peer_find(const hs__timeline *t, const char *name)
+{
+    hs__timeline_peer key;
+    snprintf(key.name, sizeof key.name, "%s", name);
+    return t->npeers > 0 ? bsearch(&key, t->peers, t->npeers, sizeof key, peer_cmp) : NULL;
+}
+
 void hs__timeline_free(hs__timeline *t)
 {
     if (t == NULL)
         return;
     for (size_t i = 0; i < t->n; i++)
         hs_view_release(t->entries[i].view);
+    free(t->peers);
     free(t);
 }
 

@@ -36,6 +36,17 @@ typedef struct hs__timeline_entry {
 
 typedef struct hs__timeline hs__timeline;
 
+/* What the coordinator said of one member when the snapshot was built:
+ * whether it is registered, leaving, and its watermark (every message it
+ * owns with a time below it is finished). A member that is gone keeps its
+ * last watermark. */
+typedef struct hs__timeline_peer {
+    char name[HS_MEMBER_NAME_MAX + 1];
+    bool live, leaving, has_watermark;
+    uint64_t heartbeat_ns; /* its last heartbeat, when live (coordinator time) */
+    uint64_t watermark_ns;
+} hs__timeline_peer;
+
 /* The next snapshot: base's entries (NULL for none) followed by `add`
  * (nadd entries, each retained), less the entries superseded before
  * prune_before_ns (the one in force at that time and all later ones stay).
@@ -46,6 +57,15 @@ typedef struct hs__timeline hs__timeline;
 int hs__timeline_derive(hs__timeline **out, const hs__timeline *base, const hs__timeline_entry *add,
                         size_t nadd, uint64_t confirmed_until_ns, uint64_t lease_until_ns,
                         uint64_t prune_before_ns);
+/* Static membership: one view in force from time 0, confirmed and leased
+ * forever (one code path for both kinds of membership). Retains view. */
+int hs__timeline_static(hs__timeline **out, hs_view *view);
+/* Give a snapshot that is being built (not yet shared) the members'
+ * states, sorted by name (copied; replaces any earlier ones). HS_ENOMEM. */
+int hs__timeline_set_peers(hs__timeline *t, const hs__timeline_peer *peers, size_t n);
+/* The state of a member by name, or NULL when the coordinator did not know
+ * it (or no peers were set). */
+const hs__timeline_peer *hs__timeline_peer_find(const hs__timeline *t, const char *name);
 /* Accepts NULL. */
 void hs__timeline_free(hs__timeline *t);
 

@@ -113,6 +113,8 @@ class ExampleConfig(unittest.TestCase):
         # bind and connect together are fine; siphash needs its key (a key
         # given twice is an error, so the example's hash line is replaced).
         uncommented = re.sub(r"^hash = .*$", "hash = siphash", uncommented, flags=re.M)
+        # coordinator replaces members (both are an error).
+        uncommented = re.sub(r"^members = .*\n", "", uncommented, flags=re.M)
         uncommented += "\n[consumer " + consumers
         with tempfile.TemporaryDirectory() as tmp:
             # The keys and the token are files of this host: made here.

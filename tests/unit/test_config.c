@@ -209,7 +209,14 @@ static void test_config_print_reloads_every_option(void **state)
              "metrics = 127.0.0.1:9100\n"
              "drain-timeout = 2.5\n"
              "log-level = warn\n"
+             "time-key = json:/ts\n"
+             "time-skew = 5\n"
+             "ring-seconds = 12.5\n"
+             "ring-bytes = 64M\n"
+             "hold-max = 77\n"
+             "ordered = false\n"
              "[consumer own]\n"
+             "ordered = true\n"
              "glob = a.*\n"
              "kind = exec\n"
              "arg = /bin/sh -c cat\n"
@@ -239,7 +246,9 @@ static void test_config_print_reloads_every_option(void **state)
         snprintf(key, sizeof key, "\n%s = ", opts[i].name);
         for (char *p = key; *p != '\0'; p++)
             *p = *p == '-' ? '_' : *p;
-        if (strcmp(opts[i].name, "consumer") != 0 && strstr(printed, key) == NULL)
+        /* coordinator and cluster exclude members: the next test prints them. */
+        if (strcmp(opts[i].name, "consumer") != 0 && strcmp(opts[i].name, "coordinator") != 0 &&
+            strcmp(opts[i].name, "cluster") != 0 && strstr(printed, key) == NULL)
             fail_msg("option %s is not in the printout:\n%s", opts[i].name, printed);
     }
     const hs__hub_config *c[2] = {&first, &second};
@@ -296,6 +305,64 @@ static void test_config_print_reloads_every_option(void **state)
 /* --check-config refuses what start-up would: rcv-hwm over an int (2G used
  * to become libzmq's default 1000), timeouts past a 32-bit count of
  * milliseconds, a drain timeout overflowing nanoseconds. */
+/* Dynamic membership: the coordinator's settings load, print and load back;
+ * members with a coordinator, or a coordinator without a cluster, are
+ * refused; so is an expiry that is not longer than the heartbeat. */
+static void test_config_dynamic_membership(void **state)
+{
+    (void)state;
+    const char *text = "[hub]\n"
+                       "bind = tcp://127.0.0.1:9940\n"
+                       "self = hub-a\n"
+                       "coordinator = redis://127.0.0.1:6400/2\n"
+                       "cluster = prod\n"
+                       "weight = 2.5\n"
+                       "heartbeat = 250ms\n"
+                       "expiry = 1\n"
+                       "lead-time = 0.5\n"
+                       "confirm-wait = 2\n"
+                       "join-wait = 0.1\n"
+                       "[consumer c]\n"
+                       "kind = file\n"
+                       "arg = x\n"
+                       "ordered = false\n";
+    hs__hub_config first, second;
+    char *messages;
+    if (load_text_errors(&first, text, &messages) != 0)
+        fail_msg("%s", messages);
+    free(messages);
+    char *printed = print_config(&first);
+    if (load_text_errors(&second, printed, &messages) != 0)
+        fail_msg("%s\n--\n%s", messages, printed);
+    free(messages);
+    char *again = print_config(&second);
+    assert_string_equal(printed, again);
+    assert_non_null(strstr(printed, "\ncoordinator = redis://127.0.0.1:6400/2\n"));
+    assert_non_null(strstr(printed, "\ncluster = prod\n"));
+    assert_true(second.weight == 2.5);
+    assert_true(second.heartbeat_s == 0.25);
+    assert_true(second.lead_time_s == 0.5);
+    assert_int_equal(second.consumers[0].ordered, HS__ORDERED_NO);
+    assert_int_equal(second.ordered, HS__ORDERED_YES);
+    free(printed);
+    free(again);
+    hs__config_free(&first);
+    hs__config_free(&second);
+    problems_with("coordinator = redis://127.0.0.1:6379\ncluster = x\n",
+                  "members and coordinator exclude each other");
+    const char *nocluster = "[hub]\nself = a\nbind = tcp://127.0.0.1:9940\n"
+                            "coordinator = redis://127.0.0.1:6379\n"
+                            "[consumer c]\nkind = file\narg = x\n";
+    hs__hub_config cfg;
+    assert_int_equal(load_text_errors(&cfg, nocluster, &messages), 1);
+    assert_non_null(strstr(messages, "coordinator wants cluster"));
+    free(messages);
+    hs__config_free(&cfg);
+    problems_with("coordinator = etcd://127.0.0.1\n", "coordinator:");
+    problems_with("weight = -1\n", "weight: '-1' is not a positive number");
+    problems_with("ordered = maybe\n", "ordered: 'maybe' is not true or false");
+}
+
 static void test_config_refuses_numbers_out_of_range(void **state)
 {
     (void)state;
@@ -488,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_config_consumer_glob_loses_surrounding_blanks),
         cmocka_unit_test(test_config_print_of_long_values_loads_back),
         cmocka_unit_test(test_config_print_reloads_every_option),
+        cmocka_unit_test(test_config_dynamic_membership),
         cmocka_unit_test(test_config_refuses_numbers_out_of_range),
         cmocka_unit_test(test_config_refuses_repeated_keys_and_sections),
         cmocka_unit_test(test_config_refuses_unknown_transports),

@@ -49,7 +49,7 @@ static void make(fixture *f)
     f->hub = (hs__hub){.cfg = &f->cfg, .deadletter = f->dl, .consumers = &f->c, .nconsumers = 1};
     for (size_t i = 0; i < HS__HUB_STATS; i++) {
         const hs__stat *row = &hs__hub_stats[i];
-        if (row->source == HS__STAT_ATOMIC)
+        if (row->source == HS__STAT_ATOMIC || row->source == HS__STAT_SECONDS)
             atomic_store(at(&f->hub, row->offset), 100 + i);
         if (row->source == HS__STAT_REASONS)
             for (int r = 0; r < HS__MALFORMED__COUNT; r++)
@@ -93,6 +93,8 @@ static void test_stats_every_row_is_in_metrics_with_help_type_and_value(void **s
         expect_in(text, want);
         if (row->source == HS__STAT_ATOMIC)
             snprintf(want, sizeof want, "\n%s %zu\n", row->metric, 100 + i);
+        else if (row->source == HS__STAT_SECONDS) /* nanoseconds, shown in seconds */
+            snprintf(want, sizeof want, "\n%s 0.000000%zu\n", row->metric, 100 + i);
         else if (row->source == HS__STAT_REASONS)
             snprintf(want, sizeof want, "\n%s{reason=\"json\"} 1\n", row->metric);
         else
@@ -139,6 +141,8 @@ static void test_stats_every_row_is_in_status_with_its_value(void **state)
             fail_msg("no /status key %s", row->key);
         if (row->source == HS__STAT_ATOMIC)
             assert_int_equal(json_integer_value(v), 100 + i);
+        if (row->source == HS__STAT_SECONDS)
+            assert_true(json_real_value(v) == (double)(100 + i) / 1e9);
         if (row->source == HS__STAT_REASONS)
             assert_int_equal(json_integer_value(json_object_get(v, "no_key")), 1);
     }

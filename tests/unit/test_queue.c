@@ -276,7 +276,7 @@ static void test_msg_is_one_block_with_nul_terminated_parts(void **state)
     assert_int_equal(v.attempt, 2);
     /* Header overhead, the memory goal's part: at most 48 bytes. */
     assert_true(sizeof(hs__msg) <= 48);
-    assert_true(sizeof(hs__queue_item) == 16);
+    assert_true(sizeof(hs__queue_item) == 24);
     hs__msg_release(m);
     hs__msg_release(m);
 }
