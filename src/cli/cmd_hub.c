@@ -32,16 +32,18 @@ static void hub_usage(FILE *out)
           out);
 }
 
-enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_HELP };
+enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_HELP_KEYS };
 
 int hs_cmd_hub(int argc, char **argv)
 {
     /* The hub's options from the config table, then the file and help. */
-    struct option options[HS__CONFIG_OPTIONS_MAX + 4];
+    struct option options[HS__CONFIG_OPTIONS_MAX + 5];
     size_t n = hs__config_long_options(options, HS__CONFIG_OPTIONS_MAX);
     options[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
     options[n++] = (struct option){"check-config", required_argument, NULL, OPT_CHECK};
     options[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    /* Not in --help: the option table for the manual pages. */
+    options[n++] = (struct option){"help-keys", no_argument, NULL, OPT_HELP_KEYS};
     options[n] = (struct option){NULL, 0, NULL, 0};
     const char *config = NULL;
     bool check = false;
@@ -55,6 +57,9 @@ int hs_cmd_hub(int argc, char **argv)
             check |= opt == OPT_CHECK;
         } else if (opt == 'h') {
             hub_usage(stdout);
+            return 0;
+        } else if (opt == OPT_HELP_KEYS) {
+            hs__config_keys(stdout);
             return 0;
         } else if (opt == '?') {
             hub_usage(stderr);

@@ -1352,3 +1352,26 @@ void hs__config_usage(FILE *out)
         }
     }
 }
+
+void hs__config_keys(FILE *out)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const option_row *o = &options[i];
+        char help[1024] = "";
+        if (o->help != NULL && o->choices != NULL)
+            snprintf(help, sizeof help, o->help, o->choices());
+        else if (o->help != NULL)
+            snprintf(help, sizeof help, "%s", o->help);
+        for (char *p = help; *p != '\0'; p++)
+            if (*p == '\n' || *p == '\t')
+                *p = ' ';
+        char hub_key[64] = "-", section_key[64] = "-";
+        if (in_hub(o))
+            print_key(o->name, hub_key, sizeof hub_key);
+        if (in_section(o))
+            print_key(o->spec_name, section_key, sizeof section_key);
+        fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\n", o->name, hub_key, section_key,
+                o->group != NULL ? o->group : "-", o->arg != NULL ? o->arg : "-",
+                help[0] != '\0' ? help : "-");
+    }
+}
