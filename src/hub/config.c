@@ -589,7 +589,7 @@ static const option_row options[] = {
 
     {.name = "metrics", .type = &T_STRING, HUB(metrics), .valid = valid_metrics,
      .dflt = HS__DEFAULT_METRICS,
-     HELP("Operation", "HOST:PORT", "Prometheus /metrics, JSON /status and /healthz (default\n"
+     HELP("Operation", "HOST:PORT", "Prometheus /metrics, JSON /status, /healthz, /readyz (default\n"
                                     "127.0.0.1:0, a free port, logged at start); none to disable")},
     {.name = "drain-timeout", .type = &T_DURATION, HUB(drain_timeout_s),
      RANGE(0, HS__TIMEOUT_MAX_S), .dflt = "10",

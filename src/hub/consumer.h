@@ -124,6 +124,10 @@ int hs__consumer_route(hs__consumer *c, hs__msg *m, uint64_t now_ns, const atomi
 /* Messages queued or in flight, and the enqueue time of the oldest (0 if
  * none). */
 void hs__consumer_backlog(hs__consumer *c, size_t *count, uint64_t *oldest_ns);
+/* Can the consumer take messages now: not draining, every worker running,
+ * and for exec consumers every worker's child process up (not between its
+ * death and its restart)? When not, a sentence in why. Any thread (/readyz). */
+bool hs__consumer_ready(hs__consumer *c, char *why, size_t len);
 /* Stop: no more messages will be routed; workers finish what is queued,
  * unless deadline_ns (CLOCK_MONOTONIC) passes first. */
 void hs__consumer_close(hs__consumer *c, uint64_t deadline_ns);
