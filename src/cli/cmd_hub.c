@@ -67,7 +67,7 @@ int hs_cmd_hub(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        hs_cli_error("hub: unexpected argument '%s' (consumers go after --consumer)", argv[optind]);
+        hs_cli_error("unexpected argument '%s' (consumers go after --consumer)", argv[optind]);
         return 2;
     }
     hs__hub_config cfg;
@@ -82,7 +82,7 @@ int hs_cmd_hub(int argc, char **argv)
             continue;
         char err[512];
         if (hs__config_set(&cfg, options[index].name, optarg, 0, err, sizeof err) != 0) {
-            hs_cli_error("hub: --%s", err);
+            hs_cli_error("--%s", err);
             errors++;
         }
     }
@@ -93,7 +93,7 @@ int hs_cmd_hub(int argc, char **argv)
         if (errors == 0)
             hs__config_print(&cfg, stdout);
         else
-            fprintf(stderr, "%s: %d error%s\n", config, errors, errors == 1 ? "" : "s");
+            hs_cli_error("%s: %d error%s", config, errors, errors == 1 ? "" : "s");
         status = errors == 0 ? 0 : 1;
     } else if (errors > 0) {
         status = 2;

@@ -852,7 +852,7 @@ static void load_error(load_ctx *ctx, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(ctx->errors, "%s:%d: ", ctx->path, ctx->line);
+    fprintf(ctx->errors, "hashspace hub: %s:%d: ", ctx->path, ctx->line);
     vfprintf(ctx->errors, fmt, ap);
     fputc('\n', ctx->errors);
     va_end(ap);
@@ -978,12 +978,12 @@ int hs__config_load(hs__hub_config *cfg, const char *path, FILE *errors)
     load_ctx ctx = {.cfg = cfg, .errors = errors, .path = path};
     ctx.f = fopen(path, "r");
     if (ctx.f == NULL) {
-        fprintf(errors, "%s: cannot read: %s\n", path, strerror(errno));
+        fprintf(errors, "hashspace hub: %s: cannot read: %s\n", path, strerror(errno));
         return 1;
     }
     struct stat st;
     if (fstat(fileno(ctx.f), &st) != 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
-        fprintf(errors, "%s: not a config file: %s\n", path,
+        fprintf(errors, "hashspace hub: %s: not a config file: %s\n", path,
                 S_ISDIR(st.st_mode)                          ? "a directory"
                 : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
                                                              : "not a regular file");
@@ -1015,12 +1015,11 @@ static void check_error(check_ctx *c, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    fputs("hashspace hub: ", c->errors);
     if (c->cfg->file != NULL && line > 0)
         fprintf(c->errors, "%s:%d: ", c->cfg->file, line);
     else if (c->cfg->file != NULL)
         fprintf(c->errors, "%s: ", c->cfg->file);
-    else
-        fputs("hashspace hub: ", c->errors);
     vfprintf(c->errors, fmt, ap);
     fputc('\n', c->errors);
     va_end(ap);

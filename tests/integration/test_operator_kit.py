@@ -1,7 +1,8 @@
 """test_operator_kit.py - what an operator installs around the hub.
 
 The generated man pages describe every command and every option of each
-command's --help, every key of the INI file and every exported function; the bash completion offers them; the example config (every option
+command's --help, every key of the INI file and every exported function; the
+bash completion (generated too) offers them; the example config (every option
 shown) is accepted by --check-config; the installed systemd unit names the
 installed command and passes `systemd-analyze verify`; under systemd the hub
 notifies readiness, stopping and the watchdog over $NOTIFY_SOCKET (and hides
@@ -28,7 +29,8 @@ SOURCE = os.environ.get("HS_SOURCE_DIR", ".")
 MAN_DIR = os.path.join(os.environ.get("HS_BUILD_DIR", "build"), "man")
 GENDOCS = os.path.join(SOURCE, "scripts", "gendocs.py")
 PROSE = os.path.join(SOURCE, "docs", "man", "sections.roff")
-COMPLETION = os.path.join(SOURCE, "packaging", "bash-completion", "hashspace")
+COMPLETION = os.path.join(os.environ.get("HS_BUILD_DIR", "build"), "bash-completion",
+                          "hashspace")
 EXAMPLE_CONFIG = os.path.join(SOURCE, "examples", "config", "hub.ini")
 
 
@@ -163,8 +165,10 @@ class Completion(unittest.TestCase):
         return sorted(w for w in out.stdout.split("\n") if w)
 
     def test_commands_and_options_complete(self):
-        self.assertEqual(self.complete(""), sorted(commands() + ["--help", "--version"]))
+        self.assertEqual(self.complete(""),
+                         sorted(commands() + ["help", "--help", "--version"]))
         self.assertEqual(self.complete("ro"), ["route"])
+        self.assertEqual(self.complete("help", ""), sorted(commands()))
         for cmd in commands():
             self.assertEqual(self.complete(cmd, "--"), sorted(options(cmd)), cmd)
         self.assertEqual(self.complete("hub", "--log-level", "w"), ["warn"])

@@ -148,8 +148,8 @@ class Status(unittest.TestCase):
         r = subprocess.run([HS_BIN, "status", "127.0.0.1:%d" % port], capture_output=True,
                            text=True, timeout=hubtest.scaled(30))
         self.assertEqual(r.returncode, 1)
-        self.assertRegex(r.stderr, r"^hashspace: cannot read the metrics of 127\.0\.0\.1:%d: "
-                                   r"Connection refused.*\n$" % port)
+        self.assertRegex(r.stderr, r"^hashspace status: cannot read the metrics of "
+                                   r"127\.0\.0\.1:%d: Connection refused.*\n$" % port)
 
     def test_wrong_path_reports_the_http_status(self):
         srv = Server(self)
@@ -163,7 +163,7 @@ class Status(unittest.TestCase):
             r = subprocess.run([HS_BIN, "status", addr], capture_output=True, text=True,
                                timeout=hubtest.scaled(30))
             self.assertEqual(r.returncode, 2, addr)
-            self.assertTrue(r.stderr.startswith("hashspace: "), r.stderr)
+            self.assertTrue(r.stderr.startswith("hashspace status: "), r.stderr)
 
 
 class StatusOfARealHub(unittest.TestCase):
