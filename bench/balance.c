@@ -38,7 +38,7 @@ static int keyset_load(keyset *k, const char *path, size_t limit)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        fprintf(stderr, "hashspace: balance: cannot open %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "hashspace balance: cannot open %s: %s\n", path, strerror(errno));
         return -1;
     }
     size_t cap = 1 << 20, used = 0;
@@ -195,9 +195,9 @@ int bench_balance_run(bench_report *r, const bench_balance_opts *o)
         rc = keyset_load(&keys, source, o->quick ? 20000 : (size_t)-1);
     if (rc != 0 || keys.n == 0) {
         if (rc == 0)
-            fprintf(stderr, "hashspace: balance: %s has no keys\n", source);
+            fprintf(stderr, "hashspace balance: %s has no keys\n", source);
         else if (keys.data != NULL || o->generate > 0)
-            fprintf(stderr, "hashspace: balance: out of memory\n");
+            fprintf(stderr, "hashspace balance: out of memory\n");
         keyset_free(&keys);
         return 1;
     }
@@ -206,7 +206,7 @@ int bench_balance_run(bench_report *r, const bench_balance_opts *o)
     uint64_t *hashes = malloc(keys.n * sizeof *hashes);
     count_rows rows = {0};
     if (c.counts == NULL || hashes == NULL) {
-        fprintf(stderr, "hashspace: balance: out of memory\n");
+        fprintf(stderr, "hashspace balance: out of memory\n");
         free(c.counts);
         free(hashes);
         keyset_free(&keys);
@@ -312,7 +312,7 @@ int bench_balance_run(bench_report *r, const bench_balance_opts *o)
         rc = bench_place_build(&p, info->name, "server-", servers, NULL);
         if (rc != HS_OK) {
             bench_progress_done();
-            fprintf(stderr, "hashspace: balance: %s: %s\n", info->name, hs_strerror(rc));
+            fprintf(stderr, "hashspace balance: %s: %s\n", info->name, hs_strerror(rc));
             status = 1;
             continue;
         }

@@ -55,7 +55,7 @@ int bench_hashes_run(bench_report *r, const bench_hashes_opts *o)
         free(buf);
         free(ns);
         free(decimal_ns);
-        fprintf(stderr, "hashspace: out of memory\n");
+        fprintf(stderr, "hashspace bench: out of memory\n");
         return 1;
     }
     uint64_t seed = 42;
@@ -79,7 +79,7 @@ int bench_hashes_run(bench_report *r, const bench_hashes_opts *o)
         free(buf);
         free(ns);
         free(decimal_ns);
-        fprintf(stderr, "hashspace: out of memory\n");
+        fprintf(stderr, "hashspace bench: out of memory\n");
         return 1;
     }
     hs_hasher *hashers = malloc(n_hashes * sizeof *hashers);

@@ -172,7 +172,7 @@ int bench_placement_run(bench_report *r, const bench_placement_opts *o)
     size_t n_hashes = o->quick ? (1u << 14) : (1u << 20);
     uint64_t *hashes = bench_random_hashes(n_hashes, 7);
     if (hashes == NULL) {
-        fprintf(stderr, "hashspace: out of memory\n");
+        fprintf(stderr, "hashspace bench: out of memory\n");
         return 1;
     }
     size_t avail = mem_available();
@@ -226,7 +226,7 @@ int bench_placement_run(bench_report *r, const bench_placement_opts *o)
             int rc = measure_size(info, n, hashes, n_hashes, o->quick, &res);
             if (rc != HS_OK) {
                 bench_progress_done();
-                fprintf(stderr, "hashspace: bench placement: %s with %zu members: %s\n", info->name,
+                fprintf(stderr, "hashspace bench: placement: %s with %zu members: %s\n", info->name,
                         n, hs_strerror(rc));
                 status = 1;
                 break;

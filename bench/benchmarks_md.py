@@ -515,7 +515,7 @@ hashspace bench hashes                      # ns per hash, GB/s, keys of 8 B .. 
 hashspace bench placement                   # lookup, view build, add/remove, 10 .. 10^6 members
 hashspace balance                           # /usr/share/dict/words over 4 servers
 hashspace balance --servers 10 --generate 1M  # 1M synthetic keys over 10 servers
-hashspace movement --keys 1M --members 10,1000
+hashspace movement --keys 1M --member-counts 10,1000
 hashspace bench peers                       # libmemcached, the paper's jump, Python
 ```
 

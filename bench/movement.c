@@ -63,7 +63,7 @@ int bench_movement_run(bench_report *r, const bench_movement_opts *o)
     hs_member_id *before = malloc(n_keys * sizeof *before);
     hs_member_id *after = malloc(n_keys * sizeof *after);
     if (hashes == NULL || before == NULL || after == NULL) {
-        fprintf(stderr, "hashspace: movement: out of memory\n");
+        fprintf(stderr, "hashspace movement: out of memory\n");
         free(hashes);
         free(before);
         free(after);
@@ -153,7 +153,7 @@ int bench_movement_run(bench_report *r, const bench_movement_opts *o)
             continue;
         failed:
             bench_progress_done();
-            fprintf(stderr, "hashspace: movement: %s with %zu members: %s\n", info->name, n,
+            fprintf(stderr, "hashspace movement: %s with %zu members: %s\n", info->name, n,
                     hs_strerror(rc));
             status = 1;
         }

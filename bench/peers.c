@@ -769,7 +769,7 @@ int bench_peers_run(bench_report *r, const bench_peers_opts *o)
 {
     peers_ctx *c = calloc(1, sizeof *c);
     if (c == NULL) {
-        fprintf(stderr, "hashspace: out of memory\n");
+        fprintf(stderr, "hashspace bench: out of memory\n");
         return 1;
     }
     c->r = r;
@@ -782,7 +782,7 @@ int bench_peers_run(bench_report *r, const bench_peers_opts *o)
         rc = peers_claim(c);
     bench_progress_done();
     if (rc != HS_OK) {
-        fprintf(stderr, "hashspace: bench peers: %s\n", hs_strerror(rc));
+        fprintf(stderr, "hashspace bench: peers: %s\n", hs_strerror(rc));
         free(c);
         return 1;
     }

@@ -278,7 +278,8 @@ static void write_file(bench_report *r)
     FILE *f = fopen(path, "w");
     if (f == NULL) {
         if (!r->failed)
-            fprintf(stderr, "hashspace: cannot write %s\n", path);
+            fprintf(stderr, "hashspace %.*s: cannot write %s\n", (int)strcspn(r->command, " "),
+                    r->command, path);
         r->failed = true;
     } else {
         print_csv(f, r);

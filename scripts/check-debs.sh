@@ -48,6 +48,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The commands of the packaged hashspace, from its --help (the command table).
+build_commands() {
+  local d
+  d=$(mktemp -d "$work/cmds.XXXXXX")
+  dpkg -x "${debs[0]}" "$d"
+  dpkg -x "${debs[1]}" "$d"
+  LD_LIBRARY_PATH="$d/usr/lib/$multiarch" "$d/usr/bin/hashspace" --help |
+    awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } on && /^$/ { on = 0 }'
+}
+
 # What each package holds.
 contents() { dpkg-deb -c "$1" | awk '{print $6}' | sed 's|^\./|/|'; }
 expect() { # expect PACKAGE.deb PATH...
@@ -58,12 +68,16 @@ expect() { # expect PACKAGE.deb PATH...
     grep -qx -- "$f" <<<"$list" || fail "$(basename "$deb") lacks $f"
   done
 }
+# One manual page per command (hashspace --help lists them), and the INI format.
+man1=(/usr/share/man/man1/hashspace.1.gz)
+for c in $(build_commands); do man1+=("/usr/share/man/man1/hashspace-$c.1.gz"); done
 expect "${debs[0]}" /usr/bin/hashspace /lib/systemd/system/hashspace-hub@.service \
-  /usr/share/man/man1/hashspace.1.gz /usr/share/bash-completion/completions/hashspace \
-  /usr/share/doc/hashspace/examples/hub.ini
+  "${man1[@]}" /usr/share/man/man5/hashspace.conf.5.gz \
+  /usr/share/bash-completion/completions/hashspace /usr/share/doc/hashspace/examples/hub.ini
 expect "${debs[1]}" "/usr/lib/$multiarch/libhashspace.so.0"
 expect "${debs[2]}" /usr/include/hashspace/view.h "/usr/lib/$multiarch/libhashspace.so" \
-  "/usr/lib/$multiarch/pkgconfig/hashspace.pc" /usr/share/doc/libhashspace-dev/examples/who_owns.c
+  "/usr/lib/$multiarch/pkgconfig/hashspace.pc" /usr/share/doc/libhashspace-dev/examples/who_owns.c \
+  /usr/share/man/man3/libhashspace.3.gz
 expect "${debs[3]}" /usr/lib/python3/dist-packages/hashspace/__init__.py
 if contents "${debs[3]}" | grep -q __pycache__; then
   fail "python3-hashspace ships compiled files"
@@ -113,13 +127,17 @@ print(hashspace.View(["a", "b", "c"]).owner("user-17"))' "$root/usr/lib/$multiar
 want=$("${env[@]}" hashspace route --members a,b,c user-17 | cut -f2)
 [ "$(cat "$work/py.txt")" = "$want" ] || fail "python owner $(cat "$work/py.txt"), route $want"
 
-echo "check-debs: man page, completion, example config" >&2
-MANWIDTH=80 man --warnings -l "$root/usr/share/man/man1/hashspace.1.gz" >"$work/man.txt" \
-  2>"$work/man.err"
-[ ! -s "$work/man.err" ] || fail "man reports problems with hashspace.1: $(cat "$work/man.err")"
-grep -q "check-config" "$work/man.txt" || fail "the man page does not describe --check-config"
+echo "check-debs: man pages, completion, example config" >&2
+for page in "${man1[@]}" /usr/share/man/man5/hashspace.conf.5.gz /usr/share/man/man3/libhashspace.3.gz; do
+  MANWIDTH=80 man --warnings -l "$root$page" >"$work/man.txt" 2>"$work/man.err"
+  [ ! -s "$work/man.err" ] || fail "man reports problems with $page: $(cat "$work/man.err")"
+done
+MANWIDTH=80 man -l "$root/usr/share/man/man1/hashspace-hub.1.gz" >"$work/man.txt"
+grep -q "check-config" "$work/man.txt" || fail "hashspace-hub(1) does not describe --check-config"
 if [ "$install" = 1 ]; then
-  man -w hashspace >/dev/null || fail "man hashspace: no entry"
+  for page in hashspace hashspace-hub hashspace.conf libhashspace; do
+    man -w "$page" >/dev/null || fail "man $page: no entry"
+  done
 fi
 "${env[@]}" bash -c "source '$root/usr/share/bash-completion/completions/hashspace'
   COMP_WORDS=(hashspace ro); COMP_CWORD=1; _hashspace; [ \"\${COMPREPLY[*]}\" = route ]" ||

@@ -16,6 +16,11 @@ fi
 if [ "${HS_DEPS_PACKAGING:-0}" = 1 ]; then
   packages+=(debhelper dh-python dpkg-dev fakeroot lintian)
 fi
+# promtool (Debian's prometheus package: the server too, 96 MB, not started
+# here) checks packaging/prometheus in test_prometheus_kit. Opt-in.
+if [ "${HS_DEPS_PROMETHEUS:-0}" = 1 ]; then
+  packages+=(prometheus)
+fi
 # bench/peers_cluster (hashspace against NATS and RabbitMQ): the servers and
 # their C clients. Opt-in, so that `make test` does not install RabbitMQ.
 if [ "${HS_DEPS_PEERS:-0}" = 1 ]; then

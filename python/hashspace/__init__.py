@@ -7,6 +7,7 @@
     v.owner('user-17')                      # 'hub-b', as `hashspace route` says
     c = hashspace.Consumer(1, 4)            # "is this message mine?"
     c.should_I_process_this({'msg': {...}})
+    hashspace.serve(lambda topic, body, message: ...)   # an exec consumer
 
 The shared library is found through $HASHSPACE_LIB, a build tree above this
 package, or the system's library path (see hashspace._lib). See
@@ -29,6 +30,7 @@ from .core import (
     method_info,
     methods,
 )
+from .serve import Fail, serve
 from .errors import (
     EmptyError,
     HashspaceError,
@@ -43,6 +45,7 @@ __all__ = [
     "Consumer",
     "Continuum",
     "EmptyError",
+    "Fail",
     "HashspaceError",
     "InvalidError",
     "MemberExistsError",
@@ -63,4 +66,5 @@ __all__ = [
     "library_path",
     "method_info",
     "methods",
+    "serve",
 ]

@@ -10,11 +10,21 @@
 #include <string.h>
 #include <unistd.h>
 
+static const char *command_name;
+
+void hs_cli_set_command(const char *name)
+{
+    command_name = name;
+}
+
 void hs_cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("hashspace: ", stderr);
+    if (command_name != NULL)
+        fprintf(stderr, "hashspace %s: ", command_name);
+    else
+        fputs("hashspace: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
@@ -94,6 +104,12 @@ int hs_cli_view(hs_view **out, const char *members, const char *hash, const char
     free(list);
     free(storage);
     return rc == HS_OK ? 0 : -1;
+}
+
+void hs_cli_deprecated(const char *old_name, const char *new_name)
+{
+    hs_cli_error("warning: --%s is deprecated and goes in the next release: use --%s", old_name,
+                 new_name);
 }
 
 int hs_cli_parse_count(const char *option, const char *text, unsigned long long *out)

@@ -17,32 +17,39 @@
 
 static void balance_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: hashspace balance [--servers N] [--keys FILE | --generate COUNT] [--quick]\n"
-            "                         [--json|--csv] [--out DIR]\n\n"
-            "Split a list of keys over N servers and show how even the split is: by first\n"
-            "letter (contiguous alphabet ranges, and letter index mod N), by every hash mod N,\n"
-            "and by every placement method on xxh3. For each: %% of keys per server, min,\n"
-            "max, peak-to-mean (max / mean), standard deviation, and Pearson's chi-square\n"
-            "against a uniform split with its exact p-value.\n\n"
-            "  --servers N        number of servers (default 4)\n"
-            "  --keys FILE        one key per line (default /usr/share/dict/words)\n"
-            "  --generate COUNT   use COUNT synthetic keys key-0, key-1, ... instead\n"
-            "  --quick            at most 20000 keys: a smoke run\n"
-            "  --json, --csv      machine-readable output (default: text tables)\n"
-            "  --out DIR          also write every table to DIR/<table>.csv\n"
-            "  -h, --help         this text\n\n"
-            "Examples:\n"
-            "  hashspace balance\n"
-            "  hashspace balance --servers 10 --generate 1M\n");
+    fprintf(
+        out,
+        "usage: hashspace balance [--servers N] [--key-file FILE | --generate COUNT] [--quick]\n"
+        "                         [--json|--csv] [--out DIR]\n\n"
+        "Split a list of keys over N servers and show how even the split is: by first\n"
+        "letter (contiguous alphabet ranges, and letter index mod N), by every hash mod N,\n"
+        "and by every placement method on xxh3. For each: %% of keys per server, min,\n"
+        "max, peak-to-mean (max / mean), standard deviation, and Pearson's chi-square\n"
+        "against a uniform split with its exact p-value.\n\n"
+        "  --servers N        number of servers (default 4)\n"
+        "  --key-file FILE    one key per line (default /usr/share/dict/words); --keys,\n"
+        "                     its old name, is deprecated (it is a count elsewhere)\n"
+        "  --generate COUNT   use COUNT synthetic keys key-0, key-1, ... instead\n"
+        "  --quick            at most 20000 keys: a smoke run\n"
+        "  --json, --csv      machine-readable output (default: text tables)\n"
+        "  --out DIR          also write every table to DIR/<table>.csv\n"
+        "  -h, --help         this text\n\n"
+        "Examples:\n"
+        "  hashspace balance\n"
+        "  hashspace balance --servers 10 --generate 1M\n");
 }
 
 int hs_cmd_balance(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"servers", required_argument, NULL, 's'},  {"keys", required_argument, NULL, 'k'},
-        {"generate", required_argument, NULL, 'g'}, HS_CLI_REPORT_OPTIONS,
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"servers", required_argument, NULL, 's'},
+        {"key-file", required_argument, NULL, 'k'},
+        {"generate", required_argument, NULL, 'g'},
+        HS_CLI_REPORT_OPTIONS,
+        /* The old name, an alias until the next release. */
+        {"keys", required_argument, NULL, 'K'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     bench_balance_opts o = {.servers = 4};
     hs_cli_report_opts report = {.format = BENCH_TEXT};
@@ -62,6 +69,9 @@ int hs_cmd_balance(int argc, char **argv)
             }
             o.servers = (size_t)v;
             break;
+        case 'K':
+            hs_cli_deprecated("keys", "key-file");
+            /* fall through */
         case 'k':
             o.keys_file = optarg;
             break;
@@ -83,12 +93,11 @@ int hs_cmd_balance(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        hs_cli_error("balance: unexpected argument '%s' (keys come from --keys FILE)",
-                     argv[optind]);
+        hs_cli_error("unexpected argument '%s' (keys come from --key-file FILE)", argv[optind]);
         return 2;
     }
     if (o.keys_file != NULL && o.generate > 0) {
-        hs_cli_error("balance: --keys and --generate exclude each other");
+        hs_cli_error("--key-file and --generate exclude each other");
         return 2;
     }
     int open_status;

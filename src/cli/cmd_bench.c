@@ -122,8 +122,7 @@ int hs_cmd_bench(int argc, char **argv)
     bool all = strcmp(what, "all") == 0;
     if (!all && strcmp(what, "hashes") != 0 && strcmp(what, "placement") != 0 &&
         strcmp(what, "peers") != 0) {
-        hs_cli_error("bench: unknown benchmark '%s' (expected hashes, placement, peers or all)",
-                     what);
+        hs_cli_error("unknown benchmark '%s' (expected hashes, placement, peers or all)", what);
         return 2;
     }
     char command[64];

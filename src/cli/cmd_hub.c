@@ -34,16 +34,18 @@ static void hub_usage(FILE *out)
           out);
 }
 
-enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_HELP };
+enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_HELP_KEYS };
 
 int hs_cmd_hub(int argc, char **argv)
 {
     /* The hub's options from the config table, then the file and help. */
-    struct option options[HS__CONFIG_OPTIONS_MAX + 4];
+    struct option options[HS__CONFIG_OPTIONS_MAX + 5];
     size_t n = hs__config_long_options(options, HS__CONFIG_OPTIONS_MAX);
     options[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
     options[n++] = (struct option){"check-config", required_argument, NULL, OPT_CHECK};
     options[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    /* Not in --help: the option table for the manual pages. */
+    options[n++] = (struct option){"help-keys", no_argument, NULL, OPT_HELP_KEYS};
     options[n] = (struct option){NULL, 0, NULL, 0};
     const char *config = NULL;
     bool check = false;
@@ -58,13 +60,16 @@ int hs_cmd_hub(int argc, char **argv)
         } else if (opt == 'h') {
             hub_usage(stdout);
             return 0;
+        } else if (opt == OPT_HELP_KEYS) {
+            hs__config_keys(stdout);
+            return 0;
         } else if (opt == '?') {
             hub_usage(stderr);
             return 2;
         }
     }
     if (optind < argc) {
-        hs_cli_error("hub: unexpected argument '%s' (consumers go after --consumer)", argv[optind]);
+        hs_cli_error("unexpected argument '%s' (consumers go after --consumer)", argv[optind]);
         return 2;
     }
     hs__hub_config cfg;
@@ -79,7 +84,7 @@ int hs_cmd_hub(int argc, char **argv)
             continue;
         char err[512];
         if (hs__config_set(&cfg, options[index].name, optarg, 0, err, sizeof err) != 0) {
-            hs_cli_error("hub: --%s", err);
+            hs_cli_error("--%s", err);
             errors++;
         }
     }
@@ -90,7 +95,7 @@ int hs_cmd_hub(int argc, char **argv)
         if (errors == 0)
             hs__config_print(&cfg, stdout);
         else
-            fprintf(stderr, "%s: %d error%s\n", config, errors, errors == 1 ? "" : "s");
+            hs_cli_error("%s: %d error%s", config, errors, errors == 1 ? "" : "s");
         status = errors == 0 ? 0 : 1;
     } else if (errors > 0) {
         status = 2;

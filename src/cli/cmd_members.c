@@ -213,11 +213,11 @@ int hs_cmd_members(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        hs_cli_error("members: unexpected argument '%s'", argv[optind]);
+        hs_cli_error("unexpected argument '%s'", argv[optind]);
         return 2;
     }
     if (url == NULL || cluster == NULL) {
-        hs_cli_error("members: --coordinator URL and --cluster NAME are required (e.g. "
+        hs_cli_error("--coordinator URL and --cluster NAME are required (e.g. "
                      "--coordinator redis://127.0.0.1:6379 --cluster demo)");
         return 2;
     }

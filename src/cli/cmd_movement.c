@@ -18,21 +18,24 @@
 
 static void movement_usage(FILE *out)
 {
-    fprintf(out, "usage: hashspace movement [--keys COUNT] [--members N[,N...]] [--quick]\n"
-                 "                          [--json|--csv] [--out DIR]\n\n"
-                 "For every placement method with n members: the %% of random keys that change\n"
-                 "owner when a member is added, or when the first, a middle or the last member\n"
-                 "is removed, against the ideal 1/(n+1) (join) or 1/n (leave); and the %% of\n"
-                 "keys that moved between two members that both stayed (0 for minimal\n"
-                 "movement).\n\n"
-                 "  --keys COUNT       random keys (default 1M)\n"
-                 "  --members LIST     member counts, up to 4 (default 10,1000)\n"
-                 "  --quick            20000 keys, 10 and 100 members: a smoke run\n"
-                 "  --json, --csv      machine-readable output (default: text tables)\n"
-                 "  --out DIR          also write every table to DIR/<table>.csv\n"
-                 "  -h, --help         this text\n\n"
-                 "Example:\n"
-                 "  hashspace movement --keys 1M --members 10,1000\n");
+    fprintf(out,
+            "usage: hashspace movement [--keys COUNT] [--member-counts N[,N...]] [--quick]\n"
+            "                          [--json|--csv] [--out DIR]\n\n"
+            "For every placement method with n members: the %% of random keys that change\n"
+            "owner when a member is added, or when the first, a middle or the last member\n"
+            "is removed, against the ideal 1/(n+1) (join) or 1/n (leave); and the %% of\n"
+            "keys that moved between two members that both stayed (0 for minimal\n"
+            "movement).\n\n"
+            "  --keys COUNT       random keys (default 1M)\n"
+            "  --member-counts N[,N...]\n"
+            "                     member counts, up to 4 (default 10,1000); --members,\n"
+            "                     its old name, is deprecated (it is a member list elsewhere)\n"
+            "  --quick            20000 keys, 10 and 100 members: a smoke run\n"
+            "  --json, --csv      machine-readable output (default: text tables)\n"
+            "  --out DIR          also write every table to DIR/<table>.csv\n"
+            "  -h, --help         this text\n\n"
+            "Example:\n"
+            "  hashspace movement --keys 1M --member-counts 10,1000\n");
 }
 
 static int parse_sizes(const char *text, size_t sizes[4])
@@ -47,12 +50,12 @@ static int parse_sizes(const char *text, size_t sizes[4])
          tok = strtok_r(NULL, ",", &save)) {
         unsigned long long v;
         if (n == 4) {
-            hs_cli_error("--members: at most 4 member counts");
+            hs_cli_error("--member-counts: at most 4 member counts");
             rc = -1;
-        } else if (hs_cli_parse_count("--members", tok, &v) != 0) {
+        } else if (hs_cli_parse_count("--member-counts", tok, &v) != 0) {
             rc = -1;
         } else if (v < 1 || v > 10000000) {
-            hs_cli_error("--members: %llu is out of range (1 to 10M)", v);
+            hs_cli_error("--member-counts: %llu is out of range (1 to 10M)", v);
             rc = -1;
         } else {
             sizes[n++] = (size_t)v;
@@ -60,7 +63,7 @@ static int parse_sizes(const char *text, size_t sizes[4])
     }
     free(copy);
     if (rc == 0 && n == 0) {
-        hs_cli_error("--members: give at least one member count");
+        hs_cli_error("--member-counts: give at least one member count");
         rc = -1;
     }
     return rc;
@@ -70,7 +73,9 @@ int hs_cmd_movement(int argc, char **argv)
 {
     static const struct option options[] = {
         {"keys", required_argument, NULL, 'k'},
-        {"members", required_argument, NULL, 'm'},
+        {"member-counts", required_argument, NULL, 'm'},
+        /* The old name, an alias until the next release. */
+        {"members", required_argument, NULL, 'M'},
         HS_CLI_REPORT_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -93,6 +98,9 @@ int hs_cmd_movement(int argc, char **argv)
             }
             o.keys = (size_t)v;
             break;
+        case 'M':
+            hs_cli_deprecated("members", "member-counts");
+            /* fall through */
         case 'm':
             if (parse_sizes(optarg, o.sizes) != 0)
                 return 2;
@@ -106,7 +114,7 @@ int hs_cmd_movement(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        hs_cli_error("movement: unexpected argument '%s'", argv[optind]);
+        hs_cli_error("unexpected argument '%s'", argv[optind]);
         return 2;
     }
     int open_status;

@@ -788,7 +788,7 @@ static const option_row options[] = {
 
     {.name = "metrics", .type = &T_STRING, HUB(metrics), .valid = valid_metrics,
      .dflt = HS__DEFAULT_METRICS,
-     HELP("Operation", "HOST:PORT", "Prometheus /metrics, JSON /status and /healthz (default\n"
+     HELP("Operation", "HOST:PORT", "Prometheus /metrics, JSON /status, /healthz, /readyz (default\n"
                                     "127.0.0.1:0, a free port, logged at start); none to disable")},
     {.name = "metrics-auth", .type = &T_STRING, HUB(metrics_auth), .valid = valid_metrics_auth,
      .dflt = "none",
@@ -1074,7 +1074,7 @@ static void load_error(load_ctx *ctx, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(ctx->errors, "%s:%d: ", ctx->path, ctx->line);
+    fprintf(ctx->errors, "hashspace hub: %s:%d: ", ctx->path, ctx->line);
     vfprintf(ctx->errors, fmt, ap);
     fputc('\n', ctx->errors);
     va_end(ap);
@@ -1200,12 +1200,12 @@ int hs__config_load(hs__hub_config *cfg, const char *path, FILE *errors)
     load_ctx ctx = {.cfg = cfg, .errors = errors, .path = path};
     ctx.f = fopen(path, "r");
     if (ctx.f == NULL) {
-        fprintf(errors, "%s: cannot read: %s\n", path, strerror(errno));
+        fprintf(errors, "hashspace hub: %s: cannot read: %s\n", path, strerror(errno));
         return 1;
     }
     struct stat st;
     if (fstat(fileno(ctx.f), &st) != 0 || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
-        fprintf(errors, "%s: not a config file: %s\n", path,
+        fprintf(errors, "hashspace hub: %s: not a config file: %s\n", path,
                 S_ISDIR(st.st_mode)                          ? "a directory"
                 : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
                                                              : "not a regular file");
@@ -1237,12 +1237,11 @@ static void check_error(check_ctx *c, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    fputs("hashspace hub: ", c->errors);
     if (c->cfg->file != NULL && line > 0)
         fprintf(c->errors, "%s:%d: ", c->cfg->file, line);
     else if (c->cfg->file != NULL)
         fprintf(c->errors, "%s: ", c->cfg->file);
-    else
-        fputs("hashspace hub: ", c->errors);
     vfprintf(c->errors, fmt, ap);
     fputc('\n', c->errors);
     va_end(ap);
@@ -1688,5 +1687,28 @@ void hs__config_usage(FILE *out)
                 break;
             line += len + 1;
         }
+    }
+}
+
+void hs__config_keys(FILE *out)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const option_row *o = &options[i];
+        char help[1024] = "";
+        if (o->help != NULL && o->choices != NULL)
+            snprintf(help, sizeof help, o->help, o->choices());
+        else if (o->help != NULL)
+            snprintf(help, sizeof help, "%s", o->help);
+        for (char *p = help; *p != '\0'; p++)
+            if (*p == '\n' || *p == '\t')
+                *p = ' ';
+        char hub_key[64] = "-", section_key[64] = "-";
+        if (in_hub(o))
+            print_key(o->name, hub_key, sizeof hub_key);
+        if (in_section(o))
+            print_key(o->spec_name, section_key, sizeof section_key);
+        fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\n", o->name, hub_key, section_key,
+                o->group != NULL ? o->group : "-", o->arg != NULL ? o->arg : "-",
+                help[0] != '\0' ? help : "-");
     }
 }

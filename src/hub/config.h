@@ -130,6 +130,11 @@ void hs__config_print(const hs__hub_config *cfg, FILE *out);
 size_t hs__config_long_options(struct option *out, size_t cap);
 /* The options part of `hashspace hub --help`, from the same table. */
 void hs__config_usage(FILE *out);
+/* Every option of the table, one line each, tab-separated: the option name,
+ * its [hub] key, its [consumer NAME] key, the --help group, the argument
+ * and the help text on one line ("-" where there is none). For the manual
+ * pages (scripts/gendocs.py, `hashspace hub --help-keys`). */
+void hs__config_keys(FILE *out);
 
 /* "HOST:PORT" -> parts; "none" -> *port = -1. */
 int hs__config_parse_hostport(const char *text, char *host, size_t hostlen, int *port);

@@ -203,6 +203,30 @@ bool hs__consumer_oldest_time(hs__consumer *c, uint64_t *ts_ns)
     return any;
 }
 
+bool hs__consumer_ready(hs__consumer *c, char *why, size_t len)
+{
+    if (atomic_load_explicit(&c->drain_deadline_ns, memory_order_acquire) != 0) {
+        snprintf(why, len, "consumer %s: draining", c->spec.name);
+        return false;
+    }
+    bool exec = c->ops == &hs__sink_exec;
+    for (unsigned i = 0; i < c->spec.workers; i++) {
+        hs__worker *w = &c->workers[i];
+        if (atomic_load_explicit(&w->leaving, memory_order_acquire)) {
+            snprintf(why, len, "consumer %s: worker %u has stopped", c->spec.name, i);
+            return false;
+        }
+        if (exec && atomic_load_explicit(&w->child_pgid, memory_order_acquire) <= 0) {
+            snprintf(why, len,
+                     "consumer %s: worker %u: its child process is not running (it is "
+                     "started again at the next message)",
+                     c->spec.name, i);
+            return false;
+        }
+    }
+    return true;
+}
+
 static void observe(hs__consumer *c, uint64_t ns)
 {
     double s = (double)ns / 1e9;

@@ -203,6 +203,10 @@ void hs__consumer_backlog(hs__consumer *c, size_t *count, uint64_t *oldest_ns);
 /* The oldest message time at the head of a worker's queue (the messages
  * this consumer has not finished start there); false when all are empty. */
 bool hs__consumer_oldest_time(hs__consumer *c, uint64_t *ts_ns);
+/* Can the consumer take messages now: not draining, every worker running,
+ * and for exec consumers every worker's child process up (not between its
+ * death and its restart)? When not, a sentence in why. Any thread (/readyz). */
+bool hs__consumer_ready(hs__consumer *c, char *why, size_t len);
 /* Stop: no more messages will be routed; workers finish what is queued,
  * unless deadline_ns (CLOCK_MONOTONIC) passes first. */
 void hs__consumer_close(hs__consumer *c, uint64_t deadline_ns);

@@ -1,5 +1,6 @@
 /* metrics.c - Prometheus text exposition on /metrics, a JSON summary on
- * /status (both written by stats.c) and a liveness check on /healthz,
+ * /status (both written by stats.c), a liveness check on /healthz and a
+ * readiness check on /readyz,
  * served by libmicrohttpd.
  *
  * DESIGN: libmicrohttpd runs its own polling thread, which calls answer()
@@ -31,6 +32,32 @@
 #define METRICS_MAX_PER_IP 16u
 #define METRICS_IDLE_TIMEOUT_S 10u
 
+static uint64_t load(const atomic_uint_fast64_t *a)
+{
+    return atomic_load_explicit((atomic_uint_fast64_t *)a, memory_order_relaxed);
+}
+
+/* /readyz: ready to take traffic when the hub runs, knows its view and every
+ * consumer runs (a load balancer or an orchestrator waits for this); else
+ * 503 and the first reason. /healthz says only that it is alive. */
+static char *readyz(hs__hub *hub, unsigned *status)
+{
+    char why[300] = "";
+    if (atomic_load(&hub->failed))
+        snprintf(why, sizeof why, "the bus failed");
+    else if (atomic_load(&hub->stop))
+        snprintf(why, sizeof why, "stopping");
+    else if (load(&hub->claim.view_epoch) == 0)
+        snprintf(why, sizeof why, "no view yet");
+    for (size_t i = 0; why[0] == '\0' && i < hub->nconsumers; i++)
+        hs__consumer_ready(hub->consumers[i], why, sizeof why);
+    *status = why[0] == '\0' ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
+    char *body = malloc(strlen(why) + 16);
+    if (body != NULL)
+        sprintf(body, "%s\n", why[0] == '\0' ? "ready" : why);
+    return body;
+}
+
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -58,6 +85,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     } else if (strcmp(url, "/status") == 0) {
         body = hs__status_render(hub, &len);
         type = "application/json";
+    } else if (strcmp(url, "/readyz") == 0) {
+        body = readyz(hub, &status);
+        len = body != NULL ? strlen(body) : 0;
     } else if (strcmp(url, "/healthz") == 0) {
         /* Alive: answering, and the bus has not failed. */
         bool failed = atomic_load(&hub->failed);
@@ -69,7 +99,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         status = MHD_HTTP_NOT_FOUND;
     }
     if (body == NULL) {
-        static const char msg[] = "hashspace hub: /metrics, /status or /healthz\n";
+        static const char msg[] = "hashspace hub: /metrics, /status, /healthz or /readyz\n";
         body = strdup(status == MHD_HTTP_OK ? "out of memory\n" : msg);
         if (status == MHD_HTTP_OK)
             status = MHD_HTTP_INTERNAL_SERVER_ERROR;

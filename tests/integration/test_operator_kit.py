@@ -1,7 +1,8 @@
 """test_operator_kit.py - what an operator installs around the hub.
 
-The man page describes every command and every option of each command's
---help; the bash completion offers them; the example config (every option
+The generated man pages describe every command and every option of each
+command's --help, every key of the INI file and every exported function; the
+bash completion (generated too) offers them; the example config (every option
 shown) is accepted by --check-config; the installed systemd unit names the
 installed command and passes `systemd-analyze verify`; under systemd the hub
 notifies readiness, stopping and the watchdog over $NOTIFY_SOCKET (and hides
@@ -25,8 +26,11 @@ import hubtest  # noqa: E402
 
 HS_BIN = hubtest.HS_BIN
 SOURCE = os.environ.get("HS_SOURCE_DIR", ".")
-MAN_PAGE = os.path.join(SOURCE, "docs", "man", "hashspace.1")
-COMPLETION = os.path.join(SOURCE, "packaging", "bash-completion", "hashspace")
+MAN_DIR = os.path.join(os.environ.get("HS_BUILD_DIR", "build"), "man")
+GENDOCS = os.path.join(SOURCE, "scripts", "gendocs.py")
+PROSE = os.path.join(SOURCE, "docs", "man", "sections.roff")
+COMPLETION = os.path.join(os.environ.get("HS_BUILD_DIR", "build"), "bash-completion",
+                          "hashspace")
 EXAMPLE_CONFIG = os.path.join(SOURCE, "examples", "config", "hub.ini")
 
 
@@ -55,25 +59,100 @@ def options(command):
     return found
 
 
-class ManPage(unittest.TestCase):
-    def test_every_command_and_option_is_described(self):
-        with open(MAN_PAGE) as f:
-            page = f.read()
+def man_page(name, section):
+    return os.path.join(MAN_DIR, "man%d" % section, "%s.%d" % (name, section))
+
+
+class ManPages(unittest.TestCase):
+    """The pages the build generated (scripts/gendocs.py) and installs."""
+
+    def read(self, name, section):
+        with open(man_page(name, section)) as f:
+            return f.read()
+
+    def test_every_command_has_a_page_with_every_option(self):
         cmds = commands()
         self.assertIn("hub", cmds)
+        main = self.read("hashspace", 1)
         for cmd in cmds:
-            self.assertRegex(page, r'\.SS "%s \\\(em' % cmd, "no section for %s" % cmd)
-            section = page.split('.SS "%s ' % cmd, 1)[1].split("\n.S", 1)[0]
-            for opt in options(cmd) - {"--help"}:
-                roff = opt.replace("-", "\\-")
-                self.assertIn(roff, section, "%s %s is not in its man page section" % (cmd, opt))
+            self.assertIn(".BR hashspace\\-%s (1)" % cmd, main, "hashspace(1) lacks %s" % cmd)
+            page = self.read("hashspace-" + cmd, 1)
+            self.assertIn(".SH NAME\nhashspace\\-%s \\- " % cmd, page)
+            options_part = page.split("\n.SH OPTIONS\n", 1)[1].split("\n.SH ", 1)[0]
+            for opt in options(cmd):
+                roff = "\\fB%s\\fR" % opt.replace("-", "\\-")
+                self.assertIn(roff, options_part, "%s %s is not in its man page" % (cmd, opt))
+
+    def test_conf_page_has_every_key(self):
+        page = self.read("hashspace.conf", 5)
+        hub_part = page.split('.SH "HUB SECTION"', 1)[1].split("\n.SH ", 1)[0]
+        for opt in options("hub") - {"--help", "--config", "--check-config"}:
+            self.assertRegex(hub_part, r"\\fB%s\\fR = " % re.escape(opt[2:].replace("-", "_")),
+                             "[hub] %s is not in hashspace.conf(5)" % opt)
+        # The keys of a [consumer NAME] section, as --check-config prints them.
+        with tempfile.TemporaryDirectory() as tmp:
+            ini = os.path.join(tmp, "c.ini")
+            with open(ini, "w") as f:
+                f.write("[hub]\nself = a\nmembers = a\nconnect = tcp://127.0.0.1:1\n"
+                        "[consumer x]\nkind = file\narg = x.jsonl\n")
+            out = run("hub", "--check-config", ini, cwd=tmp)
+            self.assertEqual(out.returncode, 0, out.stderr)
+        section = out.stdout.split("[consumer x]\n", 1)[1]
+        keys = re.findall(r"^([a-z_]+) = ", section, re.M)
+        self.assertIn("queue", keys)
+        consumer_part = page.split('.SH "CONSUMER SECTIONS"', 1)[1].split("\n.SH ", 1)[0]
+        for key in keys:
+            self.assertRegex(consumer_part, r"\\fB%s\\fR = " % re.escape(key),
+                             "[consumer] %s is not in hashspace.conf(5)" % key)
+
+    def test_library_page_has_every_exported_function(self):
+        page = self.read("libhashspace", 3)
+        headers = os.path.join(SOURCE, "include", "hashspace")
+        names = set()
+        for h in os.listdir(headers):
+            with open(os.path.join(headers, h)) as f:
+                names |= set(re.findall(r"HS_EXTERN[^;(]*?\b(hs_\w+)\(", f.read(), re.S))
+        self.assertIn("hs_view_new", names)
+        for name in names:
+            self.assertIn("%s(" % name.replace("-", "\\-"), page, "%s is not in libhashspace(3)"
+                          % name)
+
+    def test_pages_are_what_the_generator_makes_now(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["/usr/bin/python3", GENDOCS, "man", HS_BIN, tmp], check=True)
+            made = sorted(os.path.relpath(os.path.join(d, f), tmp)
+                          for d, _, files in os.walk(tmp) for f in files)
+            built = sorted(os.path.relpath(os.path.join(d, f), MAN_DIR)
+                           for d, _, files in os.walk(MAN_DIR) for f in files)
+            self.assertEqual(made, built)
+            for rel in made:
+                self.assertEqual(read(os.path.join(tmp, rel)), read(os.path.join(MAN_DIR, rel)),
+                                 "%s is stale: rebuild" % rel)
+
+    def test_prose_for_a_page_that_does_not_exist_is_refused(self):
+        # A section of the prose file for a page the command no longer has
+        # would be lost silently; the generator says so instead.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, HS_MAN_PROSE=os.path.join(tmp, "prose.roff"))
+            with open(PROSE) as f, open(env["HS_MAN_PROSE"], "w") as out:
+                out.write(f.read() + '.\\" @@ hashspace-nosuch DESCRIPTION\nText.\n')
+            out = subprocess.run(["/usr/bin/python3", GENDOCS, "man", HS_BIN, tmp], env=env,
+                                 capture_output=True, text=True)
+            self.assertNotEqual(out.returncode, 0)
+            self.assertIn("hashspace-nosuch DESCRIPTION", out.stderr)
 
     @unittest.skipUnless(shutil.which("man"), "man is not installed")
     def test_man_renders_without_warnings(self):
-        out = subprocess.run(["man", "--warnings", "-l", MAN_PAGE], capture_output=True,
+        pages = [man_page("hashspace", 1), man_page("hashspace.conf", 5),
+                 man_page("libhashspace", 3)]
+        pages += [man_page("hashspace-" + c, 1) for c in commands()]
+        for path in pages:
+            out = subprocess.run(["man", "--warnings", "-l", path], capture_output=True,
+                                 text=True, env=dict(os.environ, MANWIDTH="80"))
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(out.stderr, "", path)
+        out = subprocess.run(["man", "-l", man_page("hashspace-hub", 1)], capture_output=True,
                              text=True, env=dict(os.environ, MANWIDTH="80"))
-        self.assertEqual(out.returncode, 0, out.stderr)
-        self.assertEqual(out.stderr, "")
         self.assertIn("--check-config FILE", out.stdout)
 
 
@@ -86,8 +165,10 @@ class Completion(unittest.TestCase):
         return sorted(w for w in out.stdout.split("\n") if w)
 
     def test_commands_and_options_complete(self):
-        self.assertEqual(self.complete(""), sorted(commands() + ["--help", "--version"]))
+        self.assertEqual(self.complete(""),
+                         sorted(commands() + ["help", "--help", "--version"]))
         self.assertEqual(self.complete("ro"), ["route"])
+        self.assertEqual(self.complete("help", ""), sorted(commands()))
         for cmd in commands():
             self.assertEqual(self.complete(cmd, "--"), sorted(options(cmd)), cmd)
         self.assertEqual(self.complete("hub", "--log-level", "w"), ["warn"])

@@ -200,7 +200,7 @@ class PubTail(unittest.TestCase):
             r = subprocess.run([HS_BIN, "pub", "--bind", ep, "--count", "1"],
                                capture_output=True, text=True, timeout=scaled(20))
             self.assertEqual(r.returncode, 1)
-            self.assertRegex(r.stderr, r"^hashspace: cannot bind %s: .+\n$" % ep)
+            self.assertRegex(r.stderr, r"^hashspace pub: cannot bind %s: .+\n$" % ep)
 
     def test_wait_subscribers_times_out_cleanly(self):
         ep = "tcp://127.0.0.1:%d" % free_port()
@@ -217,7 +217,7 @@ class PubTail(unittest.TestCase):
             r = subprocess.run([HS_BIN, "pub", *args], capture_output=True, text=True,
                                timeout=scaled(20))
             self.assertEqual(r.returncode, 2, args)
-            self.assertTrue(r.stderr.startswith("hashspace: "), r.stderr)
+            self.assertTrue(r.stderr.startswith("hashspace pub: "), r.stderr)
 
 
 if __name__ == "__main__":

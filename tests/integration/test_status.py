@@ -163,8 +163,8 @@ class Status(unittest.TestCase):
         r = subprocess.run([HS_BIN, "status", "127.0.0.1:%d" % port], capture_output=True,
                            text=True, timeout=hubtest.scaled(30))
         self.assertEqual(r.returncode, 1)
-        self.assertRegex(r.stderr, r"^hashspace: cannot read the status of 127\.0\.0\.1:%d: "
-                                   r"Connection refused.*\n$" % port)
+        self.assertRegex(r.stderr, r"^hashspace status: cannot read the status of "
+                                   r"127\.0\.0\.1:%d: Connection refused.*\n$" % port)
 
     def test_wrong_path_reports_the_http_status(self):
         srv = Server(self)
@@ -178,7 +178,7 @@ class Status(unittest.TestCase):
         r = subprocess.run([HS_BIN, "status", "http://%s/metrics" % srv.addr],
                            capture_output=True, text=True, timeout=hubtest.scaled(30))
         self.assertEqual(r.returncode, 1)
-        self.assertRegex(r.stderr, r"^hashspace: cannot read the status of .*: GET /metrics: "
+        self.assertRegex(r.stderr, r"^hashspace status: cannot read the status of .*: GET /metrics: "
                                    r"not the JSON of a hub's /status \(.*\)\n$")
 
     def test_bad_address_exits_2(self):
@@ -186,7 +186,7 @@ class Status(unittest.TestCase):
             r = subprocess.run([HS_BIN, "status", addr], capture_output=True, text=True,
                                timeout=hubtest.scaled(30))
             self.assertEqual(r.returncode, 2, addr)
-            self.assertTrue(r.stderr.startswith("hashspace: "), r.stderr)
+            self.assertTrue(r.stderr.startswith("hashspace status: "), r.stderr)
 
 
 class StatusOfARealHub(unittest.TestCase):
