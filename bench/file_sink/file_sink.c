@@ -5,9 +5,10 @@
  * file builds against an older tree to compare.
  *
  * The lines go to a file in $TMPDIR (default /tmp), truncated between runs.
- * Times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID), the median of
- * --repeat runs: the write(2) is in them, the disk is not.
+ * Times are the thread's CPU time (bench_now_ns), the median of --repeat
+ * runs: the write(2) is in them, the disk is not.
  */
+#include "bench.h"
 #include "sink.h"
 
 #include <getopt.h>
@@ -26,19 +27,6 @@ static const char fedmsg_body[] =
     "\"timestamp\":1700000000.5,\"topic\":\"org.fedoraproject.prod.fas.user.update\","
     "\"username\":\"apache\",\"crypto\":\"x509\",\"certificate\":\"LS0tLS1CRUdJTi\","
     "\"signature\":\"dGhlIHNpZw==\"}";
-
-static uint64_t cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* A body of about size bytes: the fedmsg fields, then comments. */
 static char *big_body(size_t size)
@@ -99,14 +87,14 @@ static double run(const char *path, const char *body, size_t count)
         return -1;
     }
     hs_message m = {"org.fedoraproject.prod.fas.user.update", 38, body, strlen(body), 0, 1};
-    uint64_t t0 = cpu_ns();
+    uint64_t t0 = bench_now_ns();
     for (size_t i = 0; i < count; i++)
         if (hs__sink_file.consume(sink, &m, err, sizeof err) != HS_OK) {
             fprintf(stderr, "file_sink: %s\n", err);
             hs__sink_file.close(sink);
             return -1;
         }
-    double ns = (double)(cpu_ns() - t0) / (double)count;
+    double ns = (double)(bench_now_ns() - t0) / (double)count;
     hs__sink_file.close(sink);
     return ns;
 }
@@ -156,8 +144,8 @@ int main(int argc, char **argv)
                 status = 1;
         if (status != 0)
             break;
-        qsort(ns, repeat, sizeof ns[0], cmp_double);
-        printf("  %-16s %5zu bytes  %8.0f ns\n", names[b], strlen(bodies[b]), ns[repeat / 2]);
+        printf("  %-16s %5zu bytes  %8.0f ns\n", names[b], strlen(bodies[b]),
+               bench_median(ns, repeat));
     }
     unlink(path);
     free(bodies[1]);
