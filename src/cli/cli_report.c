@@ -4,10 +4,20 @@
 #include "cli_util.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
-int hs_cli_without_bench(const char *command)
+int hs_cli_without_bench(const char *command, int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: hashspace %s [OPTIONS]\n\n"
+                   "This hashspace was built without benchmarks (-DHS_BUILD_BENCH=OFF): rebuild\n"
+                   "with -DHS_BUILD_BENCH=ON (the default) to use %s.\n",
+                   command, command);
+            return 0;
+        }
     hs_cli_error("%s: this hashspace was built without benchmarks (-DHS_BUILD_BENCH=OFF)", command);
     return 2;
 }

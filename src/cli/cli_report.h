@@ -6,7 +6,7 @@
 
 /* What `bench`, `balance` and `movement` say when built without the
  * benchmarks (-DHS_BUILD_BENCH=OFF); returns the exit status. */
-int hs_cli_without_bench(const char *command);
+int hs_cli_without_bench(const char *command, int argc, char **argv);
 
 #if HS_HAVE_BENCH
 #include "bench.h"

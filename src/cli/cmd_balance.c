@@ -113,9 +113,7 @@ int hs_cmd_balance(int argc, char **argv)
 
 int hs_cmd_balance(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return hs_cli_without_bench("balance");
+    return hs_cli_without_bench("balance", argc, argv);
 }
 
 #endif

@@ -158,9 +158,7 @@ int hs_cmd_bench(int argc, char **argv)
 
 int hs_cmd_bench(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return hs_cli_without_bench("bench");
+    return hs_cli_without_bench("bench", argc, argv);
 }
 
 #endif

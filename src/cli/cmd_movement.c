@@ -130,9 +130,7 @@ int hs_cmd_movement(int argc, char **argv)
 
 int hs_cmd_movement(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return hs_cli_without_bench("movement");
+    return hs_cli_without_bench("movement", argc, argv);
 }
 
 #endif
