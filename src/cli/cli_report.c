@@ -18,7 +18,8 @@ int hs_cli_without_bench(const char *command, int argc, char **argv)
                    command, command);
             return 0;
         }
-    hs_cli_error("%s: this hashspace was built without benchmarks (-DHS_BUILD_BENCH=OFF)", command);
+    /* hs_cli_error's prefix names the command */
+    hs_cli_error("this hashspace was built without benchmarks (-DHS_BUILD_BENCH=OFF)");
     return 2;
 }
 

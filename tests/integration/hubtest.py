@@ -325,6 +325,16 @@ def settled(hubs, name="hashspace_messages_received_total", quiet=0.5, timeout=2
     return last
 
 
+BENCH_COMMANDS = ("bench", "balance", "movement")
+
+
+def has_benchmarks():
+    """False for a build with -DHS_BUILD_BENCH=OFF (the sanitizer builds):
+    bench, balance and movement then only say so."""
+    out = subprocess.run([HS_BIN, "bench", "--help"], capture_output=True, text=True)
+    return "built without benchmarks" not in out.stdout + out.stderr
+
+
 def read_jsonl(path):
     out = []
     if not os.path.exists(path):
