@@ -1,5 +1,5 @@
 # The two commands of the quick start, and the sanitizer runs of CI.
-#   make demo   a publisher and four hubs on loopback
+#   make demo   hubs with a Redis coordinator: a join, a leave and a crash mid-stream
 #   make test   install missing Debian packages, build, run every test
 BUILD ?= build
 JOBS ?= 2

@@ -1,52 +1,60 @@
 #!/usr/bin/env bash
-# demo.sh - `make demo`: a publisher and four hubs on loopback. Each hub runs
-# a fast consumer (file:) and a slow one (a Python exec consumer that spends
-# about 1 ms per message); the publisher sends faster than the slow ones can
-# follow, so their backlogs grow, then drain once publishing stops. Prints
-# who took which share of the messages (counted from the consumers' outputs,
-# by msg_id: duplicates and losses), each consumer's peak backlog and its
-# catch-up time, then stops the hubs with SIGTERM (they drain and exit 0).
-# While it runs, `hashspace dashboard` serves one live page for the four hubs
-# (its address is printed first; each hub also serves its own page).
+# demo.sh - `make demo`: dynamic membership on loopback. A redis-server the
+# demo starts on a free port is the coordinator; four hubs (hub-a..hub-d)
+# share a publisher's stream by msg.user; mid-stream a fifth (hub-e) joins,
+# hub-b leaves with SIGTERM and hub-c is SIGKILLed. Every hub's file
+# consumer appends to one shared file (in the order the hubs finished the
+# messages) and to its own; the report counts every msg_id: sent,
+# processed, lost, duplicates against the possible duplicates the hubs
+# reported, per-user order (from the publisher's sequence number `i`), and
+# how long each change took. While it runs, `hashspace dashboard` serves one
+# live page for the five hubs and the coordinator's views (its address is
+# printed first; each hub also serves its own page). Redis, the dashboard and
+# the hubs are stopped by PID at the end.
 #
 # usage: scripts/demo.sh [PATH/TO/hashspace]
-# Environment: DEMO_COUNT (default 200000), DEMO_RATE (msg/s, default 10000),
-# DEMO_SLEEP (slow consumer's seconds per message, default 0.001),
+# Environment: DEMO_COUNT (default 180000), DEMO_RATE (msg/s, default 4000),
 # DEMO_OUT (output directory, default demo-out next to the binary),
 # DEMO_DASHBOARD (the dashboard's HOST:PORT, default 127.0.0.1:9950, or a
 # free port when that one is taken), DEMO_HOLD (seconds to keep the hubs and
-# the dashboard up after the messages are processed, default 0).
+# the dashboard up after the messages are processed, default 0),
+# DEMO_REDIS (the redis-server binary, default redis-server on PATH).
 set -euo pipefail
 
 bin=${1:-build/hashspace}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(dirname "$here")
 python=/usr/bin/python3
-count=${DEMO_COUNT:-200000}
-rate=${DEMO_RATE:-10000}
-sleep_s=${DEMO_SLEEP:-0.001}
+count=${DEMO_COUNT:-180000}
+rate=${DEMO_RATE:-4000}
 out=${DEMO_OUT:-$(dirname "$bin")/demo-out}
-hubs=(hub-a hub-b hub-c hub-d)
-members=$(IFS=,; echo "${hubs[*]}")
+hubs=(hub-a hub-b hub-c hub-d hub-e)
+redis_bin=${DEMO_REDIS:-$(command -v redis-server || echo /usr/bin/redis-server)}
 
 if [ ! -x "$bin" ]; then
   echo "demo: $bin is not an executable (build first: make build)" >&2
   exit 1
 fi
-if ! "$bin" hub --help >/dev/null 2>&1; then
-  echo "demo: this hashspace has no 'hub' command yet" >&2
+if ! "$bin" hub --help 2>&1 | grep -- --coordinator >/dev/null; then
+  echo "demo: this hashspace has no 'hub --coordinator' yet" >&2
+  exit 1
+fi
+if [ ! -x "$redis_bin" ]; then
+  echo "demo: redis-server not found (scripts/deps.sh installs it as root:" \
+    "apt-get install redis-server)" >&2
   exit 1
 fi
 
 rm -rf "$out"
 mkdir -p "$out"
-# Free loopback ports: the bus and one metrics port per hub.
+# Free loopback ports: the bus, Redis and one metrics port per hub.
 read -r -a ports <<<"$("$python" -c '
 import socket
-ss = [socket.socket() for _ in range(5)]
+ss = [socket.socket() for _ in range(7)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))')"
 bus=tcp://127.0.0.1:${ports[0]}
+redis_port=${ports[1]}
+coordinator=redis://127.0.0.1:$redis_port
 dashboard=${DEMO_DASHBOARD:-$("$python" -c '
 import socket
 s = socket.socket()
@@ -57,30 +65,32 @@ except OSError:
 print("127.0.0.1:%d" % s.getsockname()[1])')}
 
 pids=()
-stop_hubs() {
+cleanup() {
+  # The hubs demo_report.py started (it writes their PIDs), the dashboard,
+  # then Redis: each by its PID.
+  if [ -f "$out/hub-pids" ]; then
+    while read -r pid; do kill -TERM "$pid" 2>/dev/null || true; done <"$out/hub-pids"
+  fi
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
 }
-trap 'stop_hubs; wait' EXIT
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "demo: ${#hubs[@]} hubs ($members) on $bus; output in $out"
-metrics=()
-for i in "${!hubs[@]}"; do
-  name=${hubs[$i]}
-  addr=127.0.0.1:${ports[$((i + 1))]}
-  metrics+=("$name=$addr")
-  "$bin" hub --connect "$bus" --self "$name" --members "$members" \
-    --key json:/msg/user --metrics "$addr" --queue-size 100000 \
-    --dead-letter "file:$out/$name.dead-letter.jsonl" --log-level warn \
-    --consumer "archive@file:$out/$name.archive.jsonl" \
-    --consumer "badges@exec:$python $root/examples/consumers/slow_consumer.py --sleep $sleep_s --out $out/$name.badges.jsonl" \
-    2>"$out/$name.log" &
-  pids+=($!)
-done
+"$redis_bin" --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+  --dir "$out" >"$out/redis.log" 2>&1 &
+pids+=($!)
+echo "demo: redis-server (the coordinator) on $coordinator; output in $out"
 
+metrics=()
 addrs=()
-for m in "${metrics[@]}"; do addrs+=("${m#*=}"); done
-"$bin" dashboard --listen "$dashboard" "${addrs[@]}" >"$out/dashboard.log" 2>&1 &
+for i in "${!hubs[@]}"; do
+  addr=127.0.0.1:${ports[$((i + 2))]}
+  metrics+=("${hubs[$i]}=$addr")
+  addrs+=("$addr")
+done
+"$bin" dashboard --listen "$dashboard" --coordinator "$coordinator" --cluster demo \
+  "${addrs[@]}" >"$out/dashboard.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do
   grep -q "dashboard on" "$out/dashboard.log" 2>/dev/null && break
@@ -92,30 +102,11 @@ else
   echo "demo: the dashboard did not start (see $out/dashboard.log); going on without it" >&2
 fi
 
-# Publish, sample every hub's /metrics until every backlog is back to zero,
-# then stop the hubs and count what their consumers wrote.
-"$python" "$here/demo_report.py" run --bin "$bin" --bus "$bus" --count "$count" \
-  --rate "$rate" --out "$out" "${metrics[@]}"
-
-if [ "${DEMO_HOLD:-0}" != 0 ]; then
-  echo "demo: holding for ${DEMO_HOLD} s: http://$dashboard/"
-  sleep "$DEMO_HOLD"
-fi
-echo "demo: stopping the hubs and the dashboard (SIGTERM: drain, then exit)"
-stop_hubs
+# Start four hubs, publish, let hub-e join, hub-b leave and hub-c crash,
+# sample every hub's /metrics, then stop the hubs and count what they wrote.
 status=0
-for i in "${!pids[@]}"; do
-  name=${hubs[$i]:-dashboard}
-  if wait "${pids[$i]}"; then
-    echo "demo: $name exited 0"
-  else
-    rc=$?
-    echo "demo: $name exited $rc (see $out/$name.log)" >&2
-    status=1
-  fi
-done
-pids=()
-trap - EXIT
-
-"$python" "$here/demo_report.py" report --count "$count" --out "$out" "${metrics[@]}" || status=1
+"$python" "$here/demo_report.py" run --bin "$bin" --bus "$bus" --coordinator "$coordinator" \
+  --count "$count" --rate "$rate" --out "$out" --hold "${DEMO_HOLD:-0}" "${metrics[@]}" ||
+  status=1
+"$python" "$here/demo_report.py" report --out "$out" || status=1
 exit $status

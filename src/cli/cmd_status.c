@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,11 @@ static void status_usage(FILE *out)
     fprintf(out,
             "usage: hashspace status [--watch S] [--timeout S] [--json] [ADDR...]\n\n"
             "Fetch the status of one or more hubs (HTTP GET http://ADDR/status) and print\n"
-            "for each: its name, the view (epoch, members), the messages received, claimed,\n"
-            "skipped, malformed and dead-lettered (and any other count that is not 0), the\n"
+            "for each: its name, the view (epoch, members); with a coordinator, the\n"
+            "membership: a pending view and when it takes effect, messages held for a\n"
+            "handover, fencing, crashes seen, replayed and possible duplicates (or\n"
+            "\"settled\"); the messages received, claimed, skipped, malformed and\n"
+            "dead-lettered (and any other count that is not 0), the\n"
             "bus's losses, and one row per consumer: backlog, age of the oldest queued\n"
             "message, processed ok and failed, processing rate (with --watch, from two\n"
             "samples), p50/p99 processing time from the duration histogram, drops and\n"
@@ -446,6 +450,77 @@ static void print_wrapped(const char *prefix, const char *text)
     putchar('\n');
 }
 
+/* Append an item to a line of items separated by two spaces. */
+static void add_item(char *line, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void add_item(char *line, size_t len, const char *fmt, ...)
+{
+    size_t used = strlen(line);
+    if (used > 0 && used + 2 < len) {
+        memcpy(line + used, "  ", 3);
+        used += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + used, len - used, fmt, ap);
+    va_end(ap);
+}
+
+/* The hub counters a handover or a crash moves: shown on the membership line
+ * when not 0, and left out of the counters line. */
+static const char *const membership_keys[] = {
+    "fenced",     "fenced_messages",     "crashes",     "replayed",
+    "taken_over", "possible_duplicates", "ring_misses", "held_total",
+};
+
+/* A dynamic hub's membership (its /status names a coordinator): the pending
+ * view and when it takes effect, the messages held for a handover, fencing,
+ * and what crashes cost; "settled" when none of it is going on. Zeroes the
+ * values it showed (they are not repeated on the counters line). */
+static void print_membership(const json_t *s, uint64_t *values)
+{
+    if (json_string_value(json_object_get(s, "coordinator")) == NULL)
+        return;
+    char line[1024] = "";
+    double pending = number(s, "pending_views");
+    if (pending > 0) {
+        double in = number(s, "pending_effective_seconds") - (double)hs__realtime_ns() / 1e9;
+        char when[64];
+        if (isnan(in))
+            snprintf(when, sizeof when, "not yet in force");
+        else if (in > 0)
+            snprintf(when, sizeof when, "in force in %.1f s", in);
+        else
+            snprintf(when, sizeof when, "coming into force");
+        if (pending == 1)
+            add_item(line, sizeof line, "view %.0f pending, %s", number(s, "newest_epoch"), when);
+        else
+            add_item(line, sizeof line, "%.0f views pending, the next %s", pending, when);
+    }
+    double held = number(s, "held");
+    if (held > 0)
+        add_item(line, sizeof line, "holding %.0f message%s of moved keys", held,
+                 held == 1 ? "" : "s");
+    for (size_t i = 0; i < HS__HUB_STATS; i++) {
+        const hs__stat *row = &hs__hub_stats[i];
+        for (size_t k = 0; k < sizeof membership_keys / sizeof *membership_keys; k++) {
+            if (strcmp(row->key, membership_keys[k]) != 0)
+                continue;
+            if (values[i] > 0 && strcmp(row->key, "fenced") == 0)
+                add_item(line, sizeof line, "FENCED (claims nothing)");
+            else if (values[i] > 0)
+                add_item(line, sizeof line, "%s %llu", row->label, (unsigned long long)values[i]);
+            values[i] = 0;
+        }
+    }
+    if (line[0] == '\0')
+        add_item(line, sizeof line, "settled");
+    const char *cluster = json_string_value(json_object_get(s, "cluster"));
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "  membership (%.60s): ", cluster != NULL ? cluster : "?");
+    print_wrapped(prefix, line);
+}
+
 static void print_hub(const hub_state *h)
 {
     const json_t *s = h->now;
@@ -457,6 +532,7 @@ static void print_hub(const hub_state *h)
            members);
     uint64_t values[HS__HUB_STATS];
     row_values(s, hs__hub_stats, HS__HUB_STATS, values);
+    print_membership(s, values);
     hs__stats_format(line, sizeof line, hs__hub_stats, HS__HUB_STATS, values, "  ", false);
     print_wrapped("  ", line);
     print_reasons(s);

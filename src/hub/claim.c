@@ -407,7 +407,11 @@ void hs__claim_tick(hs__claim *c, uint64_t now_mono_ns)
     c->ticked_ns = now_mono_ns;
     uint64_t now = hs__realtime_ns();
     const hs__timeline_entry *e = hs__timeline_at(c->tl, now);
-    set(&c->stats->pending, hs__timeline_pending(c->tl, now));
+    size_t pending = hs__timeline_pending(c->tl, now);
+    set(&c->stats->pending, pending);
+    size_t n = hs__timeline_size(c->tl);
+    set(&c->stats->pending_from,
+        pending > 0 ? hs__timeline_entry_at(c->tl, n - pending)->effective_from_ns : 0);
     if (e == NULL || e->epoch == c->epoch_in_force)
         return;
     c->epoch_in_force = e->epoch;

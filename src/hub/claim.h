@@ -57,6 +57,7 @@ typedef struct hs__claim_stats {
     atomic_uint_fast64_t view_epoch;     /* gauge: the view in force now */
     atomic_uint_fast64_t view_members;   /* gauge: its size */
     atomic_uint_fast64_t pending;        /* gauge: views made, not yet in force */
+    atomic_uint_fast64_t pending_from;   /* gauge: the next one's effective_from, 0 if none */
 } hs__claim_stats;
 
 /* Deliver m to n targets (the caller's function: it hands one reference to

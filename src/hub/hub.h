@@ -105,6 +105,9 @@ extern const char *const hs__malformed_labels[HS__MALFORMED__COUNT];
 #define HS__MEMBERSHIP_COUNTER_MAP(X)                                                              \
     X(pending, CLAIM, "gauge", "hashspace_view_pending", "pending_views", "pending views", NEVER,  \
       "Views made, not yet in force.")                                                             \
+    X(pending_from, CLAIM_SECONDS, "gauge", "hashspace_view_pending_effective_seconds",            \
+      "pending_effective_seconds", "pending from", NEVER,                                          \
+      "When the next pending view takes effect (seconds since 1970; 0: none pending).")            \
     X(coord_epoch, ATOMIC, "gauge", "hashspace_view_newest_epoch", "newest_epoch", "newest epoch", \
       NEVER, "The newest view's epoch this hub knows (pending ones included).")                    \
     X(fenced, CLAIM, "gauge", "hashspace_fenced", "fenced", "fenced", NONZERO,                     \

@@ -415,6 +415,8 @@ char *hs__status_render(hs__hub *hub, size_t *len)
     const hs__hub_config *cfg = hub->cfg;
     json_object_set_new(o, "self", json_string(cfg->self));
     json_object_set_new(o, "members", json_string(cfg->members));
+    json_object_set_new(o, "coordinator", json_string(cfg->coordinator));
+    json_object_set_new(o, "cluster", json_string(cfg->cluster));
     for (size_t i = 0; i < HS__HUB_STATS; i++)
         json_object_set_new(o, hs__hub_stats[i].key, status_hub_row(hub, &hs__hub_stats[i]));
     for (size_t k = 0; k < hub->nconsumers; k++)

@@ -57,8 +57,28 @@ def canned(requests):
     }
 
 
+def canned_dynamic(requests):
+    """A hub of a dynamic cluster in the middle of a handover: a view pending,
+    messages held, and a crash replayed."""
+    s = canned(requests)
+    s.update({"members": None, "coordinator": "redis://127.0.0.1:6379", "cluster": "demo",
+              "pending_views": 1, "newest_epoch": 8,
+              "pending_effective_seconds": time.time() + 30, "held": 120, "held_total": 900,
+              "crashes": 1, "replayed": 2523, "taken_over": 17, "possible_duplicates": 2520,
+              "fenced": 0, "fenced_messages": 0, "ring_misses": 0})
+    return s
+
+
+def canned_settled(requests):
+    s = canned(requests)
+    s.update({"members": None, "coordinator": "redis://127.0.0.1:6379", "cluster": "demo",
+              "pending_views": 0, "newest_epoch": 7, "pending_effective_seconds": 0,
+              "held": 0, "held_total": 0, "crashes": 0, "replayed": 0, "fenced": 0})
+    return s
+
+
 class Server:
-    def __init__(self, test):
+    def __init__(self, test, answer=canned):
         self.requests = 0
         outer = self
 
@@ -68,7 +88,7 @@ class Server:
                     body = b"hashspace_messages_received_total 1\n"
                 elif self.path == "/status":
                     outer.requests += 1
-                    body = json.dumps(canned(outer.requests)).encode()
+                    body = json.dumps(answer(outer.requests)).encode()
                 else:
                     self.send_error(404)
                     return
@@ -124,8 +144,39 @@ class Status(unittest.TestCase):
         # Under the table, what a consumer counts outside its columns.
         self.assertIn("\n    badges: left 3\n", out)
         self.assertNotIn("archive:", out)
+        self.assertNotIn("membership", out)  # a static hub
         for line in out.splitlines():
             self.assertLess(len(line), 80, line)
+
+    def test_a_handover_in_progress_shows_on_the_membership_line(self):
+        srv = Server(self, canned_dynamic)
+        r = subprocess.run([HS_BIN, "status", srv.addr], capture_output=True, text=True,
+                           timeout=hubtest.scaled(30))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout
+        self.assertIn("hub hub-x (%s): view epoch 7, 4 members\n" % srv.addr, out)
+        # The membership block: its first line and the lines indented under it.
+        block = re.search(r"\n  membership \(demo\): (.*(?:\n {20,}.*)*)\n", out)
+        self.assertIsNotNone(block, out)
+        text = " ".join(block.group(1).split())
+        m = re.fullmatch(r"view 8 pending, in force in (\d+\.\d) s holding 120 messages of "
+                         r"moved keys crashes seen 1 replayed 2523 taken over 17 possible "
+                         r"duplicates 2520 held for a handover 900", text)
+        self.assertIsNotNone(m, text)
+        self.assertTrue(25 < float(m.group(1)) <= 30, m.group(1))
+        # Not repeated on the counters line.
+        self.assertIn("\n  received 120000  claimed 30017  skipped 89983  malformed 5  "
+                      "dead-lettered 4\n  dead letters not written 1\n", out)
+        self.assertEqual(out.count("replayed"), 1, out)
+        for line in out.splitlines():
+            self.assertLess(len(line), 80, line)
+
+    def test_a_settled_dynamic_hub_says_so(self):
+        srv = Server(self, canned_settled)
+        r = subprocess.run([HS_BIN, "status", srv.addr], capture_output=True, text=True,
+                           timeout=hubtest.scaled(30))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("\n  membership (demo): settled\n  received 120000", r.stdout)
 
     def test_json_prints_each_answer_as_it_is(self):
         srv = Server(self)
@@ -233,6 +284,62 @@ class StatusOfARealHub(unittest.TestCase):
         self.assertEqual(status["self"], "hub-a")
         self.assertEqual(status["claimed"], claimed)
         self.assertEqual(hub.stop(), 0, hub.log())
+
+
+class StatusOfADynamicHub(unittest.TestCase):
+    """A real hub with a redis-server coordinator: while a second hub joins,
+    `hashspace status` of the first shows the pending view and when it takes
+    effect, then "settled" once it is in force."""
+
+    def test_pending_view_then_settled(self):
+        import shutil
+        if not (os.environ.get("HS_REDIS_SERVER") or shutil.which("redis-server")):
+            if os.environ.get("HS_REQUIRE_REDIS") == "1":
+                self.fail("redis-server not found")
+            self.skipTest("redis-server not found")
+        import clustertest
+        tmp = tempfile.TemporaryDirectory(prefix="hs-status-dyn-")
+        self.addCleanup(tmp.cleanup)
+        self.addCleanup(hubtest.cleanup)
+        redis = clustertest.Redis(tmp.name)
+        self.addCleanup(redis.stop)
+        pub = hubtest.Publisher()
+        self.addCleanup(pub.close)
+        timing = ["--heartbeat", "0.2", "--expiry", "1", "--lead-time", "2", "--join-wait", "0"]
+        cluster = clustertest.Cluster(tmp.name, redis, pub, name="st", timing=timing)
+        a = cluster.hub("hub-a")
+        cluster.wait_view(["hub-a"])
+        addr = a.metrics_url[len("http://"):-len("/metrics")]
+
+        def status():
+            r = subprocess.run([HS_BIN, "status", addr], capture_output=True, text=True,
+                               timeout=hubtest.scaled(30))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for line in r.stdout.splitlines():
+                self.assertLess(len(line), 80, line)
+            return r.stdout
+
+        self.assertIn("\n  membership (st): settled\n", status())
+        epoch = int(a.metric("hashspace_view_epoch"))
+        cluster.hub("hub-b")
+        seen = []
+
+        def pending():
+            seen.append(status())
+            return re.search(r"membership \(st\): view %d pending, in force in \d+\.\d s"
+                             % (epoch + 1), seen[-1])
+        hubtest.wait_until(pending, 10, "status to show the join's view pending", interval=0.1)
+        js = json.loads(subprocess.run([HS_BIN, "status", "--json", addr], capture_output=True,
+                                       text=True, timeout=hubtest.scaled(30)).stdout)
+        self.assertEqual(js["coordinator"], redis.url)
+        self.assertEqual(js["cluster"], "st")
+        if js["pending_views"] > 0:
+            self.assertGreater(js["pending_effective_seconds"], time.time() - 1)
+        cluster.wait_view(["hub-a", "hub-b"])
+        out = status()
+        self.assertIn("hub hub-a (%s): view epoch %d, 2 members\n  membership (st): settled\n"
+                      % (addr, epoch + 1), out)
+        self.assertEqual(cluster.stop_all(), {"hub-a": 0, "hub-b": 0})
 
 
 if __name__ == "__main__":
