@@ -602,6 +602,18 @@ static void wake_workers(hs__hub *hub)
         hs__consumer_wake(hub->consumers[i]);
 }
 
+/* What hs__ingress_start allocated, and the buffers the thread grew. */
+static void ingress_free(ingress *in)
+{
+    hs__claim_free(in->claim);
+    hs__ingress_verdict_free(&in->verdict);
+    hs__topic_buf_free(&in->topic_buf);
+    free(in->targets);
+    free(in->ordered);
+    free(in->unordered);
+    free(in);
+}
+
 static void *ingress_main(void *arg)
 {
     ingress *in = arg;
@@ -667,15 +679,9 @@ static void *ingress_main(void *arg)
     /* Held messages are this hub's: delivered before the drain, in order,
      * whether or not their old owner is done. */
     hs__claim_release(in->claim, true, hs__monotonic_ns(), deliver, in);
-    hs__claim_free(in->claim);
     hold_wakeups(hub, false);
     zmq_close(in->socket);
-    hs__ingress_verdict_free(&in->verdict);
-    hs__topic_buf_free(&in->topic_buf);
-    free(in->targets);
-    free(in->ordered);
-    free(in->unordered);
-    free(in);
+    ingress_free(in);
     return NULL;
 }
 
@@ -734,11 +740,7 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
         s = zmq_socket(hub->zmq_ctx, ZMQ_SUB);
     if (s == NULL) {
         snprintf(err, errlen, "bus: cannot create a socket");
-        hs__claim_free(in->claim);
-        free(in->targets);
-        free(in->ordered);
-        free(in->unordered);
-        free(in);
+        ingress_free(in);
         return HS_ESYSTEM;
     }
     int timeout = INGRESS_POLL_MS, linger = 0, hwm = cfg->rcv_hwm;
@@ -768,11 +770,7 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
         if (zmq_connect(s, cfg->connect.items[i]) != 0)
             rc = sock_error(s, "cannot connect to", cfg->connect.items[i], err, errlen);
     if (rc != HS_OK) {
-        hs__claim_free(in->claim);
-        free(in->targets);
-        free(in->ordered);
-        free(in->unordered);
-        free(in);
+        ingress_free(in);
         return rc;
     }
     in->socket = s;
@@ -780,11 +778,7 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
     if (e != 0) { /* pthread_create returns its error; errno is not set */
         snprintf(err, errlen, "cannot start the ingress thread: %s", strerror(e));
         zmq_close(s);
-        hs__claim_free(in->claim);
-        free(in->targets);
-        free(in->ordered);
-        free(in->unordered);
-        free(in);
+        ingress_free(in);
         return HS_ESYSTEM;
     }
     hub->ingress_running = true;
