@@ -1,6 +1,7 @@
 /* fuzz_ingress.c - the checks the ingress thread makes on each [topic, body]
  * message (hs__ingress_check: body and topic sizes, topic UTF-8, key and
- * fallback key), with
+ * fallback key, and the time and bus-sequence values taken in the same pass,
+ * each equal to what hs__key_extract gives for its spec alone), with
  * hs__utf8_valid compared against a reference decoder.
  *
  * Input: one byte of options, then the topic up to the first '\n', then the
@@ -83,31 +84,60 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t max_body = (opt & 0x80) ? 16 : HS__DEFAULT_MAX_BODY;
     size_t max_topic = (opt & 0x10) ? 8 : HS__DEFAULT_MAX_TOPIC;
 
-    hs__key_buf buf = {0};
-    const char *k = NULL;
-    size_t klen = 0;
-    bool fell_back = true;
-    hs__malformed why = HS__MALFORMED__COUNT;
-    char detail[160] = "";
-    bool ok = hs__ingress_check(max_body, max_topic, &key, has_fallback ? &fallback : NULL, topic,
-                                topic_len, body, body_len, &buf, &k, &klen, &fell_back, &why,
-                                detail, sizeof detail);
+    hs__key_spec time, seq, publisher;
+    FUZZ_ASSERT(hs__key_spec_parse(&time, "json:/timestamp", err, sizeof err) == HS_OK);
+    FUZZ_ASSERT(hs__key_spec_parse(&seq, "json:/i", err, sizeof err) == HS_OK);
+    FUZZ_ASSERT(hs__key_spec_parse(&publisher, "json:/username", err, sizeof err) == HS_OK);
+    bool track = (opt & 0x08) != 0;
+    hs__ingress_rules rules = {
+        .max_body = max_body,
+        .max_topic = max_topic,
+        .specs = {[HS__INGRESS_KEY] = &key,
+                  [HS__INGRESS_FALLBACK] = has_fallback ? &fallback : NULL,
+                  [HS__INGRESS_TIME] = (opt & 0x04) ? &time : NULL,
+                  [HS__INGRESS_SEQ] = track ? &seq : NULL,
+                  [HS__INGRESS_PUBLISHER] = track ? &publisher : NULL},
+    };
+    hs__ingress_verdict v = {.fell_back = true, .why = HS__MALFORMED__COUNT};
+    bool ok = hs__ingress_check(&rules, topic, topic_len, body, body_len, &v);
     if (ok) {
         FUZZ_ASSERT(body_len <= max_body && topic_len <= max_topic && valid);
-        FUZZ_ASSERT(has_fallback || !fell_back);
+        FUZZ_ASSERT(has_fallback || !v.fell_back);
+        const char *k = v.key;
+        size_t klen = v.key_len;
         FUZZ_ASSERT(k != NULL);
         bool in_topic = k >= topic && k + klen <= topic + topic_len;
         bool in_body = k >= body && k + klen <= body + body_len;
-        bool in_buf = buf.data != NULL && k == buf.data && klen < buf.cap;
+        bool in_buf = false;
+        for (size_t i = 0; i < HS__INGRESS_KEYS; i++)
+            in_buf |= v.bufs[i].data != NULL && k == v.bufs[i].data && klen < v.bufs[i].cap;
         FUZZ_ASSERT(in_topic || in_body || in_buf);
+        /* Every value the rules want, as its spec alone gives it. */
+        hs__key_buf one = {0};
+        for (size_t i = 0; i < HS__INGRESS_KEYS; i++) {
+            const char *text, *alone;
+            size_t len, alone_len;
+            bool found = hs__ingress_value(&v, (hs__ingress_key)i, &text, &len);
+            bool found_alone = rules.specs[i] != NULL &&
+                               hs__key_extract(rules.specs[i], topic, topic_len, body, body_len,
+                                               &one, &alone, &alone_len) == HS__KEY_OK;
+            FUZZ_ASSERT(found == found_alone);
+            if (found)
+                FUZZ_ASSERT(len == alone_len && memcmp(text, alone, len) == 0);
+        }
+        hs__key_buf_free(&one);
     } else {
-        FUZZ_ASSERT(why < HS__MALFORMED__COUNT && why != HS__MALFORMED_FRAMES &&
-                    why != HS__MALFORMED_KEY_HASH);
-        FUZZ_ASSERT(detail[0] != '\0');
-        FUZZ_ASSERT(why != HS__MALFORMED_OVERSIZE || body_len > max_body || topic_len > max_topic);
-        FUZZ_ASSERT(why != HS__MALFORMED_TOPIC_UTF8 || !valid);
+        FUZZ_ASSERT(v.why < HS__MALFORMED__COUNT && v.why != HS__MALFORMED_FRAMES &&
+                    v.why != HS__MALFORMED_KEY_HASH);
+        FUZZ_ASSERT(v.detail[0] != '\0');
+        FUZZ_ASSERT(v.why != HS__MALFORMED_OVERSIZE || body_len > max_body ||
+                    topic_len > max_topic);
+        FUZZ_ASSERT(v.why != HS__MALFORMED_TOPIC_UTF8 || !valid);
     }
-    hs__key_buf_free(&buf);
+    hs__ingress_verdict_free(&v);
+    hs__key_spec_clear(&time);
+    hs__key_spec_clear(&seq);
+    hs__key_spec_clear(&publisher);
     hs__key_spec_clear(&key);
     hs__key_spec_clear(&fallback);
     free(topic);

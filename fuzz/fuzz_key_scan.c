@@ -5,7 +5,9 @@
  * the same bytes, except where jansson refuses a number it cannot hold (an
  * integer beyond 64 bits, a real beyond a double): the scanner takes those
  * as JSON, so there the DOM is asked again with integers as reals and the two
- * must agree on whether there is a key. */
+ * must agree on whether there is a key. And hs__key_extract_many over the
+ * pointer, its prefixes and a few fixed specs must give each of them what
+ * hs__key_extract gives it alone. */
 #include "fuzz_util.h"
 
 #include "key.h"
@@ -15,6 +17,58 @@
 #include <jansson.h>
 
 static const size_t dom_flags = JSON_DECODE_ANY | JSON_ALLOW_NUL;
+
+/* Targets beside the pointer: the hub's other keys and specs outside JSON. */
+static const char *const others[] = {"json:/i", "topic", "json:/username", "body", "json:/0"};
+#define NOTHERS (sizeof others / sizeof others[0])
+
+/* The pointer's prefixes (at most 2), then the others, up to the limit. */
+static size_t many_specs(const char *text, hs__key_spec *specs)
+{
+    char err[256], prefix[64];
+    size_t n = 0;
+    for (const char *slash = strchr(text + 6, '/'); slash != NULL && n < 2;
+         slash = strchr(slash + 1, '/')) {
+        size_t len = (size_t)(slash - text);
+        if (len >= sizeof prefix)
+            break;
+        memcpy(prefix, text, len);
+        prefix[len] = '\0';
+        if (hs__key_spec_parse(&specs[n], prefix, err, sizeof err) == HS_OK)
+            n++;
+    }
+    for (size_t i = 0; i < NOTHERS && n < HS__KEY_TARGETS_MAX - 1; i++)
+        FUZZ_ASSERT(hs__key_spec_parse(&specs[n++], others[i], err, sizeof err) == HS_OK);
+    return n;
+}
+
+static void check_many(const hs__key_spec *spec, const char *text, const char *frame,
+                       size_t body_len)
+{
+    hs__key_spec specs[HS__KEY_TARGETS_MAX];
+    size_t n = many_specs(text, specs + 1);
+    specs[0] = *spec; /* borrowed, not cleared here */
+    n++;
+    hs__key_buf bufs[HS__KEY_TARGETS_MAX] = {{0}}, one = {0};
+    hs__key_target t[HS__KEY_TARGETS_MAX];
+    for (size_t i = 0; i < n; i++)
+        t[i] = (hs__key_target){.spec = &specs[i], .buf = &bufs[i]};
+    hs__key_extract_many(t, n, "t", 1, frame, body_len);
+    for (size_t i = 0; i < n; i++) {
+        const char *key;
+        size_t len;
+        hs__key_result r = hs__key_extract(&specs[i], "t", 1, frame, body_len, &one, &key, &len);
+        FUZZ_ASSERT(r == t[i].result);
+        if (r == HS__KEY_OK)
+            FUZZ_ASSERT(len == t[i].len && memcmp(key, t[i].key, len) == 0);
+    }
+    for (size_t i = 0; i < n; i++) {
+        hs__key_buf_free(&bufs[i]);
+        if (i > 0)
+            hs__key_spec_clear(&specs[i]);
+    }
+    hs__key_buf_free(&one);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -32,8 +86,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     hs__key_spec spec;
     char err[256];
-    if (hs__key_spec_parse(&spec, text, err, sizeof err) != HS_OK)
-        FUZZ_ASSERT(hs__key_spec_parse(&spec, "json:/a", err, sizeof err) == HS_OK);
+    const char *used = text;
+    if (hs__key_spec_parse(&spec, text, err, sizeof err) != HS_OK) {
+        used = "json:/a";
+        FUZZ_ASSERT(hs__key_spec_parse(&spec, used, err, sizeof err) == HS_OK);
+    }
+
+    check_many(&spec, used, frame, body_len);
 
     hs__key_buf sbuf = {0}, dbuf = {0};
     const char *skey = NULL, *dkey = NULL;

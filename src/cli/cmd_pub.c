@@ -272,35 +272,228 @@ static int publish(void *sock, const pub_opts *o, const char *where)
     return status;
 }
 
+static const struct option pub_options[] = {
+    {"bind", required_argument, NULL, 'b'},
+    {"connect", required_argument, NULL, 'c'},
+    {"count", required_argument, NULL, 'n'},
+    {"rate", required_argument, NULL, 'r'},
+    {"burst", required_argument, NULL, 'B'},
+    {"pause", required_argument, NULL, 'P'},
+    {"topic", required_argument, NULL, 't'},
+    {"keys", required_argument, NULL, 'k'},
+    {"dist", required_argument, NULL, 'd'},
+    {"zipf-s", required_argument, NULL, 'z'},
+    {"size", required_argument, NULL, 's'},
+    {"username", required_argument, NULL, 'u'},
+    {"seed", required_argument, NULL, 'S'},
+    {"warmup", required_argument, NULL, 'w'},
+    {"wait-subscribers", required_argument, NULL, 'W'},
+    {"wait-timeout", required_argument, NULL, 'T'},
+    {"hwm", required_argument, NULL, 'H'},
+    {"drop", no_argument, NULL, 'D'},
+    {"linger", required_argument, NULL, 'L'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"curve-secret-key", required_argument, NULL, 'K'},
+    {"curve-server-key", required_argument, NULL, 'V'},
+    {"curve-allow", required_argument, NULL, 'A'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* One option of hs_cmd_pub into o: -1 to go on, else the exit status. */
+static int pub_option(int opt, pub_opts *o, hs_cli_curve *curve, unsigned long long *size)
+{
+    int bad = 0;
+    switch (opt) {
+    case 'b':
+        o->bind = optarg;
+        break;
+    case 'c':
+        if (o->nconnect == sizeof o->connect / sizeof o->connect[0]) {
+            hs_cli_error("--connect: at most %zu endpoints",
+                         sizeof o->connect / sizeof o->connect[0]);
+            return 2;
+        }
+        o->connect[o->nconnect++] = optarg;
+        break;
+    case 'n':
+        bad = hs_cli_parse_count("--count", optarg, &o->count);
+        break;
+    case 'r':
+        bad = parse_number("--rate", optarg, &o->rate);
+        break;
+    case 'B':
+        bad = hs_cli_parse_count("--burst", optarg, &o->burst);
+        break;
+    case 'P':
+        bad = parse_number("--pause", optarg, &o->pause);
+        break;
+    case 't':
+        o->topics = optarg;
+        break;
+    case 'k':
+        bad = hs_cli_parse_count("--keys", optarg, &o->keys);
+        if (!bad && o->keys == 0) {
+            hs_cli_error("--keys: at least 1");
+            bad = 1;
+        }
+        break;
+    case 'd':
+        if (strcmp(optarg, "uniform") == 0) {
+            o->dist = HS__KEY_UNIFORM;
+        } else if (strcmp(optarg, "zipf") == 0) {
+            o->dist = HS__KEY_ZIPF;
+        } else {
+            hs_cli_error("--dist: unknown distribution '%s' (expected uniform or zipf)", optarg);
+            bad = 1;
+        }
+        break;
+    case 'z':
+        bad = parse_number("--zipf-s", optarg, &o->zipf_s);
+        if (!bad && o->zipf_s <= 0) {
+            hs_cli_error("--zipf-s: must be greater than 0");
+            bad = 1;
+        }
+        break;
+    case 's':
+        bad = hs_cli_parse_count("--size", optarg, size);
+        if (!bad && *size > 64u * 1024 * 1024) {
+            hs_cli_error("--size: at most 64M bytes");
+            bad = 1;
+        }
+        o->size = (size_t)*size;
+        break;
+    case 'u':
+        o->username = optarg;
+        break;
+    case 'S':
+        bad = hs_cli_parse_count("--seed", optarg, &o->seed);
+        break;
+    case 'w':
+        bad = parse_number("--warmup", optarg, &o->warmup);
+        o->warmup_set = true;
+        break;
+    case 'W':
+        bad = hs_cli_parse_count("--wait-subscribers", optarg, &o->wait_subs);
+        break;
+    case 'T':
+        bad = parse_number("--wait-timeout", optarg, &o->wait_timeout);
+        break;
+    case 'H':
+        bad = hs_cli_parse_count("--hwm", optarg, &o->hwm);
+        if (!bad && o->hwm > 1000000000ull) {
+            hs_cli_error("--hwm: at most 1G messages");
+            bad = 1;
+        }
+        break;
+    case 'D':
+        o->drop = true;
+        break;
+    case 'L':
+        bad = parse_number("--linger", optarg, &o->linger);
+        if (!bad && o->linger > 2147483) {
+            hs_cli_error("--linger: at most 2147483 s (a 32-bit count of milliseconds)");
+            bad = 1;
+        }
+        break;
+    case 'q':
+        o->quiet = true;
+        break;
+    case 'K':
+        curve->secret_key = optarg;
+        break;
+    case 'V':
+        curve->server_key = optarg;
+        break;
+    case 'A':
+        curve->allow = optarg;
+        break;
+    case 'h':
+        pub_usage(stdout);
+        return 0;
+    default:
+        pub_usage(stderr);
+        return 2;
+    }
+    return bad ? 2 : -1;
+}
+
+/* The command line into o and curve: -1 to go on, else the exit status. */
+static int pub_parse(int argc, char **argv, pub_opts *o, hs_cli_curve *curve)
+{
+    unsigned long long size = 0;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "qh", pub_options, NULL)) != -1) {
+        int status = pub_option(opt, o, curve, &size);
+        if (status >= 0)
+            return status;
+    }
+    if (optind < argc) {
+        hs_cli_error("unexpected argument '%s' (try 'hashspace pub --help')", argv[optind]);
+        return 2;
+    }
+    if (o->bind != NULL && o->nconnect > 0) {
+        hs_cli_error("--bind and --connect exclude each other");
+        return 2;
+    }
+    if (o->bind == NULL && o->nconnect == 0)
+        o->bind = PUB_DEFAULT_ENDPOINT;
+    if ((o->burst > 0) != (o->pause > 0)) {
+        hs_cli_error("--burst and --pause go together (e.g. --burst 1000 --pause 5)");
+        return 2;
+    }
+    if (o->wait_subs > 0 && !o->warmup_set)
+        o->warmup = 0;
+    return -1;
+}
+
+/* Options, CURVE, then bind or connect sock as o says; where gets the
+ * endpoints. Returns the exit status so far (0: go on). */
+static int pub_socket(void *ctx, void *sock, const pub_opts *o, hs_cli_curve *curve, char *where,
+                      size_t where_len)
+{
+    int hwm = (int)o->hwm, one = 1, nodrop = o->drop ? 0 : 1;
+    int linger = (int)(o->linger * 1000);
+    int status = hs_cli_curve_load(curve, ctx, o->bind != NULL, o->nconnect > 0, "subscriber");
+    if (status != 0)
+        return status;
+    if (zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(sock, ZMQ_XPUB_VERBOSE, &one, sizeof one) != 0 ||
+        zmq_setsockopt(sock, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop) != 0 ||
+        zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0) {
+        hs_cli_error("cannot set the socket's options (--hwm %d, --linger %d ms): %s", hwm, linger,
+                     zmq_strerror(errno));
+        status = 1;
+    }
+    if (status != 0) {
+        where[0] = '\0';
+    } else if (o->bind != NULL) {
+        if (hs_cli_curve_role(curve, sock, true) != 0)
+            status = 1;
+        else if (zmq_bind(sock, o->bind) != 0) {
+            hs_cli_error("cannot bind %s: %s", o->bind, zmq_strerror(errno));
+            status = 1;
+        }
+        snprintf(where, where_len, "%s", o->bind);
+    } else {
+        where[0] = '\0';
+        if (hs_cli_curve_role(curve, sock, false) != 0)
+            status = 1;
+        for (size_t i = 0; i < o->nconnect && status == 0; i++) {
+            if (zmq_connect(sock, o->connect[i]) != 0) {
+                hs_cli_error("cannot connect to %s: %s", o->connect[i], zmq_strerror(errno));
+                status = 1;
+            }
+            size_t used = strlen(where);
+            snprintf(where + used, where_len - used, "%s%s", i ? "," : "", o->connect[i]);
+        }
+    }
+    return status;
+}
+
 int hs_cmd_pub(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"bind", required_argument, NULL, 'b'},
-        {"connect", required_argument, NULL, 'c'},
-        {"count", required_argument, NULL, 'n'},
-        {"rate", required_argument, NULL, 'r'},
-        {"burst", required_argument, NULL, 'B'},
-        {"pause", required_argument, NULL, 'P'},
-        {"topic", required_argument, NULL, 't'},
-        {"keys", required_argument, NULL, 'k'},
-        {"dist", required_argument, NULL, 'd'},
-        {"zipf-s", required_argument, NULL, 'z'},
-        {"size", required_argument, NULL, 's'},
-        {"username", required_argument, NULL, 'u'},
-        {"seed", required_argument, NULL, 'S'},
-        {"warmup", required_argument, NULL, 'w'},
-        {"wait-subscribers", required_argument, NULL, 'W'},
-        {"wait-timeout", required_argument, NULL, 'T'},
-        {"hwm", required_argument, NULL, 'H'},
-        {"drop", no_argument, NULL, 'D'},
-        {"linger", required_argument, NULL, 'L'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"curve-secret-key", required_argument, NULL, 'K'},
-        {"curve-server-key", required_argument, NULL, 'V'},
-        {"curve-allow", required_argument, NULL, 'A'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     char default_topic[] = PUB_DEFAULT_TOPIC;
     hs_cli_curve curve = {0};
     pub_opts o = {
@@ -314,143 +507,9 @@ int hs_cmd_pub(int argc, char **argv)
         .topics = default_topic,
         .dist = HS__KEY_UNIFORM,
     };
-    unsigned long long size = 0;
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
-        int bad = 0;
-        switch (opt) {
-        case 'b':
-            o.bind = optarg;
-            break;
-        case 'c':
-            if (o.nconnect == sizeof o.connect / sizeof o.connect[0]) {
-                hs_cli_error("--connect: at most %zu endpoints",
-                             sizeof o.connect / sizeof o.connect[0]);
-                return 2;
-            }
-            o.connect[o.nconnect++] = optarg;
-            break;
-        case 'n':
-            bad = hs_cli_parse_count("--count", optarg, &o.count);
-            break;
-        case 'r':
-            bad = parse_number("--rate", optarg, &o.rate);
-            break;
-        case 'B':
-            bad = hs_cli_parse_count("--burst", optarg, &o.burst);
-            break;
-        case 'P':
-            bad = parse_number("--pause", optarg, &o.pause);
-            break;
-        case 't':
-            o.topics = optarg;
-            break;
-        case 'k':
-            bad = hs_cli_parse_count("--keys", optarg, &o.keys);
-            if (!bad && o.keys == 0) {
-                hs_cli_error("--keys: at least 1");
-                bad = 1;
-            }
-            break;
-        case 'd':
-            if (strcmp(optarg, "uniform") == 0) {
-                o.dist = HS__KEY_UNIFORM;
-            } else if (strcmp(optarg, "zipf") == 0) {
-                o.dist = HS__KEY_ZIPF;
-            } else {
-                hs_cli_error("--dist: unknown distribution '%s' (expected uniform or zipf)",
-                             optarg);
-                bad = 1;
-            }
-            break;
-        case 'z':
-            bad = parse_number("--zipf-s", optarg, &o.zipf_s);
-            if (!bad && o.zipf_s <= 0) {
-                hs_cli_error("--zipf-s: must be greater than 0");
-                bad = 1;
-            }
-            break;
-        case 's':
-            bad = hs_cli_parse_count("--size", optarg, &size);
-            if (!bad && size > 64u * 1024 * 1024) {
-                hs_cli_error("--size: at most 64M bytes");
-                bad = 1;
-            }
-            o.size = (size_t)size;
-            break;
-        case 'u':
-            o.username = optarg;
-            break;
-        case 'S':
-            bad = hs_cli_parse_count("--seed", optarg, &o.seed);
-            break;
-        case 'w':
-            bad = parse_number("--warmup", optarg, &o.warmup);
-            o.warmup_set = true;
-            break;
-        case 'W':
-            bad = hs_cli_parse_count("--wait-subscribers", optarg, &o.wait_subs);
-            break;
-        case 'T':
-            bad = parse_number("--wait-timeout", optarg, &o.wait_timeout);
-            break;
-        case 'H':
-            bad = hs_cli_parse_count("--hwm", optarg, &o.hwm);
-            if (!bad && o.hwm > 1000000000ull) {
-                hs_cli_error("--hwm: at most 1G messages");
-                bad = 1;
-            }
-            break;
-        case 'D':
-            o.drop = true;
-            break;
-        case 'L':
-            bad = parse_number("--linger", optarg, &o.linger);
-            if (!bad && o.linger > 2147483) {
-                hs_cli_error("--linger: at most 2147483 s (a 32-bit count of milliseconds)");
-                bad = 1;
-            }
-            break;
-        case 'q':
-            o.quiet = true;
-            break;
-        case 'K':
-            curve.secret_key = optarg;
-            break;
-        case 'V':
-            curve.server_key = optarg;
-            break;
-        case 'A':
-            curve.allow = optarg;
-            break;
-        case 'h':
-            pub_usage(stdout);
-            return 0;
-        default:
-            pub_usage(stderr);
-            return 2;
-        }
-        if (bad)
-            return 2;
-    }
-    if (optind < argc) {
-        hs_cli_error("unexpected argument '%s' (try 'hashspace pub --help')", argv[optind]);
-        return 2;
-    }
-    if (o.bind != NULL && o.nconnect > 0) {
-        hs_cli_error("--bind and --connect exclude each other");
-        return 2;
-    }
-    if (o.bind == NULL && o.nconnect == 0)
-        o.bind = PUB_DEFAULT_ENDPOINT;
-    if ((o.burst > 0) != (o.pause > 0)) {
-        hs_cli_error("--burst and --pause go together (e.g. --burst 1000 --pause 5)");
-        return 2;
-    }
-    if (o.wait_subs > 0 && !o.warmup_set)
-        o.warmup = 0;
-
+    int status = pub_parse(argc, argv, &o, &curve);
+    if (status >= 0)
+        return status;
     struct sigaction sa = {.sa_handler = pub_on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
@@ -464,46 +523,8 @@ int hs_cmd_pub(int argc, char **argv)
             zmq_ctx_term(ctx);
         return 1;
     }
-    int hwm = (int)o.hwm, one = 1, nodrop = o.drop ? 0 : 1;
-    int linger = (int)(o.linger * 1000);
-    int status = hs_cli_curve_load(&curve, ctx, o.bind != NULL, o.nconnect > 0, "subscriber");
-    if (status != 0) {
-        zmq_close(sock);
-        zmq_ctx_term(ctx);
-        return status;
-    }
-    if (zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
-        zmq_setsockopt(sock, ZMQ_XPUB_VERBOSE, &one, sizeof one) != 0 ||
-        zmq_setsockopt(sock, ZMQ_XPUB_NODROP, &nodrop, sizeof nodrop) != 0 ||
-        zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0) {
-        hs_cli_error("cannot set the socket's options (--hwm %d, --linger %d ms): %s", hwm, linger,
-                     zmq_strerror(errno));
-        status = 1;
-    }
     char where[512];
-    if (status != 0) {
-        where[0] = '\0';
-    } else if (o.bind != NULL) {
-        if (hs_cli_curve_role(&curve, sock, true) != 0)
-            status = 1;
-        else if (zmq_bind(sock, o.bind) != 0) {
-            hs_cli_error("cannot bind %s: %s", o.bind, zmq_strerror(errno));
-            status = 1;
-        }
-        snprintf(where, sizeof where, "%s", o.bind);
-    } else {
-        where[0] = '\0';
-        if (hs_cli_curve_role(&curve, sock, false) != 0)
-            status = 1;
-        for (size_t i = 0; i < o.nconnect && status == 0; i++) {
-            if (zmq_connect(sock, o.connect[i]) != 0) {
-                hs_cli_error("cannot connect to %s: %s", o.connect[i], zmq_strerror(errno));
-                status = 1;
-            }
-            size_t used = strlen(where);
-            snprintf(where + used, sizeof where - used, "%s%s", i ? "," : "", o.connect[i]);
-        }
-    }
+    status = pub_socket(ctx, sock, &o, &curve, where, sizeof where);
     if (status == 0 && o.wait_subs > 0 &&
         wait_subscribers(sock, (long)o.wait_subs, o.wait_timeout, o.quiet) != 0)
         status = 1;

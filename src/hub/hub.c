@@ -455,6 +455,48 @@ static void stop_started(hs__hub *hub)
     hs__metrics_stop(hub);
 }
 
+/* The closed consumers' workers joined by deadline (and a grace), then
+ * their stuck exec children sent SIGTERM, then SIGKILL; what a worker still
+ * inside its sink holds is dead-lettered. stuck (may be NULL) gets the
+ * stuck workers per consumer. Returns whether any is still stuck. */
+static bool join_consumers(hs__hub *hub, unsigned *stuck, uint64_t deadline)
+{
+    bool any_stuck = join_workers(hub, stuck, deadline + HUB_JOIN_GRACE_NS);
+    if (any_stuck) {
+        stop_stuck_children(hub, stuck, SIGTERM);
+        any_stuck = join_workers(hub, stuck, hs__monotonic_ns() + HUB_TERM_GRACE_NS);
+    }
+    if (any_stuck) {
+        stop_stuck_children(hub, stuck, SIGKILL);
+        any_stuck = join_workers(hub, stuck, hs__monotonic_ns() + HUB_KILL_GRACE_NS);
+    }
+    for (size_t i = 0; any_stuck && i < hub->nconsumers; i++) {
+        if (stuck == NULL || stuck[i] > 0) {
+            size_t n = hs__consumer_abandon(hub->consumers[i]);
+            if (n > 0)
+                hs__warn("consumer %s: a worker is still inside its sink; its %zu message%s "
+                         "(the one in hand included) dead-lettered as left",
+                         hub->consumers[i]->spec.name, n, n == 1 ? "" : "s");
+        }
+    }
+    return any_stuck;
+}
+
+static void deregister(hs__hub *hub, uint64_t leave_from)
+{
+    /* Everything this hub owned is finished: the final watermark, then
+     * the registration goes. After a leave the watermark is at least
+     * its view's effective_from: the others stop holding at once. */
+    uint64_t wm = load_u64(&hub->decided_ts);
+    if (leave_from > wm)
+        wm = leave_from;
+    hs__membership_set_watermark(hub->membership, wm);
+    hs__membership_stop(hub->membership, true);
+    hub->membership = NULL;
+    hs__info("membership: deregistered (final watermark %.3f s %s the leave's view)",
+             fabs((double)wm - (double)leave_from) / 1e9, wm >= leave_from ? "past" : "before");
+}
+
 int hs__hub_run(const hs__hub_config *cfg)
 {
     hs__log_level level = HS__LOG_INFO;
@@ -556,38 +598,10 @@ int hs__hub_run(const hs__hub_config *cfg)
     for (size_t i = 0; i < hub->nconsumers; i++)
         hs__consumer_close(hub->consumers[i], deadline);
     unsigned *stuck = calloc(hub->nconsumers + 1, sizeof *stuck);
-    bool any_stuck = join_workers(hub, stuck, deadline + HUB_JOIN_GRACE_NS);
-    if (any_stuck) {
-        stop_stuck_children(hub, stuck, SIGTERM);
-        any_stuck = join_workers(hub, stuck, hs__monotonic_ns() + HUB_TERM_GRACE_NS);
-    }
-    if (any_stuck) {
-        stop_stuck_children(hub, stuck, SIGKILL);
-        any_stuck = join_workers(hub, stuck, hs__monotonic_ns() + HUB_KILL_GRACE_NS);
-    }
-    for (size_t i = 0; any_stuck && i < hub->nconsumers; i++) {
-        if (stuck == NULL || stuck[i] > 0) {
-            size_t n = hs__consumer_abandon(hub->consumers[i]);
-            if (n > 0)
-                hs__warn("consumer %s: a worker is still inside its sink; its %zu message%s "
-                         "(the one in hand included) dead-lettered as left",
-                         hub->consumers[i]->spec.name, n, n == 1 ? "" : "s");
-        }
-    }
+    bool any_stuck = join_consumers(hub, stuck, deadline);
     double drain_s = (double)(hs__monotonic_ns() - t0) / 1e9;
-    if (hub->membership != NULL) {
-        /* Everything this hub owned is finished: the final watermark, then
-         * the registration goes. After a leave the watermark is at least
-         * its view's effective_from: the others stop holding at once. */
-        uint64_t wm = load_u64(&hub->decided_ts);
-        if (leave_from > wm)
-            wm = leave_from;
-        hs__membership_set_watermark(hub->membership, wm);
-        hs__membership_stop(hub->membership, true);
-        hub->membership = NULL;
-        hs__info("membership: deregistered (final watermark %.3f s %s the leave's view)",
-                 fabs((double)wm - (double)leave_from) / 1e9, wm >= leave_from ? "past" : "before");
-    }
+    if (hub->membership != NULL)
+        deregister(hub, leave_from);
     hs__metrics_stop(hub);
     summary(hub, drain_s, stuck);
     if (any_stuck || stuck == NULL) {

@@ -240,17 +240,49 @@ typedef struct hs__hub {
 int hs__hub_run(const hs__hub_config *cfg);
 
 /* Ingress thread (ingress.c). */
+/* The values taken from every message body, all in one pass. */
+typedef enum hs__ingress_key {
+    HS__INGRESS_KEY,       /* the claim key */
+    HS__INGRESS_FALLBACK,  /* the claim key when the first finds nothing (key-fallback) */
+    HS__INGRESS_TIME,      /* the message's time (time-key, dynamic membership only) */
+    HS__INGRESS_SEQ,       /* the publisher's sequence number (bus-seq) */
+    HS__INGRESS_PUBLISHER, /* the publisher's name (bus-publisher) */
+    HS__INGRESS_KEYS,
+} hs__ingress_key;
+/* What the checks before the claim go by: built once when the ingress
+ * thread starts, read-only after; the specs are borrowed. */
+typedef struct hs__ingress_rules {
+    size_t max_body, max_topic;
+    const hs__key_spec *specs[HS__INGRESS_KEYS]; /* NULL: not wanted; [HS__INGRESS_KEY] is set */
+} hs__ingress_rules;
+/* What the checks found: the key, or why the message is refused; and the
+ * other values of the rules. One per thread, reused from message to message
+ * (it owns the buffers the values are kept in): hs__ingress_verdict_free. */
+typedef struct hs__ingress_verdict {
+    const char *key; /* into the topic, the body or values[...].buf */
+    size_t key_len;
+    bool fell_back; /* the fallback key found it */
+    hs__malformed why;
+    char detail[160]; /* a sentence, when refused */
+    /* By hs__ingress_key; .spec NULL when the rules do not want it. */
+    hs__key_target values[HS__INGRESS_KEYS];
+    hs__key_buf bufs[HS__INGRESS_KEYS];
+} hs__ingress_verdict;
 /* The checks on one [topic, body] message before the claim: the body's and
  * the topic's sizes (both HS__MALFORMED_OVERSIZE), the topic's UTF-8, then
- * the key (and the fallback key, when not NULL).
- * true: *key and *klen point into topic, body or buf, and *fell_back says
- * the fallback found it. false: *why and a sentence in detail say why the
- * message is refused. Pure and thread-safe given its own buf (the fuzz
- * target calls it directly). */
-bool hs__ingress_check(size_t max_body, size_t max_topic, const hs__key_spec *key_spec,
-                       const hs__key_spec *fallback, const char *t, size_t tlen, const char *b,
-                       size_t blen, hs__key_buf *buf, const char **key, size_t *klen,
-                       bool *fell_back, hs__malformed *why, char *detail, size_t detaillen);
+ * the key (and the fallback key, when there is one). Every value the rules
+ * want is extracted by one pass over the body (hs__key_extract_many).
+ * true: v->key is set (valid until v is used again), v->fell_back says the
+ * fallback found it, v->values the others; false: v->why and v->detail say
+ * why the message is refused. Pure and thread-safe given its own verdict
+ * (the fuzz target calls it directly). */
+bool hs__ingress_check(const hs__ingress_rules *rules, const char *t, size_t tlen, const char *b,
+                       size_t blen, hs__ingress_verdict *v);
+/* The value v found for k: false when the rules do not want it or the
+ * message has none. */
+bool hs__ingress_value(const hs__ingress_verdict *v, hs__ingress_key k, const char **text,
+                       size_t *len);
+void hs__ingress_verdict_free(hs__ingress_verdict *v);
 int hs__ingress_start(hs__hub *hub, char *err, size_t errlen);
 void hs__ingress_join(hs__hub *hub);
 

@@ -42,8 +42,8 @@ const char *const hs__malformed_labels[HS__MALFORMED__COUNT] = {
 typedef struct ingress {
     hs__hub *hub;
     void *socket;
-    hs__key_buf key_buf;
-    hs__key_buf seq_buf, publisher_buf, time_buf;
+    hs__ingress_rules rules;     /* what every message is checked by */
+    hs__ingress_verdict verdict; /* the message in hand's */
     hs__claim *claim;
     bool gave_up_confirming;                        /* until a message is confirmed again */
     hs__topic_buf topic_buf;                        /* the topic as a C string, for the globs */
@@ -196,20 +196,18 @@ static void take_timeline(ingress *in)
 /* The message's time: the time key's number of seconds, or the time of
  * receipt when it has none or one further than time-skew from the hub's
  * clock (both counted). */
-static uint64_t message_time(ingress *in, const char *t, size_t tlen, const char *b, size_t blen,
-                             uint64_t received_ns)
+static uint64_t message_time(ingress *in, uint64_t received_ns)
 {
     hs__hub *hub = in->hub;
-    /* A static hub's one view decides every time alike: no second pass over
-     * the body for a time it does not need. */
-    if (!hub->dynamic || !hub->has_time_key)
+    /* A static hub's one view decides every time alike: the rules do not
+     * ask for the time (in->rules). */
+    if (in->rules.specs[HS__INGRESS_TIME] == NULL)
         return received_ns;
     const char *text;
     size_t len;
     char num[64];
-    if (hs__key_extract(&hub->time_key, t, tlen, b, blen, &in->time_buf, &text, &len) !=
-            HS__KEY_OK ||
-        len == 0 || len >= sizeof num) {
+    if (!hs__ingress_value(&in->verdict, HS__INGRESS_TIME, &text, &len) || len == 0 ||
+        len >= sizeof num) {
         count(&hub->untimed);
         return received_ns;
     }
@@ -269,64 +267,94 @@ static void wait_confirmed(ingress *in, uint64_t ts)
     }
 }
 
-bool hs__ingress_check(size_t max_body, size_t max_topic, const hs__key_spec *key_spec,
-                       const hs__key_spec *fallback, const char *t, size_t tlen, const char *b,
-                       size_t blen, hs__key_buf *buf, const char **key, size_t *klen,
-                       bool *fell_back, hs__malformed *why, char *detail, size_t detaillen)
+bool hs__ingress_value(const hs__ingress_verdict *v, hs__ingress_key k, const char **text,
+                       size_t *len)
 {
-    *fell_back = false;
-    if (blen > max_body) {
-        *why = HS__MALFORMED_OVERSIZE;
-        snprintf(detail, detaillen, "body of %zu bytes is over max-body (%zu)", blen, max_body);
+    const hs__key_target *t = &v->values[k];
+    if (t->spec == NULL || t->result != HS__KEY_OK)
+        return false;
+    *text = t->key;
+    *len = t->len;
+    return true;
+}
+
+void hs__ingress_verdict_free(hs__ingress_verdict *v)
+{
+    for (size_t k = 0; k < HS__INGRESS_KEYS; k++)
+        hs__key_buf_free(&v->bufs[k]);
+}
+
+/* Every value the rules want, in one pass over the body. */
+static void extract_values(const hs__ingress_rules *rules, const char *t, size_t tlen,
+                           const char *b, size_t blen, hs__ingress_verdict *v)
+{
+    hs__key_target wanted[HS__INGRESS_KEYS];
+    size_t n = 0;
+    for (size_t k = 0; k < HS__INGRESS_KEYS; k++)
+        if (rules->specs[k] != NULL)
+            wanted[n++] = (hs__key_target){.spec = rules->specs[k], .buf = &v->bufs[k]};
+    hs__key_extract_many(wanted, n, t, tlen, b, blen);
+    n = 0;
+    for (size_t k = 0; k < HS__INGRESS_KEYS; k++)
+        v->values[k] = rules->specs[k] != NULL ? wanted[n++] : (hs__key_target){0};
+}
+
+bool hs__ingress_check(const hs__ingress_rules *rules, const char *t, size_t tlen, const char *b,
+                       size_t blen, hs__ingress_verdict *v)
+{
+    v->fell_back = false;
+    if (blen > rules->max_body) {
+        v->why = HS__MALFORMED_OVERSIZE;
+        snprintf(v->detail, sizeof v->detail, "body of %zu bytes is over max-body (%zu)", blen,
+                 rules->max_body);
         return false;
     }
-    if (tlen > max_topic) {
-        *why = HS__MALFORMED_OVERSIZE;
-        snprintf(detail, detaillen, "topic of %zu bytes is over max-topic (%zu)", tlen, max_topic);
+    if (tlen > rules->max_topic) {
+        v->why = HS__MALFORMED_OVERSIZE;
+        snprintf(v->detail, sizeof v->detail, "topic of %zu bytes is over max-topic (%zu)", tlen,
+                 rules->max_topic);
         return false;
     }
     if (!hs__utf8_valid(t, tlen)) {
-        *why = HS__MALFORMED_TOPIC_UTF8;
-        snprintf(detail, detaillen, "the topic is not valid UTF-8");
+        v->why = HS__MALFORMED_TOPIC_UTF8;
+        snprintf(v->detail, sizeof v->detail, "the topic is not valid UTF-8");
         return false;
     }
-    hs__key_result found = hs__key_extract(key_spec, t, tlen, b, blen, buf, key, klen);
-    if (found != HS__KEY_OK && fallback != NULL &&
-        hs__key_extract(fallback, t, tlen, b, blen, buf, key, klen) == HS__KEY_OK) {
-        *fell_back = true;
-        found = HS__KEY_OK;
-    }
-    switch (found) {
-    case HS__KEY_OK:
+    extract_values(rules, t, tlen, b, blen, v);
+    if (hs__ingress_value(v, HS__INGRESS_KEY, &v->key, &v->key_len))
         return true;
+    if (hs__ingress_value(v, HS__INGRESS_FALLBACK, &v->key, &v->key_len)) {
+        v->fell_back = true;
+        return true;
+    }
+    switch (v->values[HS__INGRESS_KEY].result) {
+    case HS__KEY_OK:
+        break;
     case HS__KEY_BAD_JSON:
-        *why = HS__MALFORMED_JSON;
-        snprintf(detail, detaillen, "the body is not JSON and the key needs it");
+        v->why = HS__MALFORMED_JSON;
+        snprintf(v->detail, sizeof v->detail, "the body is not JSON and the key needs it");
         return false;
     case HS__KEY_MISSING:
-        *why = HS__MALFORMED_NO_KEY;
-        snprintf(detail, detaillen, "the key is not in the body");
+        v->why = HS__MALFORMED_NO_KEY;
+        snprintf(v->detail, sizeof v->detail, "the key is not in the body");
         return false;
     case HS__KEY_NOT_SCALAR:
         break;
     }
-    *why = HS__MALFORMED_NO_KEY;
-    snprintf(detail, detaillen, "the key is null, an object or an array");
+    v->why = HS__MALFORMED_NO_KEY;
+    snprintf(v->detail, sizeof v->detail, "the key is null, an object or an array");
     return false;
 }
 
 /* The publisher's sequence number of a well-formed message, when it has
  * one: gaps, late messages, duplicates and restarts are counted per
  * publisher (busseq.h); a gap is logged (rate-limited). */
-static void track_seq(ingress *in, zmq_msg_t *topic, zmq_msg_t *body)
+static void track_seq(ingress *in, zmq_msg_t *body)
 {
     hs__hub *hub = in->hub;
-    const char *t = zmq_msg_data(topic), *b = zmq_msg_data(body);
-    size_t tlen = zmq_msg_size(topic), blen = zmq_msg_size(body);
     const char *text, *who;
     size_t len, wlen;
-    if (hs__key_extract(&hub->seq_key, t, tlen, b, blen, &in->seq_buf, &text, &len) != HS__KEY_OK ||
-        len == 0 || len > 20) {
+    if (!hs__ingress_value(&in->verdict, HS__INGRESS_SEQ, &text, &len) || len == 0 || len > 20) {
         count(&hub->busseq.unsequenced);
         return;
     }
@@ -339,8 +367,7 @@ static void track_seq(ingress *in, zmq_msg_t *topic, zmq_msg_t *body)
         }
         i = i * 10 + d;
     }
-    if (hs__key_extract(&hub->seq_publisher, t, tlen, b, blen, &in->publisher_buf, &who, &wlen) !=
-        HS__KEY_OK) {
+    if (!hs__ingress_value(&in->verdict, HS__INGRESS_PUBLISHER, &who, &wlen)) {
         who = "";
         wlen = 0;
     }
@@ -437,29 +464,23 @@ static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t rece
     size_t tlen = zmq_msg_size(topic);
     const char *b = zmq_msg_data(body);
     size_t blen = zmq_msg_size(body);
-    char detail[160];
-    const char *key;
-    size_t klen;
-    bool fell_back;
-    hs__malformed why;
-    if (!hs__ingress_check(hub->cfg->max_body, hub->cfg->max_topic, &hub->key,
-                           hub->has_fallback ? &hub->key_fallback : NULL, t, tlen, b, blen,
-                           &in->key_buf, &key, &klen, &fell_back, &why, detail, sizeof detail)) {
-        refuse(in, why, detail, topic, body, 2, received_ns);
+    hs__ingress_verdict *v = &in->verdict;
+    if (!hs__ingress_check(&in->rules, t, tlen, b, blen, v)) {
+        refuse(in, v->why, v->detail, topic, body, 2, received_ns);
         return;
     }
-    if (fell_back)
+    if (v->fell_back)
         count(&hub->key_fallbacks);
     uint64_t hash;
-    if (hs_hasher_hash(&hub->hasher, key, klen, &hash) != HS_OK) {
-        snprintf(detail, sizeof detail, "the key is not valid for hash '%s'",
+    if (hs_hasher_hash(&hub->hasher, v->key, v->key_len, &hash) != HS_OK) {
+        snprintf(v->detail, sizeof v->detail, "the key is not valid for hash '%s'",
                  hs_hash_name(hub->hasher.id));
-        refuse(in, HS__MALFORMED_KEY_HASH, detail, topic, body, 2, received_ns);
+        refuse(in, HS__MALFORMED_KEY_HASH, v->detail, topic, body, 2, received_ns);
         return;
     }
     if (hub->track_seq)
-        track_seq(in, topic, body);
-    uint64_t ts = message_time(in, t, tlen, b, blen, received_ns);
+        track_seq(in, body);
+    uint64_t ts = message_time(in, received_ns);
     wait_confirmed(in, ts);
     bool taken_over, dup;
     hs__verdict verdict =
@@ -581,6 +602,18 @@ static void wake_workers(hs__hub *hub)
         hs__consumer_wake(hub->consumers[i]);
 }
 
+/* What hs__ingress_start allocated, and the buffers the thread grew. */
+static void ingress_free(ingress *in)
+{
+    hs__claim_free(in->claim);
+    hs__ingress_verdict_free(&in->verdict);
+    hs__topic_buf_free(&in->topic_buf);
+    free(in->targets);
+    free(in->ordered);
+    free(in->unordered);
+    free(in);
+}
+
 static void *ingress_main(void *arg)
 {
     ingress *in = arg;
@@ -646,18 +679,9 @@ static void *ingress_main(void *arg)
     /* Held messages are this hub's: delivered before the drain, in order,
      * whether or not their old owner is done. */
     hs__claim_release(in->claim, true, hs__monotonic_ns(), deliver, in);
-    hs__claim_free(in->claim);
     hold_wakeups(hub, false);
     zmq_close(in->socket);
-    hs__key_buf_free(&in->time_buf);
-    hs__key_buf_free(&in->key_buf);
-    hs__key_buf_free(&in->seq_buf);
-    hs__key_buf_free(&in->publisher_buf);
-    hs__topic_buf_free(&in->topic_buf);
-    free(in->targets);
-    free(in->ordered);
-    free(in->unordered);
-    free(in);
+    ingress_free(in);
     return NULL;
 }
 
@@ -696,6 +720,15 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
     if (in == NULL)
         return HS_ENOMEM;
     in->hub = hub;
+    in->rules = (hs__ingress_rules){
+        .max_body = cfg->max_body,
+        .max_topic = cfg->max_topic,
+        .specs = {[HS__INGRESS_KEY] = &hub->key,
+                  [HS__INGRESS_FALLBACK] = hub->has_fallback ? &hub->key_fallback : NULL,
+                  [HS__INGRESS_TIME] = hub->dynamic && hub->has_time_key ? &hub->time_key : NULL,
+                  [HS__INGRESS_SEQ] = hub->track_seq ? &hub->seq_key : NULL,
+                  [HS__INGRESS_PUBLISHER] = hub->track_seq ? &hub->seq_publisher : NULL},
+    };
     size_t room = hub->nconsumers > 0 ? hub->nconsumers : 1;
     in->targets = calloc(room, sizeof *in->targets);
     in->ordered = calloc(room, sizeof *in->ordered);
@@ -707,11 +740,7 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
         s = zmq_socket(hub->zmq_ctx, ZMQ_SUB);
     if (s == NULL) {
         snprintf(err, errlen, "bus: cannot create a socket");
-        hs__claim_free(in->claim);
-        free(in->targets);
-        free(in->ordered);
-        free(in->unordered);
-        free(in);
+        ingress_free(in);
         return HS_ESYSTEM;
     }
     int timeout = INGRESS_POLL_MS, linger = 0, hwm = cfg->rcv_hwm;
@@ -741,11 +770,7 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
         if (zmq_connect(s, cfg->connect.items[i]) != 0)
             rc = sock_error(s, "cannot connect to", cfg->connect.items[i], err, errlen);
     if (rc != HS_OK) {
-        hs__claim_free(in->claim);
-        free(in->targets);
-        free(in->ordered);
-        free(in->unordered);
-        free(in);
+        ingress_free(in);
         return rc;
     }
     in->socket = s;
@@ -753,11 +778,7 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
     if (e != 0) { /* pthread_create returns its error; errno is not set */
         snprintf(err, errlen, "cannot start the ingress thread: %s", strerror(e));
         zmq_close(s);
-        hs__claim_free(in->claim);
-        free(in->targets);
-        free(in->ordered);
-        free(in->unordered);
-        free(in);
+        ingress_free(in);
         return HS_ESYSTEM;
     }
     hub->ingress_running = true;

@@ -139,17 +139,20 @@ static int array_index(const char *tok, size_t len, size_t *out)
  * JSON_ALLOW_NUL: RFC 8259 grammar, UTF-8 checked in strings, \u escapes and
  * surrogate pairs checked, no NUL in object keys, nesting at most
  * JSON_PARSER_MAX_DEPTH values deep, nothing but whitespace after the value)
- * and notes where the pointer's value lies. It reads to the end even when the
+ * and notes where each target pointer's value lies: several pointers share
+ * the pass (hs__key_extract_many), each value carrying the set of targets
+ * whose path it is on, as a bitmask (all of them have matched as many
+ * tokens as the value is deep). It reads to the end even when the
  * value came early, for two reasons: a body jansson refuses must be refused
  * here too, and a repeated object key replaces the earlier member in
- * jansson's DOM, so the last occurrence is the one that counts. Only numbers
+ * jansson's DOM, so the last occurrence is the one that counts (for every
+ * target below it). Only numbers
  * depart from jansson, on purpose: an integer beyond 64 bits or a real
  * beyond a double's range is valid JSON, and its key is its text (jansson
  * refuses the whole body).
  */
 
 #define SCAN_MAX_DEPTH JSON_PARSER_MAX_DEPTH /* jansson's limit, kept */
-#define OFF_PATH SIZE_MAX                    /* a value the pointer does not lead into */
 
 typedef enum found_kind {
     FOUND_NONE,
@@ -162,13 +165,22 @@ typedef enum found_kind {
     FOUND_CONTAINER,
 } found_kind;
 
+/* A target's value so far (a later duplicate key replaces it). */
+typedef struct found_value {
+    found_kind kind;
+    const unsigned char *text; /* its raw text: a string's without the quotes */
+    size_t len;
+    bool escaped; /* a string with backslash escapes */
+} found_value;
+
+/* Targets on the path to a value, one bit per target: all of them have
+ * matched the same number of tokens (the value's depth - 1). */
+typedef unsigned target_mask;
+
 typedef struct scan {
     const unsigned char *p, *end;
-    const hs__key_spec *spec;
-    found_kind found; /* the pointer's value so far (a later duplicate key replaces it) */
-    const unsigned char *found_text; /* its raw text: a string's without the quotes */
-    size_t found_len;
-    bool found_escaped; /* a string with backslash escapes */
+    const hs__key_spec *specs[HS__KEY_TARGETS_MAX]; /* the json: targets */
+    found_value found[HS__KEY_TARGETS_MAX];
 } scan;
 
 enum { STRING_ESCAPED = 1u << 0, STRING_NUL = 1u << 1 };
@@ -427,18 +439,43 @@ static int scan_number(scan *s, bool *integer)
     return 0;
 }
 
-static int scan_value(scan *s, size_t depth, size_t level);
+static int scan_value(scan *s, size_t depth, target_mask on_path);
 
-static inline void found(scan *s, found_kind kind, const unsigned char *text, size_t len)
+/* Record the value at hand for each target in `here`. */
+static inline void found(scan *s, target_mask here, found_kind kind, const unsigned char *text,
+                         size_t len, bool escaped)
 {
-    s->found = kind;
-    s->found_text = text;
-    s->found_len = len;
+    for (; here != 0; here &= here - 1) {
+        found_value *f = &s->found[__builtin_ctz(here)];
+        f->kind = kind;
+        f->text = text;
+        f->len = len;
+        f->escaped = escaped;
+    }
 }
 
-static int scan_object(scan *s, size_t depth, size_t level)
+/* Of the targets on the path to a member of an object at `level`, those
+ * whose next token is the member's key. A repeated key replaces the earlier
+ * member, and with it whatever was found below it for those targets. */
+static inline target_mask member_on_path(scan *s, target_mask on_path, size_t level,
+                                         const unsigned char *key, size_t key_len, unsigned flags)
 {
-    const hs__key_spec *spec = s->spec;
+    target_mask child = 0;
+    for (target_mask m = on_path; m != 0; m &= m - 1) {
+        unsigned t = (unsigned)__builtin_ctz(m);
+        const hs__key_spec *spec = s->specs[t];
+        if (key_equals(key, key_len, flags, spec->tokens[level], spec->token_lens[level])) {
+            child |= 1u << t;
+            s->found[t].kind = FOUND_NONE;
+        }
+    }
+    return child;
+}
+
+/* `on_path`: the targets whose path leads into this object and goes on
+ * past it (level = depth - 1 tokens matched). */
+static int scan_object(scan *s, size_t depth, target_mask on_path)
+{
     s->p++;
     skip_space(s);
     if (s->p < s->end && *s->p == '}') {
@@ -453,14 +490,8 @@ static int scan_object(scan *s, size_t depth, size_t level)
         unsigned flags;
         if (scan_string(s, &key, &key_len, &flags) != 0 || (flags & STRING_NUL))
             return -1; /* jansson refuses a NUL in an object key */
-        size_t child = OFF_PATH;
-        if (level < spec->ntokens &&
-            key_equals(key, key_len, flags, spec->tokens[level], spec->token_lens[level])) {
-            /* A repeated key replaces the earlier member, and with it
-             * whatever was found below it. */
-            child = level + 1;
-            s->found = FOUND_NONE;
-        }
+        target_mask child =
+            on_path != 0 ? member_on_path(s, on_path, depth - 1, key, key_len, flags) : 0;
         skip_space(s);
         if (s->p == s->end || *s->p != ':')
             return -1;
@@ -482,12 +513,28 @@ static int scan_object(scan *s, size_t depth, size_t level)
     }
 }
 
-static int scan_array(scan *s, size_t depth, size_t level)
+/* The targets among on_path whose next token is array index i. */
+static inline target_mask element_on_path(const size_t *want, target_mask on_path, size_t i)
 {
-    size_t want = OFF_PATH;
-    if (level < s->spec->ntokens &&
-        array_index(s->spec->tokens[level], s->spec->token_lens[level], &want) != 0)
-        want = OFF_PATH;
+    target_mask child = 0;
+    for (target_mask m = on_path; m != 0; m &= m - 1) {
+        unsigned t = (unsigned)__builtin_ctz(m);
+        if (want[t] == i)
+            child |= 1u << t;
+    }
+    return child;
+}
+
+static int scan_array(scan *s, size_t depth, target_mask on_path)
+{
+    size_t want[HS__KEY_TARGETS_MAX];
+    size_t level = depth - 1;
+    for (target_mask m = on_path; m != 0; m &= m - 1) {
+        unsigned t = (unsigned)__builtin_ctz(m);
+        const hs__key_spec *spec = s->specs[t];
+        if (array_index(spec->tokens[level], spec->token_lens[level], &want[t]) != 0)
+            on_path &= ~(1u << t); /* not an index: nothing in this array */
+    }
     s->p++;
     skip_space(s);
     if (s->p < s->end && *s->p == ']') {
@@ -495,7 +542,8 @@ static int scan_array(scan *s, size_t depth, size_t level)
         return 0;
     }
     for (size_t i = 0;; i++) {
-        if (scan_value(s, depth + 1, i == want ? level + 1 : OFF_PATH) != 0)
+        target_mask child = on_path != 0 ? element_on_path(want, on_path, i) : 0;
+        if (scan_value(s, depth + 1, child) != 0)
             return -1;
         skip_space(s);
         if (s->p == s->end)
@@ -530,57 +578,69 @@ static inline int scan_literal(scan *s, const char *word, size_t len)
     return 0;
 }
 
+/* Of the targets on the path to a value at `level`, those it is the value of. */
+static inline target_mask ends_here(const scan *s, target_mask on_path, size_t level)
+{
+    target_mask here = 0;
+    for (target_mask m = on_path; m != 0; m &= m - 1) {
+        unsigned t = (unsigned)__builtin_ctz(m);
+        if (s->specs[t]->ntokens == level)
+            here |= 1u << t;
+    }
+    return here;
+}
+
 /* One value at nesting depth `depth` (the root is 1), s->p on its first
- * character. `level`: how many pointer tokens the path to it has matched,
- * or OFF_PATH. */
-static int scan_value(scan *s, size_t depth, size_t level)
+ * character. `on_path`: the targets whose pointer the path to it matches
+ * so far (depth - 1 tokens each); 0 off every target's path. */
+static int scan_value(scan *s, size_t depth, target_mask on_path)
 {
     if (depth > SCAN_MAX_DEPTH || s->p == s->end)
         return -1;
-    bool target = level == s->spec->ntokens;
+    target_mask here = on_path != 0 ? ends_here(s, on_path, depth - 1) : 0;
     const unsigned char *start = s->p;
     switch (*s->p) {
     case '{':
     case '[':
-        if (target)
-            found(s, FOUND_CONTAINER, start, 0);
-        return *s->p == '{' ? scan_object(s, depth, level) : scan_array(s, depth, level);
+        if (here != 0)
+            found(s, here, FOUND_CONTAINER, start, 0, false);
+        on_path &= ~here;
+        return *s->p == '{' ? scan_object(s, depth, on_path) : scan_array(s, depth, on_path);
     case '"': {
         const unsigned char *text;
         size_t len;
         unsigned flags;
         if (scan_string(s, &text, &len, &flags) != 0)
             return -1;
-        if (target) {
-            found(s, FOUND_STRING, text, len);
-            s->found_escaped = (flags & STRING_ESCAPED) != 0;
-        }
+        if (here != 0)
+            found(s, here, FOUND_STRING, text, len, (flags & STRING_ESCAPED) != 0);
         return 0;
     }
     case 't':
         if (scan_literal(s, "true", 4) != 0)
             return -1;
-        if (target)
-            found(s, FOUND_TRUE, start, 4);
+        if (here != 0)
+            found(s, here, FOUND_TRUE, start, 4, false);
         return 0;
     case 'f':
         if (scan_literal(s, "false", 5) != 0)
             return -1;
-        if (target)
-            found(s, FOUND_FALSE, start, 5);
+        if (here != 0)
+            found(s, here, FOUND_FALSE, start, 5, false);
         return 0;
     case 'n':
         if (scan_literal(s, "null", 4) != 0)
             return -1;
-        if (target)
-            found(s, FOUND_NULL, start, 4);
+        if (here != 0)
+            found(s, here, FOUND_NULL, start, 4, false);
         return 0;
     default: {
         bool integer;
         if (scan_number(s, &integer) != 0)
             return -1;
-        if (target)
-            found(s, integer ? FOUND_INTEGER : FOUND_REAL, start, (size_t)(s->p - start));
+        if (here != 0)
+            found(s, here, integer ? FOUND_INTEGER : FOUND_REAL, start, (size_t)(s->p - start),
+                  false);
         skip_lost_nul(s);
         return 0;
     }
@@ -615,38 +675,26 @@ static size_t format_real(char *out, size_t cap, double v)
     return len - (size_t)(from - digits);
 }
 
-static hs__key_result scan_key(const hs__key_spec *spec, const char *body, size_t body_len,
-                               hs__key_buf *buf, const char **key, size_t *len)
+/* A target's key from what the scan found for it, into buf. */
+static hs__key_result key_of(const found_value *f, hs__key_buf *buf, const char **key, size_t *len)
 {
-    scan s = {
-        .p = (const unsigned char *)body,
-        .end = (const unsigned char *)body + body_len,
-        .spec = spec,
-        .found = FOUND_NONE,
-    };
-    skip_space(&s);
-    if (scan_value(&s, 1, 0) != 0)
-        return HS__KEY_BAD_JSON;
-    skip_space(&s);
-    if (s.p != s.end)
-        return HS__KEY_BAD_JSON; /* something after the value */
-    const char *text = (const char *)s.found_text;
-    size_t n = s.found_len;
-    switch (s.found) {
+    const char *text = (const char *)f->text;
+    size_t n = f->len;
+    switch (f->kind) {
     case FOUND_NONE:
     case FOUND_NULL:
         return HS__KEY_MISSING;
     case FOUND_CONTAINER:
         return HS__KEY_NOT_SCALAR;
     case FOUND_STRING:
-        if (!s.found_escaped) {
+        if (!f->escaped) {
             if (buf_put(buf, text, n) != 0)
                 return HS__KEY_MISSING;
             break;
         }
         if (buf_reserve(buf, n) != 0) /* decoding never lengthens */
             return HS__KEY_MISSING;
-        n = decode_string(buf->data, s.found_text, n);
+        n = decode_string(buf->data, f->text, n);
         buf->data[n] = '\0';
         break;
     case FOUND_INTEGER:
@@ -681,38 +729,94 @@ static hs__key_result scan_key(const hs__key_spec *spec, const char *body, size_
     return HS__KEY_OK;
 }
 
+/* One pass over the body for the json: targets t[0..n) (n at most
+ * HS__KEY_TARGETS_MAX): each gets the result its spec alone would. */
+static void scan_targets(hs__key_target *t, size_t n, const char *body, size_t body_len)
+{
+    scan s; /* not zeroed as a whole: only the first n found values are used */
+    s.p = (const unsigned char *)body;
+    s.end = (const unsigned char *)body + body_len;
+    for (size_t i = 0; i < n; i++) {
+        s.specs[i] = t[i].spec;
+        s.found[i].kind = FOUND_NONE;
+    }
+    skip_space(&s);
+    bool valid = scan_value(&s, 1, (target_mask)((1u << n) - 1)) == 0;
+    if (valid) {
+        skip_space(&s);
+        valid = s.p == s.end; /* nothing after the value */
+    }
+    for (size_t i = 0; i < n; i++)
+        t[i].result =
+            valid ? key_of(&s.found[i], t[i].buf, &t[i].key, &t[i].len) : HS__KEY_BAD_JSON;
+}
+
 bool hs__json_valid(const char *text, size_t len)
 {
-    static const hs__key_spec none; /* no pointer: nothing is looked for */
     if (memchr(text, '\0', len) != NULL)
         return false; /* not even the NUL jansson loses after a number */
     scan s = {
         .p = (const unsigned char *)text,
         .end = (const unsigned char *)text + len,
-        .spec = &none,
     };
     skip_space(&s);
-    if (scan_value(&s, 1, OFF_PATH) != 0)
+    if (scan_value(&s, 1, 0) != 0) /* no target: nothing is looked for */
         return false;
     skip_space(&s);
     return s.p == s.end;
+}
+
+/* A key that is not in the body's JSON: no scan. */
+static bool key_outside_json(hs__key_target *t, const char *topic, size_t topic_len,
+                             const char *body, size_t body_len)
+{
+    if (t->spec->kind == HS__KEY_BODY) {
+        t->key = body;
+        t->len = body_len;
+    } else if (t->spec->kind == HS__KEY_TOPIC) {
+        t->key = topic;
+        t->len = topic_len;
+    } else {
+        return false;
+    }
+    t->result = HS__KEY_OK;
+    return true;
+}
+
+void hs__key_extract_many(hs__key_target *targets, size_t n, const char *topic, size_t topic_len,
+                          const char *body, size_t body_len)
+{
+    hs__key_target json[HS__KEY_TARGETS_MAX];
+    size_t where[HS__KEY_TARGETS_MAX], njson = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (key_outside_json(&targets[i], topic, topic_len, body, body_len))
+            continue;
+        where[njson] = i;
+        json[njson++] = targets[i];
+    }
+    if (njson == 0)
+        return;
+    if (njson == n) { /* all in the body's JSON: the scan fills them in place */
+        scan_targets(targets, n, body, body_len);
+        return;
+    }
+    scan_targets(json, njson, body, body_len);
+    for (size_t j = 0; j < njson; j++)
+        targets[where[j]] = json[j];
 }
 
 hs__key_result hs__key_extract(const hs__key_spec *spec, const char *topic, size_t topic_len,
                                const char *body, size_t body_len, hs__key_buf *buf,
                                const char **key, size_t *len)
 {
-    if (spec->kind == HS__KEY_BODY) {
-        *key = body;
-        *len = body_len;
-        return HS__KEY_OK;
+    hs__key_target t = {.spec = spec, .buf = buf};
+    if (!key_outside_json(&t, topic, topic_len, body, body_len))
+        scan_targets(&t, 1, body, body_len);
+    if (t.result == HS__KEY_OK) {
+        *key = t.key;
+        *len = t.len;
     }
-    if (spec->kind == HS__KEY_TOPIC) {
-        *key = topic;
-        *len = topic_len;
-        return HS__KEY_OK;
-    }
-    return scan_key(spec, body, body_len, buf, key, len);
+    return t.result;
 }
 
 /* ---- the reference: jansson's DOM ---- */

@@ -59,11 +59,29 @@ static inline int hs__key_needs_json(const hs__key_spec *spec)
 /* The key of one message: key and len point into topic, body or buf, valid
  * until the next call with the same buf. A json: key is found by one pass
  * over the body that validates it without allocating (buf grows only when a
- * key is longer than it). */
+ * key is longer than it). The one-target case of hs__key_extract_many. */
 hs__key_result hs__key_extract(const hs__key_spec *spec, const char *topic, size_t topic_len,
                                const char *body, size_t body_len, hs__key_buf *buf,
                                const char **key, size_t *len);
 void hs__key_buf_free(hs__key_buf *buf);
+
+/* Several keys of one message at once, for the hub's claim key, its
+ * fallback, the time key and the bus sequence. */
+#define HS__KEY_TARGETS_MAX 8
+
+typedef struct hs__key_target {
+    const hs__key_spec *spec; /* in: borrowed */
+    hs__key_buf *buf;         /* in: where this target's key is kept; one per target */
+    hs__key_result result;    /* out */
+    const char *key;          /* out when result is HS__KEY_OK: into topic, body or buf */
+    size_t len;
+} hs__key_target;
+
+/* Each of targets[0..n) (n <= HS__KEY_TARGETS_MAX) gets exactly what
+ * hs__key_extract would give for its spec alone, but the json: targets
+ * share one validating pass over the body (none when there are none). */
+void hs__key_extract_many(hs__key_target *targets, size_t n, const char *topic, size_t topic_len,
+                          const char *body, size_t body_len);
 
 /* Is text[0..len) one JSON value (surrounding whitespace allowed), by the
  * same one-pass scanner, without building anything? Stricter than the key

@@ -372,6 +372,153 @@ static void test_key_scanner_matches_dom_on_mutated_bodies(void **state)
         hs__key_spec_clear(&specs[i]);
 }
 
+/* hs__key_extract_many over specs[0..n) must give each target what
+ * hs__key_extract gives for its spec alone: result, bytes, and for body and
+ * topic keys the same slice. */
+static void many_equals_single(hs__key_spec *const *specs, size_t n, const char *body, size_t len)
+{
+    hs__key_buf bufs[HS__KEY_TARGETS_MAX] = {{0}};
+    hs__key_target t[HS__KEY_TARGETS_MAX];
+    assert_true(n <= HS__KEY_TARGETS_MAX);
+    for (size_t i = 0; i < n; i++)
+        t[i] = (hs__key_target){.spec = specs[i], .buf = &bufs[i]};
+    hs__key_extract_many(t, n, "org.topic", 9, body, len);
+    hs__key_buf one = {0};
+    for (size_t i = 0; i < n; i++) {
+        const char *key = NULL;
+        size_t klen = 0;
+        hs__key_result r = hs__key_extract(specs[i], "org.topic", 9, body, len, &one, &key, &klen);
+        if (r != t[i].result)
+            fail_msg("target %zu of %zu: many %d, single %d, body '%.*s'", i, n, t[i].result, r,
+                     (int)len, body);
+        if (r != HS__KEY_OK)
+            continue;
+        assert_int_equal(t[i].len, klen);
+        assert_memory_equal(t[i].key, key, klen);
+        if (specs[i]->kind == HS__KEY_JSON)
+            assert_ptr_equal(t[i].key, bufs[i].data);
+        else
+            assert_ptr_equal(t[i].key, key);
+    }
+    hs__key_buf_free(&one);
+    for (size_t i = 0; i < n; i++)
+        hs__key_buf_free(&bufs[i]);
+}
+
+/* Targets that share prefixes, end inside one another, index arrays, and
+ * are not JSON at all, in every window of up to HS__KEY_TARGETS_MAX. */
+static const char *const many_pointers[] = {
+    "json:/a", "json:/a/b", "json:/a/c", "body",    "json:/a/b/0",    "json:/0/k", "json:/msg/user",
+    "topic",   "json:/a/1", "json:/",    "json:/i", "json:/username", "json:/a/c", /* twice */
+};
+#define NMANY (sizeof many_pointers / sizeof many_pointers[0])
+
+static void many_equals_single_all_windows(hs__key_spec *specs, const char *body, size_t len)
+{
+    hs__key_spec *window[HS__KEY_TARGETS_MAX];
+    for (size_t n = 1; n <= HS__KEY_TARGETS_MAX; n++)
+        for (size_t first = 0; first<NMANY; first += n> 2 ? n / 2 : 1) {
+            for (size_t i = 0; i < n; i++)
+                window[i] = &specs[(first + i) % NMANY];
+            many_equals_single(window, n, body, len);
+        }
+}
+
+static void parse_many(hs__key_spec *specs)
+{
+    char err[256];
+    for (size_t i = 0; i < NMANY; i++)
+        assert_int_equal(hs__key_spec_parse(&specs[i], many_pointers[i], err, sizeof err), HS_OK);
+}
+
+static void test_key_extract_many_equals_each_single_extract(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        fedmsg,
+        "{\"a\":{\"b\":[7,8],\"c\":\"x\"}}",
+        /* a repeated key resets what was found under it, for every target */
+        "{\"a\":{\"b\":[7,8],\"c\":\"x\"},\"a\":{\"c\":\"y\"}}",
+        "{\"a\":{\"b\":[7],\"b\":\"s\",\"c\":1,\"c\":null}}",
+        "{\"a\":{\"b\":{\"0\":1}},\"a\":[0,\"one\"]}",
+        "{\"a\":{\"b\":[{\"x\":1}]},\"\":\"empty\",\"a\":{\"b\":[true],\"c\":{}}}",
+        "[{\"k\":\"v\"},{\"k\":1}]",
+        "[{\"k\":\"v\",\"k\":{\"z\":[0]}},\"q\"]",
+        "{\"i\":42,\"username\":\"pub\\u00e9\",\"msg\":{\"user\":\"u\"},\"i\":43}",
+        "{\"a\":1} trailing",
+        "{\"a\":{\"b\":[1]},\"z\":\"\\ud800\"}",
+        "\"just a string\"",
+        "",
+        "{\"a\":{\"b\":[0,1],\"c\":\"c\"},\"i\":-0,\"username\":1e2}",
+    };
+    hs__key_spec specs[NMANY];
+    parse_many(specs);
+    for (size_t b = 0; b < sizeof bodies / sizeof bodies[0]; b++)
+        many_equals_single_all_windows(specs, bodies[b], strlen(bodies[b]));
+    /* Every prefix and single-byte change of a body with shared paths. */
+    const char *base = bodies[5];
+    size_t len = strlen(base);
+    static const char subst[] = "\"\\{}[]:,0-.ea1b \x01\xc3";
+    char body[256];
+    for (size_t cut = 0; cut <= len; cut++)
+        many_equals_single_all_windows(specs, base, cut);
+    for (size_t at = 0; at < len; at++)
+        for (size_t c = 0; c < sizeof subst - 1; c++) {
+            memcpy(body, base, len);
+            body[at] = subst[c];
+            many_equals_single_all_windows(specs, body, len);
+        }
+    for (size_t i = 0; i < NMANY; i++)
+        hs__key_spec_clear(&specs[i]);
+}
+
+/* A random JSON value over few member names (so that paths are shared and
+ * keys repeat), sometimes broken by one random byte. */
+static size_t random_value(char *out, size_t cap, size_t depth, unsigned *seed)
+{
+    static const char *const names[] = {"a", "b", "c", "0", "k", "i", "msg", "user", ""};
+    static const char *const scalars[] = {
+        "1",    "-0",    "2.5e3",          "true", "false",
+        "null", "\"s\"", "\"\\u00e9\\n\"", "0",    "12345678901234567890123"};
+    if (cap < 64)
+        return (size_t)snprintf(out, cap, "1");
+    unsigned r = (unsigned)rand_r(seed);
+    size_t n = 0;
+    if (depth > 4 || r % 3 == 0)
+        return (size_t)snprintf(out, cap, "%s", scalars[r / 3 % 10]);
+    bool object = r % 3 == 1;
+    out[n++] = object ? '{' : '[';
+    size_t members = (size_t)rand_r(seed) % 4;
+    for (size_t m = 0; m < members && cap - n > 80; m++) {
+        if (m > 0)
+            out[n++] = ',';
+        if (object)
+            n += (size_t)snprintf(out + n, cap - n, "\"%s\":",
+                                  names[(size_t)rand_r(seed) % (sizeof names / sizeof names[0])]);
+        n += random_value(out + n, (cap - n) / 2, depth + 1, seed);
+    }
+    out[n++] = object ? '}' : ']';
+    out[n] = '\0';
+    return n;
+}
+
+static void test_key_extract_many_equals_single_on_random_bodies(void **state)
+{
+    (void)state;
+    hs__key_spec specs[NMANY];
+    parse_many(specs);
+    unsigned seed = 13;
+    char body[2048];
+    for (int round = 0; round < 3000; round++) {
+        size_t len = random_value(body, sizeof body, 1, &seed);
+        if (round % 4 == 3 && len > 0) /* sometimes not JSON any more */
+            body[(size_t)rand_r(&seed) % len] = "{}[]\",:x\\"[rand_r(&seed) % 9];
+        many_equals_single_all_windows(specs, body, len);
+    }
+    for (size_t i = 0; i < NMANY; i++)
+        hs__key_spec_clear(&specs[i]);
+}
+
 static void test_key_nesting_limit_is_janssons(void **state)
 {
     (void)state;
@@ -450,6 +597,8 @@ int main(void)
         cmocka_unit_test(test_key_scanner_matches_dom_on_crafted_bodies),
         cmocka_unit_test(test_key_scanner_gives_the_values_jansson_gave),
         cmocka_unit_test(test_key_scanner_matches_dom_on_mutated_bodies),
+        cmocka_unit_test(test_key_extract_many_equals_each_single_extract),
+        cmocka_unit_test(test_key_extract_many_equals_single_on_random_bodies),
         cmocka_unit_test(test_key_nesting_limit_is_janssons),
         cmocka_unit_test(test_key_big_integer_is_its_text),
         cmocka_unit_test(test_utf8_validation),
