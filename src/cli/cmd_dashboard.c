@@ -328,6 +328,46 @@ static int parse_seconds(const char *name, const char *text, double *out)
     return 0;
 }
 
+/* Serve the page on listen until SIGTERM or SIGINT, polling the hubs every
+ * interval; the exit status. */
+static int dashboard_serve(dashboard *d, const char *listen, double interval)
+{
+    char err[512];
+    int rc;
+    /* Block the stop signals before libmicrohttpd starts its thread, so that
+     * only this thread takes them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    poll_round(d, interval);
+    char shown[300];
+    struct MHD_Daemon *daemon = listen_on(listen, d, shown, sizeof shown, err, sizeof err);
+    if (daemon == NULL) {
+        hs_cli_error("%s", err);
+        rc = 1;
+    } else {
+        printf("dashboard on http://%s/ (%zu hub%s%s%s)\n", shown, d->nhubs,
+               d->nhubs == 1 ? "" : "s", d->coord ? ", cluster " : "",
+               d->coord ? d->coord->cluster : "");
+        fflush(stdout);
+        for (;;) {
+            struct timespec wait = {(time_t)interval, (long)((interval - floor(interval)) * 1e9)};
+            int sig = sigtimedwait(&stop, NULL, &wait);
+            if (sig == SIGTERM || sig == SIGINT)
+                break;
+            if (sig < 0 && errno != EAGAIN && errno != EINTR)
+                break;
+            poll_round(d, interval);
+        }
+        MHD_stop_daemon(daemon);
+        rc = 0;
+    }
+    return rc;
+}
+
 int hs_cmd_dashboard(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -370,17 +410,17 @@ int hs_cmd_dashboard(int argc, char **argv)
     }
     size_t nhubs = (size_t)(argc - optind);
     if ((url == NULL) != (cluster == NULL)) {
-        hs_cli_error("dashboard: --coordinator URL and --cluster NAME go together (e.g. "
+        hs_cli_error("--coordinator URL and --cluster NAME go together (e.g. "
                      "--coordinator redis://127.0.0.1:6379 --cluster demo)");
         return 2;
     }
     if (nhubs == 0 && url == NULL) {
-        hs_cli_error("dashboard: name the hubs' metrics addresses (e.g. hashspace dashboard "
+        hs_cli_error("name the hubs' metrics addresses (e.g. hashspace dashboard "
                      "127.0.0.1:9941 127.0.0.1:9942), or a --coordinator and --cluster");
         return 2;
     }
     if (nhubs > DASHBOARD_MAX_HUBS) {
-        hs_cli_error("dashboard: at most %d hubs", DASHBOARD_MAX_HUBS);
+        hs_cli_error("at most %d hubs", DASHBOARD_MAX_HUBS);
         return 2;
     }
     dashboard d = {.nhubs = nhubs, .timeout_s = timeout};
@@ -393,44 +433,15 @@ int hs_cmd_dashboard(int argc, char **argv)
     int rc = 2;
     for (size_t i = 0; i < nhubs; i++)
         if (hs_cli_target_parse(argv[optind + (int)i], &d.hubs[i].t, err, sizeof err) != 0) {
-            hs_cli_error("dashboard: %s", err);
+            hs_cli_error("%s", err);
             goto out;
         }
     if (url != NULL && hs__coord_open(&d.coord, url, cluster, err, sizeof err) != HS_OK) {
-        hs_cli_error("dashboard: %s", err);
+        hs_cli_error("%s", err);
         goto out;
     }
     pthread_mutex_init(&d.lock, NULL);
-    /* Block the stop signals before libmicrohttpd starts its thread, so that
-     * only this thread takes them. */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    poll_round(&d, interval);
-    char shown[300];
-    struct MHD_Daemon *daemon = listen_on(listen, &d, shown, sizeof shown, err, sizeof err);
-    if (daemon == NULL) {
-        hs_cli_error("dashboard: %s", err);
-        rc = 1;
-    } else {
-        printf("dashboard on http://%s/ (%zu hub%s%s%s)\n", shown, nhubs, nhubs == 1 ? "" : "s",
-               d.coord ? ", cluster " : "", d.coord ? d.coord->cluster : "");
-        fflush(stdout);
-        for (;;) {
-            struct timespec wait = {(time_t)interval, (long)((interval - floor(interval)) * 1e9)};
-            int sig = sigtimedwait(&stop, NULL, &wait);
-            if (sig == SIGTERM || sig == SIGINT)
-                break;
-            if (sig < 0 && errno != EAGAIN && errno != EINTR)
-                break;
-            poll_round(&d, interval);
-        }
-        MHD_stop_daemon(daemon);
-        rc = 0;
-    }
+    rc = dashboard_serve(&d, listen, interval);
     pthread_mutex_destroy(&d.lock);
     free(d.round);
 out:

@@ -63,29 +63,28 @@ int hs_cmd_keygen(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        hs_cli_error("keygen: unexpected argument '%s' (try 'hashspace keygen --help')",
-                     argv[optind]);
+        hs_cli_error("unexpected argument '%s' (try 'hashspace keygen --help')", argv[optind]);
         return 2;
     }
     if ((out == NULL) == !print) {
-        hs_cli_error("keygen: give --out PREFIX or --print (try 'hashspace keygen --help')");
+        hs_cli_error("give --out PREFIX or --print (try 'hashspace keygen --help')");
         return 2;
     }
     if (name != NULL && strpbrk(name, "\"\n\r") != NULL) {
-        hs_cli_error("keygen: --name cannot hold a quote or a line break");
+        hs_cli_error("--name cannot hold a quote or a line break");
         return 2;
     }
     char err[600];
     hs__curve_pair pair;
     if (hs__curve_pair_new(&pair, err, sizeof err) != HS_OK) {
-        hs_cli_error("keygen: %s", err);
+        hs_cli_error("%s", err);
         return 1;
     }
     int status = 0;
     if (print) {
         printf("public-key = \"%s\"\nsecret-key = \"%s\"\n", pair.public_key.z85, pair.secret_z85);
     } else if (hs__curve_cert_save(out, &pair, name, err, sizeof err) != HS_OK) {
-        hs_cli_error("keygen: %s", err);
+        hs_cli_error("%s", err);
         status = 1;
     } else {
         fprintf(stderr, "keygen: public key %s in %s, secret key in %s_secret\n",

@@ -301,21 +301,12 @@ static const struct option pub_options[] = {
 };
 
 /* One option of hs_cmd_pub into o: -1 to go on, else the exit status. */
-static int pub_option(int opt, pub_opts *o, hs_cli_curve *curve, unsigned long long *size)
+/* The options with a value to check; 1 when it is bad, 0 when good, -1
+ * when opt is not one of them. */
+static int pub_value_option(int opt, pub_opts *o, unsigned long long *size)
 {
     int bad = 0;
     switch (opt) {
-    case 'b':
-        o->bind = optarg;
-        break;
-    case 'c':
-        if (o->nconnect == sizeof o->connect / sizeof o->connect[0]) {
-            hs_cli_error("--connect: at most %zu endpoints",
-                         sizeof o->connect / sizeof o->connect[0]);
-            return 2;
-        }
-        o->connect[o->nconnect++] = optarg;
-        break;
     case 'n':
         bad = hs_cli_parse_count("--count", optarg, &o->count);
         break;
@@ -327,9 +318,6 @@ static int pub_option(int opt, pub_opts *o, hs_cli_curve *curve, unsigned long l
         break;
     case 'P':
         bad = parse_number("--pause", optarg, &o->pause);
-        break;
-    case 't':
-        o->topics = optarg;
         break;
     case 'k':
         bad = hs_cli_parse_count("--keys", optarg, &o->keys);
@@ -363,9 +351,6 @@ static int pub_option(int opt, pub_opts *o, hs_cli_curve *curve, unsigned long l
         }
         o->size = (size_t)*size;
         break;
-    case 'u':
-        o->username = optarg;
-        break;
     case 'S':
         bad = hs_cli_parse_count("--seed", optarg, &o->seed);
         break;
@@ -386,15 +371,44 @@ static int pub_option(int opt, pub_opts *o, hs_cli_curve *curve, unsigned long l
             bad = 1;
         }
         break;
-    case 'D':
-        o->drop = true;
-        break;
     case 'L':
         bad = parse_number("--linger", optarg, &o->linger);
         if (!bad && o->linger > 2147483) {
             hs_cli_error("--linger: at most 2147483 s (a 32-bit count of milliseconds)");
             bad = 1;
         }
+        break;
+    default:
+        return -1;
+    }
+    return bad != 0;
+}
+
+static int pub_option(int opt, pub_opts *o, hs_cli_curve *curve, unsigned long long *size)
+{
+    int bad = pub_value_option(opt, o, size);
+    if (bad >= 0)
+        return bad ? 2 : -1;
+    switch (opt) {
+    case 'b':
+        o->bind = optarg;
+        break;
+    case 'c':
+        if (o->nconnect == sizeof o->connect / sizeof o->connect[0]) {
+            hs_cli_error("--connect: at most %zu endpoints",
+                         sizeof o->connect / sizeof o->connect[0]);
+            return 2;
+        }
+        o->connect[o->nconnect++] = optarg;
+        break;
+    case 't':
+        o->topics = optarg;
+        break;
+    case 'u':
+        o->username = optarg;
+        break;
+    case 'D':
+        o->drop = true;
         break;
     case 'q':
         o->quiet = true;
@@ -415,7 +429,7 @@ static int pub_option(int opt, pub_opts *o, hs_cli_curve *curve, unsigned long l
         pub_usage(stderr);
         return 2;
     }
-    return bad ? 2 : -1;
+    return -1;
 }
 
 /* The command line into o and curve: -1 to go on, else the exit status. */

@@ -252,7 +252,69 @@ static int tail_loop(void *sock, bool json, unsigned long long count)
     return status;
 }
 
-int hs_cmd_tail(int argc, char **argv)
+/* What the command line asked for. */
+typedef struct tail_opts {
+    hs_cli_curve curve;
+    const char *connect[TAIL_MAX_ENDPOINTS], *subscribe[TAIL_MAX_ENDPOINTS], *bind;
+    size_t nconnect, nsubscribe;
+    unsigned long long count;
+    double idle;
+    bool json;
+} tail_opts;
+
+/* One option into o; -1 to go on, else the exit status. */
+static int tail_option(int opt, const char *arg, tail_opts *o)
+{
+    switch (opt) {
+    case 'c':
+    case 's': {
+        const char **list = opt == 'c' ? o->connect : o->subscribe;
+        size_t *n = opt == 'c' ? &o->nconnect : &o->nsubscribe;
+        if (*n == TAIL_MAX_ENDPOINTS) {
+            hs_cli_error("--%s: at most %d", opt == 'c' ? "connect" : "subscribe",
+                         TAIL_MAX_ENDPOINTS);
+            return 2;
+        }
+        list[(*n)++] = arg;
+        return -1;
+    }
+    case 'b':
+        o->bind = arg;
+        return -1;
+    case 'n':
+        return hs_cli_parse_count("--count", arg, &o->count) != 0 ? 2 : -1;
+    case 'i': {
+        char *end;
+        o->idle = strtod(arg, &end);
+        if (end == arg || *end != '\0' || !(o->idle > 0) || !(o->idle <= 2147483)) {
+            hs_cli_error("--idle-timeout: '%s' is not a number of seconds from 0 to 2147483", arg);
+            return 2;
+        }
+        return -1;
+    }
+    case 'j':
+        o->json = true;
+        return -1;
+    case 'K':
+        o->curve.secret_key = arg;
+        return -1;
+    case 'V':
+        o->curve.server_key = arg;
+        return -1;
+    case 'A':
+        o->curve.allow = arg;
+        return -1;
+    case 'h':
+        tail_usage(stdout);
+        return 0;
+    default:
+        tail_usage(stderr);
+        return 2;
+    }
+}
+
+/* The command line into o; -1 to go on, else the exit status. */
+static int tail_parse(int argc, char **argv, tail_opts *o)
 {
     static const struct option options[] = {
         {"connect", required_argument, NULL, 'c'},
@@ -267,71 +329,61 @@ int hs_cmd_tail(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    hs_cli_curve curve = {0};
-    const char *connect[TAIL_MAX_ENDPOINTS], *subscribe[TAIL_MAX_ENDPOINTS], *bind = NULL;
-    size_t nconnect = 0, nsubscribe = 0;
-    unsigned long long count = 0;
-    double idle = 0;
-    bool json = false;
-    int opt;
+    int opt, rc;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-        case 's': {
-            const char **list = opt == 'c' ? connect : subscribe;
-            size_t *n = opt == 'c' ? &nconnect : &nsubscribe;
-            if (*n == TAIL_MAX_ENDPOINTS) {
-                hs_cli_error("--%s: at most %d", opt == 'c' ? "connect" : "subscribe",
-                             TAIL_MAX_ENDPOINTS);
-                return 2;
-            }
-            list[(*n)++] = optarg;
-            break;
-        }
-        case 'b':
-            bind = optarg;
-            break;
-        case 'n':
-            if (hs_cli_parse_count("--count", optarg, &count) != 0)
-                return 2;
-            break;
-        case 'i': {
-            char *end;
-            idle = strtod(optarg, &end);
-            if (end == optarg || *end != '\0' || !(idle > 0) || !(idle <= 2147483)) {
-                hs_cli_error("--idle-timeout: '%s' is not a number of seconds from 0 to 2147483",
-                             optarg);
-                return 2;
-            }
-            break;
-        }
-        case 'j':
-            json = true;
-            break;
-        case 'K':
-            curve.secret_key = optarg;
-            break;
-        case 'V':
-            curve.server_key = optarg;
-            break;
-        case 'A':
-            curve.allow = optarg;
-            break;
-        case 'h':
-            tail_usage(stdout);
-            return 0;
-        default:
-            tail_usage(stderr);
-            return 2;
-        }
-    }
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1)
+        if ((rc = tail_option(opt, optarg, o)) >= 0)
+            return rc;
     if (optind < argc) {
         hs_cli_error("unexpected argument '%s' (try 'hashspace tail --help')", argv[optind]);
         return 2;
     }
-    if (bind == NULL && nconnect == 0)
-        connect[nconnect++] = TAIL_DEFAULT_ENDPOINT;
+    if (o->bind == NULL && o->nconnect == 0)
+        o->connect[o->nconnect++] = TAIL_DEFAULT_ENDPOINT;
+    return -1;
+}
+
+/* Options, subscriptions, CURVE, bind and connects of the SUB socket; the
+ * exit status so far (0: ready). */
+static int tail_socket(void *ctx, void *sock, tail_opts *o)
+{
+    int zero = 0, rcvhwm = 0, timeout = o->idle > 0 ? (int)(o->idle * 1000) : -1;
+    int status = hs_cli_curve_load(&o->curve, ctx, o->bind != NULL, o->nconnect > 0, "publisher");
+    /* RCVHWM 0: never drop on our side. */
+    if (zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) != 0 ||
+        zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout) != 0 ||
+        (o->nsubscribe == 0 && zmq_setsockopt(sock, ZMQ_SUBSCRIBE, "", 0) != 0)) {
+        hs_cli_error("cannot set the socket's options: %s", zmq_strerror(errno));
+        status = 1;
+    }
+    for (size_t i = 0; i < o->nsubscribe && status == 0; i++)
+        if (zmq_setsockopt(sock, ZMQ_SUBSCRIBE, o->subscribe[i], strlen(o->subscribe[i])) != 0) {
+            hs_cli_error("cannot subscribe to '%s': %s", o->subscribe[i], zmq_strerror(errno));
+            status = 1;
+        }
+    if (status == 0 && o->bind != NULL && hs_cli_curve_role(&o->curve, sock, true) != 0)
+        status = 1;
+    else if (status == 0 && o->bind != NULL && zmq_bind(sock, o->bind) != 0) {
+        hs_cli_error("cannot bind %s: %s", o->bind, zmq_strerror(errno));
+        status = 1;
+    }
+    if (status == 0 && o->nconnect > 0 && hs_cli_curve_role(&o->curve, sock, false) != 0)
+        status = 1;
+    for (size_t i = 0; i < o->nconnect && status == 0; i++)
+        if (zmq_connect(sock, o->connect[i]) != 0) {
+            hs_cli_error("cannot connect to %s: %s", o->connect[i], zmq_strerror(errno));
+            status = 1;
+        }
+    return status;
+}
+
+int hs_cmd_tail(int argc, char **argv)
+{
+    tail_opts o = {0};
+    int rc = tail_parse(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
 
     struct sigaction sa = {.sa_handler = tail_on_signal};
     sigemptyset(&sa.sa_mask);
@@ -347,43 +399,15 @@ int hs_cmd_tail(int argc, char **argv)
             zmq_ctx_term(ctx);
         return 1;
     }
-    int zero = 0, rcvhwm = 0, timeout = idle > 0 ? (int)(idle * 1000) : -1;
-    int status = hs_cli_curve_load(&curve, ctx, bind != NULL, nconnect > 0, "publisher");
-    /* RCVHWM 0: never drop on our side. */
-    if (zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt(sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) != 0 ||
-        zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout) != 0 ||
-        (nsubscribe == 0 && zmq_setsockopt(sock, ZMQ_SUBSCRIBE, "", 0) != 0)) {
-        hs_cli_error("cannot set the socket's options: %s", zmq_strerror(errno));
-        status = 1;
-    }
-    for (size_t i = 0; i < nsubscribe && status == 0; i++)
-        if (zmq_setsockopt(sock, ZMQ_SUBSCRIBE, subscribe[i], strlen(subscribe[i])) != 0) {
-            hs_cli_error("cannot subscribe to '%s': %s", subscribe[i], zmq_strerror(errno));
-            status = 1;
-        }
-    if (status == 0 && bind != NULL && hs_cli_curve_role(&curve, sock, true) != 0)
-        status = 1;
-    else if (status == 0 && bind != NULL && zmq_bind(sock, bind) != 0) {
-        hs_cli_error("cannot bind %s: %s", bind, zmq_strerror(errno));
-        status = 1;
-    }
-    if (status == 0 && nconnect > 0 && hs_cli_curve_role(&curve, sock, false) != 0)
-        status = 1;
-    for (size_t i = 0; i < nconnect && status == 0; i++)
-        if (zmq_connect(sock, connect[i]) != 0) {
-            hs_cli_error("cannot connect to %s: %s", connect[i], zmq_strerror(errno));
-            status = 1;
-        }
-
+    int status = tail_socket(ctx, sock, &o);
     if (status == 0)
-        status = tail_loop(sock, json, count);
+        status = tail_loop(sock, o.json, o.count);
     if (fflush(stdout) != 0 && status == 0) {
         hs_cli_error("writing output failed");
         status = 1;
     }
     zmq_close(sock);
-    hs_cli_curve_stop(&curve);
+    hs_cli_curve_stop(&o.curve);
     zmq_ctx_term(ctx);
     return status;
 }

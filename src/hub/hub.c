@@ -221,7 +221,9 @@ static void log_setup(const hs__hub *hub, const hs__hub_config *cfg)
                  cfg->key != NULL ? cfg->key : "body");
 }
 
-static int start(hs__hub *hub, const hs__hub_config *cfg)
+/* The keys read from every message: the claim's (and its fallback), the
+ * bus sequence and its publisher, the message time. */
+static int start_keys(hs__hub *hub, const hs__hub_config *cfg)
 {
     char err[600];
     if (hs__key_spec_parse(&hub->key, cfg->key != NULL ? cfg->key : "body", err, sizeof err) !=
@@ -254,6 +256,14 @@ static int start(hs__hub *hub, const hs__hub_config *cfg)
         }
         hub->track_seq = true;
     }
+    return 0;
+}
+
+/* The hasher, the ring and the first timeline (a static hub's one view;
+ * a dynamic hub's come from the membership thread). */
+static int start_claim(hs__hub *hub, const hs__hub_config *cfg)
+{
+    char err[600];
     if (hs__config_hasher(cfg, &hub->hasher, err, sizeof err) != HS_OK) {
         hs__error("%s", err);
         return -1;
@@ -290,6 +300,13 @@ static int start(hs__hub *hub, const hs__hub_config *cfg)
         hs__timeline_box_put(&hub->box, t);
     }
 
+    return 0;
+}
+
+/* The dead-letter sink, the ZeroMQ context, CURVE and every consumer. */
+static int start_consumers(hs__hub *hub, const hs__hub_config *cfg)
+{
+    char err[600];
     char default_dl[300];
     snprintf(default_dl, sizeof default_dl, "file:hashspace-dead-letter-%s.jsonl", cfg->self);
     if (hs__deadletter_new(&hub->deadletter,
@@ -320,6 +337,14 @@ static int start(hs__hub *hub, const hs__hub_config *cfg)
             return -1;
         }
     }
+    return 0;
+}
+
+static int start(hs__hub *hub, const hs__hub_config *cfg)
+{
+    char err[600];
+    if (start_keys(hub, cfg) != 0 || start_claim(hub, cfg) != 0 || start_consumers(hub, cfg) != 0)
+        return -1;
     if (hs__webauth_new(&hub->webauth, cfg->metrics_auth, err, sizeof err) != HS_OK) {
         hs__error("metrics-auth: %s", err);
         return -1;
@@ -497,6 +522,69 @@ static void deregister(hs__hub *hub, uint64_t leave_from)
              fabs((double)wm - (double)leave_from) / 1e9, wm >= leave_from ? "past" : "before");
 }
 
+/* From readiness to a stop signal or a failure: SIGHUP reopens files and
+ * rereads the CURVE allowlist, the systemd watchdog is fed, the membership
+ * ticks. Returns the exit status so far (0, or 1 when the bus or the
+ * membership failed). */
+static int run_until_stopped(hs__hub *hub, const hs__hub_config *cfg, const sigset_t *signals)
+{
+    /* systemd (Type=notify): ready once the bus sockets and every consumer
+     * run; the watchdog is fed from this loop while the bus is alive. */
+    char note[600];
+    if (hub->dynamic)
+        snprintf(note, sizeof note, "READY=1\nSTATUS=hub %s: cluster %s at %s, metrics %s",
+                 cfg->self, cfg->cluster, cfg->coordinator,
+                 hub->metrics != NULL ? hub->metrics_addr : "none");
+    else
+        snprintf(note, sizeof note,
+                 "READY=1\nSTATUS=hub %s: view epoch %llu, %llu members, metrics %s", cfg->self,
+                 (unsigned long long)load_u64(&hub->claim.view_epoch),
+                 (unsigned long long)load_u64(&hub->claim.view_members),
+                 hub->metrics != NULL ? hub->metrics_addr : "none");
+    int nerr = hs__notify(note);
+    if (nerr != 0)
+        hs__warn("systemd: cannot notify readiness: %s", strerror(-nerr));
+    uint64_t watchdog_ns = hs__notify_watchdog_ns();
+    uint64_t started = hs__monotonic_ns();
+    uint64_t fed_ns = hs__monotonic_ns();
+    int status = 0;
+    for (;;) {
+        struct timespec tick = {0, 200 * 1000000L};
+        if (watchdog_ns > 0 && watchdog_ns / 4 < 200 * 1000000ull)
+            tick.tv_nsec = (long)(watchdog_ns / 4);
+        int sig = sigtimedwait(signals, NULL, &tick);
+        if (sig == SIGHUP) {
+            /* Each owner reopens its file before its next write. The log is
+             * stderr, which the hub never opened: nothing to reopen there. */
+            hs__outfile_reopen_all();
+            hs__info("SIGHUP: reopening the files of file: consumers and the dead-letter file");
+            reload_curve(hub);
+            continue;
+        }
+        if (sig == SIGTERM || sig == SIGINT) {
+            hs__info("%s: stopping; draining for up to %g s", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                     cfg->drain_timeout_s);
+            hs__notify("STOPPING=1\nSTATUS=draining");
+            break;
+        }
+        if (atomic_load(&hub->failed)) {
+            hs__error("the bus failed; stopping");
+            hs__notify("STOPPING=1\nSTATUS=the bus failed");
+            status = 1;
+            break;
+        }
+        if (watchdog_ns > 0 && hs__monotonic_ns() - fed_ns >= watchdog_ns / 2) {
+            hs__notify("WATCHDOG=1");
+            fed_ns = hs__monotonic_ns();
+        }
+        if (hub->dynamic && membership_tick(hub, started) != 0) {
+            status = 1;
+            break;
+        }
+    }
+    return status;
+}
+
 int hs__hub_run(const hs__hub_config *cfg)
 {
     hs__log_level level = HS__LOG_INFO;
@@ -528,60 +616,7 @@ int hs__hub_run(const hs__hub_config *cfg)
         return 1;
     }
 
-    /* systemd (Type=notify): ready once the bus sockets and every consumer
-     * run; the watchdog is fed from this loop while the bus is alive. */
-    char note[600];
-    if (hub->dynamic)
-        snprintf(note, sizeof note, "READY=1\nSTATUS=hub %s: cluster %s at %s, metrics %s",
-                 cfg->self, cfg->cluster, cfg->coordinator,
-                 hub->metrics != NULL ? hub->metrics_addr : "none");
-    else
-        snprintf(note, sizeof note,
-                 "READY=1\nSTATUS=hub %s: view epoch %llu, %llu members, metrics %s", cfg->self,
-                 (unsigned long long)load_u64(&hub->claim.view_epoch),
-                 (unsigned long long)load_u64(&hub->claim.view_members),
-                 hub->metrics != NULL ? hub->metrics_addr : "none");
-    int nerr = hs__notify(note);
-    if (nerr != 0)
-        hs__warn("systemd: cannot notify readiness: %s", strerror(-nerr));
-    uint64_t watchdog_ns = hs__notify_watchdog_ns();
-    uint64_t started = hs__monotonic_ns();
-    uint64_t fed_ns = hs__monotonic_ns();
-    int status = 0;
-    for (;;) {
-        struct timespec tick = {0, 200 * 1000000L};
-        if (watchdog_ns > 0 && watchdog_ns / 4 < 200 * 1000000ull)
-            tick.tv_nsec = (long)(watchdog_ns / 4);
-        int sig = sigtimedwait(&signals, NULL, &tick);
-        if (sig == SIGHUP) {
-            /* Each owner reopens its file before its next write. The log is
-             * stderr, which the hub never opened: nothing to reopen there. */
-            hs__outfile_reopen_all();
-            hs__info("SIGHUP: reopening the files of file: consumers and the dead-letter file");
-            reload_curve(hub);
-            continue;
-        }
-        if (sig == SIGTERM || sig == SIGINT) {
-            hs__info("%s: stopping; draining for up to %g s", sig == SIGTERM ? "SIGTERM" : "SIGINT",
-                     cfg->drain_timeout_s);
-            hs__notify("STOPPING=1\nSTATUS=draining");
-            break;
-        }
-        if (atomic_load(&hub->failed)) {
-            hs__error("the bus failed; stopping");
-            hs__notify("STOPPING=1\nSTATUS=the bus failed");
-            status = 1;
-            break;
-        }
-        if (watchdog_ns > 0 && hs__monotonic_ns() - fed_ns >= watchdog_ns / 2) {
-            hs__notify("WATCHDOG=1");
-            fed_ns = hs__monotonic_ns();
-        }
-        if (hub->dynamic && membership_tick(hub, started) != 0) {
-            status = 1;
-            break;
-        }
-    }
+    int status = run_until_stopped(hub, cfg, &signals);
     uint64_t leave_from = 0;
     if (hub->membership != NULL && status == 0)
         leave_from = leave(hub, &signals);
