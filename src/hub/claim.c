@@ -21,6 +21,11 @@ typedef struct departure {
     uint64_t epoch, effective_from_ns;
     int state;
     uint64_t watermark_ns, heartbeat_ns; /* when crashed */
+    /* What the view recorded when it was made (a view made by an older
+     * hub records nothing): the member's registration was gone (a crash),
+     * and its watermark then. */
+    bool recorded_crash;
+    uint64_t recorded_watermark_ns;
 } departure;
 
 /* The last heartbeat seen of each member while it was live. */
@@ -276,10 +281,14 @@ static void find_departures(hs__claim *c)
                 return;
             c->deps = deps;
             departure *d = &deps[c->ndeps];
+            const hs__timeline_departed *rec = hs__timeline_departed_find(b, name);
             *d = (departure){.name = strdup(name),
                              .epoch = b->epoch,
                              .effective_from_ns = b->effective_from_ns,
-                             .state = DEP_PENDING};
+                             .state = DEP_PENDING,
+                             .recorded_crash = rec != NULL && !rec->leaving,
+                             .recorded_watermark_ns =
+                                 rec != NULL && rec->has_watermark ? rec->watermark_ns : 0};
             if (d->name != NULL)
                 c->ndeps++;
         }
@@ -310,17 +319,27 @@ static void classify(hs__claim *c)
         const hs__timeline_peer *p = hs__timeline_peer_find(c->tl, d->name);
         bool mine = strcmp(d->name, c->self) == 0;
         bool done = p != NULL && p->has_watermark && p->watermark_ns >= d->effective_from_ns;
-        if (done || (mine && c->leaving)) {
-            d->state = DEP_PLANNED;
-            continue;
+        /* The view recorded that its registration was gone: a crash, from
+         * the watermark it had then. What it published after it came back
+         * (it was cut off) says nothing of the messages the others took
+         * over, and a survivor that adopts the view later must decide as
+         * one that adopted it at once. */
+        if (!d->recorded_crash) {
+            if (done || (mine && c->leaving)) {
+                d->state = DEP_PLANNED;
+                continue;
+            }
+            /* Left out while it did not announce a leave (its registration
+             * expired, even if it came back since), or gone before it
+             * finished what it owned: crashed. */
+            if (!mine && p != NULL && p->live && p->leaving)
+                continue;
         }
-        /* Left out while it did not announce a leave (its registration
-         * expired, even if it came back since), or gone before it finished
-         * what it owned: crashed. */
-        if (!mine && p != NULL && p->live && p->leaving)
-            continue;
         d->state = DEP_CRASHED;
-        d->watermark_ns = p != NULL && p->has_watermark ? p->watermark_ns : 0;
+        if (d->recorded_crash)
+            d->watermark_ns = d->recorded_watermark_ns;
+        else
+            d->watermark_ns = p != NULL && p->has_watermark ? p->watermark_ns : 0;
         d->heartbeat_ns = memo_heartbeat(c, d->name);
         c->ncrashed_all++;
         if (mine) {

@@ -64,7 +64,7 @@ static hs__timeline_peer peer(const char *name, bool live, uint64_t watermark)
  * forever, with these peers. */
 static hs__timeline *two(hs_view *v1, hs_view *v2, const hs__timeline_peer *peers, size_t n)
 {
-    hs__timeline_entry e[2] = {{1, 10 * S, v1}, {2, 20 * S, v2}};
+    hs__timeline_entry e[2] = {{1, 10 * S, v1, NULL, 0}, {2, 20 * S, v2, NULL, 0}};
     hs__timeline *t;
     assert_int_equal(hs__timeline_derive(&t, NULL, e, 2, 100 * S, UINT64_MAX, 0), HS_OK);
     assert_int_equal(hs__timeline_set_peers(t, peers, n), HS_OK);
@@ -170,7 +170,7 @@ static void test_claim_crashed_member_goes_to_its_successor_from_its_watermark(v
     hs__claim_stats stats = {0};
     hs__claim *c;
     assert_int_equal(hs__claim_new(&c, "a", S, 10, &stats), HS_OK);
-    hs__timeline_entry e1[1] = {{1, 10 * S, v1}};
+    hs__timeline_entry e1[1] = {{1, 10 * S, v1, NULL, 0}};
     hs__timeline *t;
     assert_int_equal(hs__timeline_derive(&t, NULL, e1, 1, 100 * S, UINT64_MAX, 0), HS_OK);
     assert_int_equal(hs__timeline_set_peers(t, alive, 3), HS_OK);
@@ -194,6 +194,62 @@ static void test_claim_crashed_member_goes_to_its_successor_from_its_watermark(v
     assert_false(hs__claim_replay_mine(c, 14 * S, key, false, &dup));
     assert_int_equal(atomic_load(&stats.crashes), 1);
     hs__claim_free(c);
+    hs_view_release(v1);
+    hs_view_release(v2);
+}
+
+/* Views v1 (from 10 s) and v2 (from 20 s) where v2 recorded that c's
+ * registration was gone when it was made, with watermark 15 s. */
+static hs__timeline *dropping_c(hs_view *v1, hs_view *v2, const hs__timeline_peer *peers, size_t n)
+{
+    hs__timeline_departed c = {.name = "c", .has_watermark = true, .watermark_ns = 15 * S};
+    hs__timeline_entry e[2] = {{1, 10 * S, v1, NULL, 0}, {2, 20 * S, v2, &c, 1}};
+    hs__timeline *t;
+    assert_int_equal(hs__timeline_derive(&t, NULL, e, 2, 100 * S, UINT64_MAX, 0), HS_OK);
+    assert_int_equal(hs__timeline_set_peers(t, peers, n), HS_OK);
+    return t;
+}
+
+/* c was cut off from the coordinator at watermark 15 s; v2 (from 20 s) left
+ * it out. It came back and published a newer watermark before this survivor
+ * adopted v2. The survivor must take over c's messages from 15 s, as one
+ * that adopted v2 at once did, and c must not claim them. */
+static void
+test_claim_cut_off_member_is_taken_over_from_the_watermark_its_view_recorded(void **state)
+{
+    (void)state;
+    hs_view *v1 = view_of(1, "a,b,c"), *v2 = view_of(2, "a,b");
+    uint64_t key = moving(v1, "c", v2, "a");
+    /* Back with a watermark past v2's effective_from, and with one between. */
+    uint64_t back_at[] = {25 * S, 18 * S};
+    for (size_t r = 0; r < 2; r++) {
+        hs__timeline_peer back[] = {peer("a", true, 9 * S), peer("b", true, 9 * S),
+                                    peer("c", true, back_at[r])};
+        hs__claim_stats stats = {0};
+        hs__claim *a;
+        assert_int_equal(hs__claim_new(&a, "a", S, 10, &stats), HS_OK);
+        hs__claim_adopt(a, dropping_c(v1, v2, back, 3), 1);
+        const char *name;
+        uint64_t wm, hb;
+        assert_int_equal(hs__claim_crashed(a, &name, &wm, &hb, 0), 1);
+        assert_string_equal(name, "c");
+        assert_true(wm == 15 * S);
+        bool taken, dup;
+        assert_int_equal(hs__claim_decide(a, 14 * S, key, 0, &taken, &dup), HS__VERDICT_SKIP);
+        assert_int_equal(hs__claim_decide(a, 16 * S, key, 0, &taken, &dup), HS__VERDICT_OWN);
+        assert_true(taken);
+        assert_true(hs__claim_replay_mine(a, 16 * S, key, false, &dup));
+        assert_true(hs__claim_replay_mine(a, 19 * S, key, false, &dup));
+        hs__claim_free(a);
+        /* c itself agrees: from 15 s on its messages are a's. */
+        hs__claim_stats cstats = {0};
+        hs__claim *c;
+        assert_int_equal(hs__claim_new(&c, "c", S, 10, &cstats), HS_OK);
+        hs__claim_adopt(c, dropping_c(v1, v2, back, 3), 1);
+        assert_int_equal(hs__claim_decide(c, 14 * S, key, 0, &taken, &dup), HS__VERDICT_OWN);
+        assert_int_equal(hs__claim_decide(c, 16 * S, key, 0, &taken, &dup), HS__VERDICT_SKIP);
+        hs__claim_free(c);
+    }
     hs_view_release(v1);
     hs_view_release(v2);
 }
@@ -249,6 +305,8 @@ int main(void)
         cmocka_unit_test(test_claim_static_timeline_decides_by_its_one_view),
         cmocka_unit_test(test_claim_moved_key_is_held_until_the_old_owner_is_done),
         cmocka_unit_test(test_claim_crashed_member_goes_to_its_successor_from_its_watermark),
+        cmocka_unit_test(
+            test_claim_cut_off_member_is_taken_over_from_the_watermark_its_view_recorded),
         cmocka_unit_test(test_claim_planned_leave_is_no_crash),
         cmocka_unit_test(test_ring_lets_go_of_the_oldest_and_says_so),
     };
