@@ -79,7 +79,7 @@ static void test_claim_static_timeline_decides_by_its_one_view(void **state)
     assert_int_equal(hs__timeline_static(&t, v), HS_OK);
     hs__claim_stats stats = {0};
     hs__claim *c;
-    assert_int_equal(hs__claim_new(&c, "b", S, 10, &stats), HS_OK);
+    assert_int_equal(hs__claim_new(&c, "b", S, 10, 0, &stats), HS_OK);
     hs__claim_adopt(c, t, 1);
     bool fenced_now, unfenced;
     fenced_now = hs__claim_update_fence(c, UINT64_MAX - 1, &unfenced);
@@ -127,7 +127,7 @@ static void test_claim_moved_key_is_held_until_the_old_owner_is_done(void **stat
                                   peer("c", true, 0)};
     hs__claim_stats stats = {0};
     hs__claim *c;
-    assert_int_equal(hs__claim_new(&c, "c", S, 10, &stats), HS_OK);
+    assert_int_equal(hs__claim_new(&c, "c", S, 10, 0, &stats), HS_OK);
     hs__claim_adopt(c, two(v1, v2, behind, 3), 1);
     bool taken, dup;
     /* Before 20 s the key is a's; from 20 s c's, after a is done. */
@@ -156,6 +156,56 @@ static void test_claim_moved_key_is_held_until_the_old_owner_is_done(void **stat
     hs_view_release(v2);
 }
 
+/* a owns a key that moves to c, and never finishes (a hung consumer: its
+ * watermark stays at 15 s). c holds the key's messages for at most the
+ * hold timeout (1000 ns here), then releases them, counted; later messages
+ * of that handover go at once. */
+static void test_claim_hold_ends_after_the_timeout_when_the_old_owner_never_advances(void **state)
+{
+    (void)state;
+    hs_view *v1 = view_of(1, "a,b"), *v2 = view_of(2, "a,b,c");
+    uint64_t key = moving(v1, "a", v2, "c");
+    hs__timeline_peer hung[] = {peer("a", true, 15 * S), peer("b", true, 25 * S),
+                                peer("c", true, 0)};
+    hs__claim_stats stats = {0};
+    hs__claim *c;
+    assert_int_equal(hs__claim_new(&c, "c", S, 10, 1000, &stats), HS_OK);
+    hs__claim_adopt(c, two(v1, v2, hung, 3), 1);
+    hs__consumer *target = (hs__consumer *)&stats; /* never dereferenced */
+    bool taken, dup;
+    assert_int_equal(hs__claim_decide(c, 21 * S, key, 0, &taken, &dup), HS__VERDICT_HOLD);
+    assert_int_equal(hs__claim_hold(c, msg_at(21 * S, key), &target, 1, 100), HS_OK);
+    assert_int_equal(hs__claim_hold(c, msg_at(22 * S, key), &target, 1, 600), HS_OK);
+    ndelivered = 0;
+    assert_int_equal(hs__claim_release(c, false, 1099, collect, NULL), 0);
+    assert_int_equal(atomic_load(&stats.hold_timeouts), 0);
+    /* The first has waited 1000 ns: both go (the second waits for the same
+     * handover), in order. */
+    assert_int_equal(hs__claim_release(c, false, 1100, collect, NULL), 2);
+    assert_int_equal(ndelivered, 2);
+    assert_true(delivered[0] == 21 * S && delivered[1] == 22 * S);
+    assert_int_equal(atomic_load(&stats.hold_timeouts), 2);
+    assert_int_equal(atomic_load(&stats.held), 0);
+    /* a still has not finished: a later message of the key is held, and
+     * released at once, without waiting another timeout. */
+    assert_int_equal(hs__claim_decide(c, 23 * S, key, 0, &taken, &dup), HS__VERDICT_HOLD);
+    assert_int_equal(hs__claim_hold(c, msg_at(23 * S, key), &target, 1, 2000), HS_OK);
+    assert_int_equal(hs__claim_release(c, false, 2000, collect, NULL), 1);
+    assert_int_equal(atomic_load(&stats.hold_timeouts), 3);
+    hs__claim_free(c);
+    /* Without a bound (0) the hold waits for a. */
+    hs__claim_stats unbounded = {0};
+    assert_int_equal(hs__claim_new(&c, "c", S, 10, 0, &unbounded), HS_OK);
+    hs__claim_adopt(c, two(v1, v2, hung, 3), 1);
+    assert_int_equal(hs__claim_hold(c, msg_at(21 * S, key), &target, 1, 100), HS_OK);
+    assert_int_equal(hs__claim_release(c, false, 100 * S, collect, NULL), 0);
+    assert_int_equal(hs__claim_release(c, true, 100 * S, collect, NULL), 1);
+    assert_int_equal(atomic_load(&unbounded.hold_timeouts), 0);
+    hs__claim_free(c);
+    hs_view_release(v1);
+    hs_view_release(v2);
+}
+
 static void test_claim_crashed_member_goes_to_its_successor_from_its_watermark(void **state)
 {
     (void)state;
@@ -169,7 +219,7 @@ static void test_claim_crashed_member_goes_to_its_successor_from_its_watermark(v
                                 peer("c", false, 15 * S)};
     hs__claim_stats stats = {0};
     hs__claim *c;
-    assert_int_equal(hs__claim_new(&c, "a", S, 10, &stats), HS_OK);
+    assert_int_equal(hs__claim_new(&c, "a", S, 10, 0, &stats), HS_OK);
     hs__timeline_entry e1[1] = {{1, 10 * S, v1, NULL, 0}};
     hs__timeline *t;
     assert_int_equal(hs__timeline_derive(&t, NULL, e1, 1, 100 * S, UINT64_MAX, 0), HS_OK);
@@ -227,7 +277,7 @@ test_claim_cut_off_member_is_taken_over_from_the_watermark_its_view_recorded(voi
                                     peer("c", true, back_at[r])};
         hs__claim_stats stats = {0};
         hs__claim *a;
-        assert_int_equal(hs__claim_new(&a, "a", S, 10, &stats), HS_OK);
+        assert_int_equal(hs__claim_new(&a, "a", S, 10, 0, &stats), HS_OK);
         hs__claim_adopt(a, dropping_c(v1, v2, back, 3), 1);
         const char *name;
         uint64_t wm, hb;
@@ -244,7 +294,7 @@ test_claim_cut_off_member_is_taken_over_from_the_watermark_its_view_recorded(voi
         /* c itself agrees: from 15 s on its messages are a's. */
         hs__claim_stats cstats = {0};
         hs__claim *c;
-        assert_int_equal(hs__claim_new(&c, "c", S, 10, &cstats), HS_OK);
+        assert_int_equal(hs__claim_new(&c, "c", S, 10, 0, &cstats), HS_OK);
         hs__claim_adopt(c, dropping_c(v1, v2, back, 3), 1);
         assert_int_equal(hs__claim_decide(c, 14 * S, key, 0, &taken, &dup), HS__VERDICT_OWN);
         assert_int_equal(hs__claim_decide(c, 16 * S, key, 0, &taken, &dup), HS__VERDICT_SKIP);
@@ -262,7 +312,7 @@ static void test_claim_planned_leave_is_no_crash(void **state)
                                 peer("c", false, 21 * S)};
     hs__claim_stats stats = {0};
     hs__claim *c;
-    assert_int_equal(hs__claim_new(&c, "a", S, 10, &stats), HS_OK);
+    assert_int_equal(hs__claim_new(&c, "a", S, 10, 0, &stats), HS_OK);
     hs__claim_adopt(c, two(v1, v2, left, 3), 1);
     const char *name;
     uint64_t wm, hb;
@@ -304,6 +354,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_claim_static_timeline_decides_by_its_one_view),
         cmocka_unit_test(test_claim_moved_key_is_held_until_the_old_owner_is_done),
+        cmocka_unit_test(test_claim_hold_ends_after_the_timeout_when_the_old_owner_never_advances),
         cmocka_unit_test(test_claim_crashed_member_goes_to_its_successor_from_its_watermark),
         cmocka_unit_test(
             test_claim_cut_off_member_is_taken_over_from_the_watermark_its_view_recorded),
