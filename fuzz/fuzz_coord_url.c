@@ -1,8 +1,9 @@
 /* fuzz_coord_url.c - what the coordinator module parses from outside: the
  * first line as a coordinator URL (--coordinator), the rest as a stored view
  * (JSON read back from Redis). A URL that parses formats back to text that
- * parses the same; a view that parses is sorted, valid, and survives its
- * own JSON form unchanged. */
+ * parses the same; a view that parses is sorted, valid (its departed
+ * members too, none of them a member), and survives its own JSON form and
+ * a copy unchanged. */
 #include "fuzz_util.h"
 
 #include "coord.h"
@@ -47,14 +48,35 @@ static void check_view(const char *text, size_t len)
         FUZZ_ASSERT(isfinite(v.members[i].weight) && v.members[i].weight > 0);
         FUZZ_ASSERT(i == 0 || strcmp(v.members[i - 1].name, v.members[i].name) < 0);
     }
+    for (size_t i = 0; i < v.ndeparted; i++) {
+        FUZZ_ASSERT(hs__coord_name_valid(v.departed[i].name));
+        FUZZ_ASSERT(i == 0 || strcmp(v.departed[i - 1].name, v.departed[i].name) < 0);
+        for (size_t k = 0; k < v.n; k++)
+            FUZZ_ASSERT(strcmp(v.departed[i].name, v.members[k].name) != 0);
+    }
     char *json = hs__coord_view_json(&v);
     FUZZ_ASSERT(json != NULL);
     FUZZ_ASSERT(hs__coord_view_parse(json, strlen(json), &again, err, sizeof err) == HS_OK);
     FUZZ_ASSERT(again.epoch == v.epoch && again.effective_from_ns == v.effective_from_ns &&
-                again.created_ns == v.created_ns && again.n == v.n);
+                again.created_ns == v.created_ns && again.n == v.n &&
+                again.ndeparted == v.ndeparted);
     for (size_t i = 0; i < v.n; i++) {
         FUZZ_ASSERT(strcmp(again.members[i].name, v.members[i].name) == 0);
         FUZZ_ASSERT(again.members[i].weight == v.members[i].weight);
+    }
+    for (size_t i = 0; i < v.ndeparted; i++) {
+        const hs__coord_departed *a = &again.departed[i], *d = &v.departed[i];
+        FUZZ_ASSERT(strcmp(a->name, d->name) == 0 && a->leaving == d->leaving &&
+                    a->has_watermark == d->has_watermark &&
+                    (!d->has_watermark || a->watermark_ns == d->watermark_ns));
+    }
+    /* A copy is the same view. */
+    hs__coord_view copy;
+    if (hs__coord_view_copy(&copy, &v) == HS_OK) {
+        char *again_json = hs__coord_view_json(&copy);
+        FUZZ_ASSERT(again_json != NULL && strcmp(again_json, json) == 0);
+        free(again_json);
+        hs__coord_view_clear(&copy);
     }
     free(json);
     hs__coord_view_clear(&again);

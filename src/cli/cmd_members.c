@@ -60,9 +60,21 @@ static json_t *view_json(const hs__coord_view *v)
     for (size_t i = 0; i < v->n; i++)
         json_array_append_new(members, json_pack("{s:s,s:f}", "name", v->members[i].name, "weight",
                                                  v->members[i].weight));
-    return json_pack("{s:I,s:I,s:I,s:o}", "epoch", (json_int_t)v->epoch, "effective_from",
-                     (json_int_t)v->effective_from_ns, "created", (json_int_t)v->created_ns,
-                     "members", members);
+    json_t *out = json_pack("{s:I,s:I,s:I,s:o}", "epoch", (json_int_t)v->epoch, "effective_from",
+                            (json_int_t)v->effective_from_ns, "created", (json_int_t)v->created_ns,
+                            "members", members);
+    if (v->ndeparted > 0) {
+        json_t *departed = json_array();
+        for (size_t i = 0; i < v->ndeparted; i++) {
+            const hs__coord_departed *d = &v->departed[i];
+            json_t *one = json_pack("{s:s,s:b}", "name", d->name, "leaving", d->leaving);
+            if (d->has_watermark)
+                json_object_set_new(one, "watermark", json_integer((json_int_t)d->watermark_ns));
+            json_array_append_new(departed, one);
+        }
+        json_object_set_new(out, "departed", departed);
+    }
+    return out;
 }
 
 static void print_view(const char *what, const hs__coord_view *v, uint64_t now)
@@ -77,6 +89,14 @@ static void print_view(const char *what, const hs__coord_view *v, uint64_t now)
                secs(v->effective_from_ns, now), v->n);
     for (size_t i = 0; i < v->n; i++)
         printf(" %s=%g", v->members[i].name, v->members[i].weight);
+    for (size_t i = 0; i < v->ndeparted; i++) {
+        const hs__coord_departed *d = &v->departed[i];
+        char wm[40] = "none";
+        if (d->has_watermark)
+            utc(d->watermark_ns, wm, sizeof wm);
+        printf("%s %s (%s, watermark %s)", i == 0 ? "; dropped" : ",", d->name,
+               d->leaving ? "left" : "gone", wm);
+    }
     printf("\n");
 }
 

@@ -469,8 +469,9 @@ static void add_item(char *line, size_t len, const char *fmt, ...)
 /* The hub counters a handover or a crash moves: shown on the membership line
  * when not 0, and left out of the counters line. */
 static const char *const membership_keys[] = {
-    "fenced",     "fenced_messages",     "crashes",     "replayed",
-    "taken_over", "possible_duplicates", "ring_misses", "held_total",
+    "fenced",      "fenced_messages", "crashes",
+    "replayed",    "taken_over",      "possible_duplicates",
+    "ring_misses", "held_total",      "hold_timeouts",
 };
 
 /* A dynamic hub's membership (its /status names a coordinator): the pending

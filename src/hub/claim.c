@@ -21,6 +21,11 @@ typedef struct departure {
     uint64_t epoch, effective_from_ns;
     int state;
     uint64_t watermark_ns, heartbeat_ns; /* when crashed */
+    /* What the view recorded when it was made (a view made by an older
+     * hub records nothing): the member's registration was gone (a crash),
+     * and its watermark then. */
+    bool recorded_crash;
+    uint64_t recorded_watermark_ns;
 } departure;
 
 /* The last heartbeat seen of each member while it was live. */
@@ -38,6 +43,14 @@ typedef struct held {
     size_t n;
 } held;
 
+/* A handover whose hold timed out: messages held for it go at once. */
+typedef struct gave_up {
+    const char *awaited; /* interned */
+    uint64_t from_ns;
+} gave_up;
+
+#define GAVE_UP_SLOTS 16
+
 typedef struct key_count {
     uint64_t hash;
     uint64_t count; /* 0: a free slot (or one freed since the last reset) */
@@ -47,6 +60,7 @@ struct hs__claim {
     char *self;
     uint64_t expiry_ns;
     size_t hold_max;
+    uint64_t hold_timeout_ns;
     hs__claim_stats *stats;
     bool leaving, fenced;
     bool self_crashed; /* a view left this hub out without a planned leave */
@@ -68,13 +82,15 @@ struct hs__claim {
     key_count *keys;
     size_t keys_cap, keys_used;
     uint64_t ticked_ns, epoch_in_force;
+    gave_up gave_up[GAVE_UP_SLOTS]; /* the latest, round robin */
+    size_t ngave_up;
     /* logged once per handover */
     const char *logged_awaited;
     uint64_t logged_from;
 };
 
 int hs__claim_new(hs__claim **out, const char *self, uint64_t expiry_ns, size_t hold_max,
-                  hs__claim_stats *stats)
+                  uint64_t hold_timeout_ns, hs__claim_stats *stats)
 {
     hs__claim *c = calloc(1, sizeof *c);
     if (c == NULL || (c->self = strdup(self)) == NULL) {
@@ -83,6 +99,7 @@ int hs__claim_new(hs__claim **out, const char *self, uint64_t expiry_ns, size_t 
     }
     c->expiry_ns = expiry_ns;
     c->hold_max = hold_max > 0 ? hold_max : 1;
+    c->hold_timeout_ns = hold_timeout_ns;
     c->stats = stats;
     *out = c;
     return HS_OK;
@@ -276,10 +293,14 @@ static void find_departures(hs__claim *c)
                 return;
             c->deps = deps;
             departure *d = &deps[c->ndeps];
+            const hs__timeline_departed *rec = hs__timeline_departed_find(b, name);
             *d = (departure){.name = strdup(name),
                              .epoch = b->epoch,
                              .effective_from_ns = b->effective_from_ns,
-                             .state = DEP_PENDING};
+                             .state = DEP_PENDING,
+                             .recorded_crash = rec != NULL && !rec->leaving,
+                             .recorded_watermark_ns =
+                                 rec != NULL && rec->has_watermark ? rec->watermark_ns : 0};
             if (d->name != NULL)
                 c->ndeps++;
         }
@@ -310,17 +331,27 @@ static void classify(hs__claim *c)
         const hs__timeline_peer *p = hs__timeline_peer_find(c->tl, d->name);
         bool mine = strcmp(d->name, c->self) == 0;
         bool done = p != NULL && p->has_watermark && p->watermark_ns >= d->effective_from_ns;
-        if (done || (mine && c->leaving)) {
-            d->state = DEP_PLANNED;
-            continue;
+        /* The view recorded that its registration was gone: a crash, from
+         * the watermark it had then. What it published after it came back
+         * (it was cut off) says nothing of the messages the others took
+         * over, and a survivor that adopts the view later must decide as
+         * one that adopted it at once. */
+        if (!d->recorded_crash) {
+            if (done || (mine && c->leaving)) {
+                d->state = DEP_PLANNED;
+                continue;
+            }
+            /* Left out while it did not announce a leave (its registration
+             * expired, even if it came back since), or gone before it
+             * finished what it owned: crashed. */
+            if (!mine && p != NULL && p->live && p->leaving)
+                continue;
         }
-        /* Left out while it did not announce a leave (its registration
-         * expired, even if it came back since), or gone before it finished
-         * what it owned: crashed. */
-        if (!mine && p != NULL && p->live && p->leaving)
-            continue;
         d->state = DEP_CRASHED;
-        d->watermark_ns = p != NULL && p->has_watermark ? p->watermark_ns : 0;
+        if (d->recorded_crash)
+            d->watermark_ns = d->recorded_watermark_ns;
+        else
+            d->watermark_ns = p != NULL && p->has_watermark ? p->watermark_ns : 0;
         d->heartbeat_ns = memo_heartbeat(c, d->name);
         c->ncrashed_all++;
         if (mine) {
@@ -639,15 +670,49 @@ static bool satisfied(hs__claim *c, const held *h)
     return false;
 }
 
+static bool given_up(const hs__claim *c, const held *h)
+{
+    size_t n = c->ngave_up < GAVE_UP_SLOTS ? c->ngave_up : GAVE_UP_SLOTS;
+    for (size_t i = 0; i < n; i++)
+        if (c->gave_up[i].awaited == h->awaited && c->gave_up[i].from_ns == h->from_ns)
+            return true;
+    return false;
+}
+
+/* The hold of h ran out while its old owner lives and has not finished
+ * what it owned before the view: stop waiting for that handover. */
+static void give_up(hs__claim *c, const held *h, uint64_t now_mono_ns)
+{
+    c->gave_up[c->ngave_up++ % GAVE_UP_SLOTS] = (gave_up){h->awaited, h->from_ns};
+    const hs__timeline_peer *p = hs__timeline_peer_find(c->tl, h->awaited);
+    hs__warn("handover: %s still has not finished what it owned before the view (its watermark "
+             "is %.3f s behind the view's start) after %.1f s (hold-timeout): releasing the "
+             "messages held for it; they may be processed before its unfinished ones of the "
+             "same key (possible reordering)",
+             h->awaited,
+             p != NULL && p->has_watermark && p->watermark_ns < h->from_ns
+                 ? (double)(h->from_ns - p->watermark_ns) / 1e9
+                 : 0.0,
+             (double)(now_mono_ns - h->since_ns) / 1e9);
+}
+
 size_t hs__claim_release(hs__claim *c, bool force, uint64_t now_mono_ns, hs__claim_deliver fn,
                          void *arg)
 {
-    size_t released = 0;
+    size_t released = 0, early = 0;
     uint64_t waited = 0;
     while (c->hold_count > 0) {
         held *h = &c->hold[c->hold_head];
-        if (!force && !satisfied(c, h))
-            break;
+        if (!force && !satisfied(c, h)) {
+            bool out_of_time =
+                c->hold_timeout_ns > 0 && now_mono_ns - h->since_ns >= c->hold_timeout_ns;
+            if (!given_up(c, h)) {
+                if (!out_of_time)
+                    break;
+                give_up(c, h, now_mono_ns);
+            }
+            early++;
+        }
         held one = *h;
         c->hold_head = (c->hold_head + 1) % c->hold_cap;
         c->hold_count--;
@@ -657,6 +722,8 @@ size_t hs__claim_release(hs__claim *c, bool force, uint64_t now_mono_ns, hs__cla
         free(one.targets);
         released++;
     }
+    if (early > 0)
+        add(&c->stats->hold_timeouts, early);
     if (released > 0) {
         add(&c->stats->hold_ns, waited);
         set(&c->stats->held, c->hold_count);

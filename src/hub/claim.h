@@ -11,7 +11,8 @@
  * a message with ts >= W_D belongs to its owner under the first view
  * without D instead (repeated while that owner crashed too); below W_D, D
  * finished it. A message that moved to this hub at a view's effective_from
- * F from a hub A that is still alive is held until A's watermark reaches F.
+ * F from a hub A that is still alive is held until A's watermark reaches F
+ * (or, when A does not get there, for at most hold_timeout).
  *
  * Static membership is a one-view timeline confirmed forever: the same code
  * answers "mine" or "not mine" and nothing else happens.
@@ -51,6 +52,7 @@ typedef struct hs__claim_stats {
     atomic_uint_fast64_t held;           /* gauge: messages held now */
     atomic_uint_fast64_t held_total;     /* messages ever held */
     atomic_uint_fast64_t hold_ns;        /* time they spent held, summed */
+    atomic_uint_fast64_t hold_timeouts;  /* released before their old owner was done */
     atomic_uint_fast64_t held_oldest_ts; /* gauge: the head's message time, 0 if none */
     atomic_uint_fast64_t fenced;         /* gauge: 1 while fenced */
     atomic_uint_fast64_t fenced_msgs;    /* messages not claimed because fenced */
@@ -68,9 +70,10 @@ typedef struct hs__claim hs__claim;
 
 /* expiry_ns: how long a crashed hub may have gone on after its last
  * heartbeat (messages up to then may be duplicates); hold_max: the most
- * messages held at once. */
+ * messages held at once; hold_timeout_ns: how long a message waits for an
+ * old owner that lives but does not finish (0: as long as it takes). */
 int hs__claim_new(hs__claim **out, const char *self, uint64_t expiry_ns, size_t hold_max,
-                  hs__claim_stats *stats);
+                  uint64_t hold_timeout_ns, hs__claim_stats *stats);
 /* Releases the snapshot; held messages must have been flushed. */
 void hs__claim_free(hs__claim *c);
 
@@ -112,7 +115,10 @@ bool hs__claim_replay_mine(hs__claim *c, uint64_t ts_ns, uint64_t hash, bool fen
 int hs__claim_hold(hs__claim *c, hs__msg *m, hs__consumer *const *targets, size_t n,
                    uint64_t now_mono_ns);
 /* Deliver, in order, the held messages whose old owner is done (all of them
- * with force). Returns how many. */
+ * with force). A message held for hold_timeout whose old owner is still not
+ * done goes too, and so does, from then on, every message held for the same
+ * handover: counted (hold_timeouts) and logged, its order after the old
+ * owner's unfinished messages of its key is lost. Returns how many. */
 size_t hs__claim_release(hs__claim *c, bool force, uint64_t now_mono_ns, hs__claim_deliver fn,
                          void *arg);
 size_t hs__claim_held(const hs__claim *c);

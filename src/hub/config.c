@@ -730,6 +730,11 @@ static const option_row options[] = {
     {.name = "hold-max", .type = &T_SIZE, HUB(hold_max), RANGE(1, 1ull << 30), .dflt = "1000000",
      HELP("Claim", "N", "messages of moved keys held until their old owner is done;\n"
                         "beyond it the bus waits (default 1000000)")},
+    {.name = "hold-timeout", .type = &T_DURATION, HUB(hold_timeout_s), RANGE(0, 86400),
+     .dflt = "10",
+     HELP("Claim", "SECS", "longest hold of a moved key's messages when its old owner lives\n"
+                           "but does not finish (a hung consumer): then they go, counted as\n"
+                           "possibly reordered (default 10, five lead-times; 0: no bound)")},
     {.name = "key", .type = &T_STRING, HUB(key), .valid = valid_key, .dflt = "body",
      HELP("Claim", "SPEC", "body (default), topic, or json:/pointer (e.g. json:/msg/user)")},
     {.name = "key-fallback", .type = &T_STRING, HUB(key_fallback), .valid = valid_key,
@@ -1568,6 +1573,12 @@ static void check_dynamic(check_ctx *c, const hs__hub_config *cfg)
                     "lead-time (%g s) must be at least one heartbeat (%g s), so that every hub "
                     "learns of a view before it takes effect",
                     cfg->lead_time_s, cfg->heartbeat_s);
+    if (cfg->hold_timeout_s > 0 && cfg->hold_timeout_s < 2 * cfg->heartbeat_s)
+        check_error(c, line_of(cfg, "hold-timeout"),
+                    "hold-timeout (%g s) must be at least two heartbeats (%g s): an old owner's "
+                    "watermark reaches the others a heartbeat or two after it is done (or 0: no "
+                    "bound)",
+                    cfg->hold_timeout_s, 2 * cfg->heartbeat_s);
     const char *placement = cfg->placement != NULL ? cfg->placement : "jump";
     const hs_place_info *info = hs_place_method_find(placement);
     hs_hash_id hid = info != NULL ? info->default_hash : HS_HASH_XXH3;

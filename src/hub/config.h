@@ -59,6 +59,7 @@ typedef struct hs__hub_config {
     double ring_seconds;   /* recent messages kept for a replay: this long */
     size_t ring_bytes;     /* and at most this much memory */
     size_t hold_max;       /* messages held for a handover, at most */
+    double hold_timeout_s; /* and for at most this long (0: no bound) */
     hs__ordered ordered;   /* consumers' default */
     hs__strlist connect, bind, subscribe;
     size_t max_body, max_topic;

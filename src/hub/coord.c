@@ -177,6 +177,7 @@ void hs__coord_view_clear(hs__coord_view *v)
     for (size_t i = 0; i < v->n; i++)
         free((char *)v->members[i].name);
     free(v->members);
+    free(v->departed);
     memset(v, 0, sizeof *v);
 }
 
@@ -184,10 +185,15 @@ int hs__coord_view_copy(hs__coord_view *dst, const hs__coord_view *src)
 {
     *dst = *src;
     dst->members = calloc(src->n ? src->n : 1, sizeof *dst->members);
-    if (dst->members == NULL) {
+    dst->departed = src->ndeparted ? malloc(src->ndeparted * sizeof *dst->departed) : NULL;
+    if (dst->members == NULL || (src->ndeparted > 0 && dst->departed == NULL)) {
+        free(dst->members);
+        free(dst->departed);
         memset(dst, 0, sizeof *dst);
         return HS_ENOMEM;
     }
+    if (src->ndeparted > 0)
+        memcpy(dst->departed, src->departed, src->ndeparted * sizeof *dst->departed);
     for (size_t i = 0; i < src->n; i++) {
         dst->members[i].weight = src->members[i].weight;
         if ((dst->members[i].name = strdup(src->members[i].name)) == NULL) {
@@ -199,9 +205,20 @@ int hs__coord_view_copy(hs__coord_view *dst, const hs__coord_view *src)
     return HS_OK;
 }
 
+/* Names are printable ASCII: only '"' and '\\' need escaping. */
+static size_t put_name(char *s, size_t at, const char *name)
+{
+    for (const char *p = name; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            s[at++] = '\\';
+        s[at++] = *p;
+    }
+    return at;
+}
+
 char *hs__coord_view_json(const hs__coord_view *v)
 {
-    size_t cap = 128 + v->n * (HS_MEMBER_NAME_MAX * 6 + 64), at = 0;
+    size_t cap = 128 + (v->n + v->ndeparted) * (HS_MEMBER_NAME_MAX * 6 + 64), at = 0;
     char *s = malloc(cap);
     if (s == NULL)
         return NULL;
@@ -211,22 +228,33 @@ char *hs__coord_view_json(const hs__coord_view *v)
                            (unsigned long long)v->epoch, (unsigned long long)v->effective_from_ns,
                            (unsigned long long)v->created_ns);
     for (size_t i = 0; i < v->n; i++) {
-        /* Names are printable ASCII: only '"' and '\' need escaping. */
         at += (size_t)snprintf(s + at, cap - at, "%s{\"name\":\"", i ? "," : "");
-        for (const char *p = v->members[i].name; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                s[at++] = '\\';
-            s[at++] = *p;
-        }
+        at = put_name(s, at, v->members[i].name);
         at += (size_t)snprintf(s + at, cap - at, "\",\"weight\":%.17g}", v->members[i].weight);
     }
-    snprintf(s + at, cap - at, "]}");
+    at += (size_t)snprintf(s + at, cap - at, "]");
+    for (size_t i = 0; i < v->ndeparted; i++) {
+        const hs__coord_departed *d = &v->departed[i];
+        at += (size_t)snprintf(s + at, cap - at, "%s{\"name\":\"", i ? "," : ",\"departed\":[");
+        at = put_name(s, at, d->name);
+        at += (size_t)snprintf(s + at, cap - at, "\"");
+        if (d->has_watermark)
+            at += (size_t)snprintf(s + at, cap - at, ",\"watermark\":%llu",
+                                   (unsigned long long)d->watermark_ns);
+        at += (size_t)snprintf(s + at, cap - at, "%s}", d->leaving ? ",\"leaving\":true" : "");
+    }
+    snprintf(s + at, cap - at, "%s}", v->ndeparted > 0 ? "]" : "");
     return s;
 }
 
 static int member_cmp(const void *a, const void *b)
 {
     return strcmp(((const hs_view_member *)a)->name, ((const hs_view_member *)b)->name);
+}
+
+static int departed_cmp(const void *a, const void *b)
+{
+    return strcmp(((const hs__coord_departed *)a)->name, ((const hs__coord_departed *)b)->name);
 }
 
 static bool get_u64(json_t *obj, const char *field, uint64_t *out)
@@ -236,6 +264,45 @@ static bool get_u64(json_t *obj, const char *field, uint64_t *out)
         return false;
     *out = (uint64_t)json_integer_value(j);
     return true;
+}
+
+/* The optional "departed" array of a view whose members are parsed. */
+static int parse_departed(json_t *list, hs__coord_view *out, char *err, size_t errlen)
+{
+    if (list == NULL)
+        return HS_OK;
+    size_t n = json_array_size(list);
+    if (!json_is_array(list) || n == 0)
+        return parse_fail(err, errlen, "view %llu: departed is not a non-empty array",
+                          (unsigned long long)out->epoch);
+    if ((out->departed = calloc(n, sizeof *out->departed)) == NULL)
+        return HS_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        json_t *d = json_array_get(list, i);
+        const char *name = json_string_value(json_object_get(d, "name"));
+        hs__coord_departed *to = &out->departed[i];
+        json_t *leaving = json_object_get(d, "leaving");
+        to->has_watermark = json_object_get(d, "watermark") != NULL;
+        to->leaving = json_is_true(leaving);
+        if (name == NULL || !hs__coord_name_valid(name) ||
+            (to->has_watermark && !get_u64(d, "watermark", &to->watermark_ns)) ||
+            (leaving != NULL && !json_is_boolean(leaving)))
+            return parse_fail(err, errlen,
+                              "view %llu: departed member %zu has a bad name, watermark or leaving",
+                              (unsigned long long)out->epoch, i);
+        snprintf(to->name, sizeof to->name, "%s", name);
+        out->ndeparted = i + 1;
+        hs_view_member key = {.name = to->name};
+        if (bsearch(&key, out->members, out->n, sizeof key, member_cmp) != NULL)
+            return parse_fail(err, errlen, "view %llu: '%s' is both a member and departed",
+                              (unsigned long long)out->epoch, to->name);
+    }
+    qsort(out->departed, n, sizeof *out->departed, departed_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(out->departed[i - 1].name, out->departed[i].name) == 0)
+            return parse_fail(err, errlen, "view %llu: departed member '%s' appears twice",
+                              (unsigned long long)out->epoch, out->departed[i].name);
+    return HS_OK;
 }
 
 int hs__coord_view_parse(const char *text, size_t len, hs__coord_view *out, char *err,
@@ -287,7 +354,7 @@ int hs__coord_view_parse(const char *text, size_t len, hs__coord_view *out, char
                        (unsigned long long)out->epoch, out->members[i].name);
             goto out;
         }
-    rc = HS_OK;
+    rc = parse_departed(json_object_get(root, "departed"), out, err, errlen);
 out:
     json_decref(root);
     if (rc != HS_OK)

@@ -52,22 +52,41 @@ bool hs__coord_name_valid(const char *name);
 
 /* --- What the coordinator stores --- */
 
+/* A member the view dropped, with its watermark when the view was made. */
+typedef struct hs__coord_departed {
+    char name[HS_MEMBER_NAME_MAX + 1];
+    bool leaving; /* dropped for a planned leave; else its registration was gone */
+    bool has_watermark;
+    uint64_t watermark_ns;
+} hs__coord_departed;
+
 typedef struct hs__coord_view {
     uint64_t epoch;             /* >= 1, one more than the view before */
     uint64_t effective_from_ns; /* coordinator time from which it decides */
     uint64_t created_ns;        /* coordinator time it was made */
     size_t n;                   /* >= 1 */
     hs_view_member *members;    /* sorted bytewise by name; names owned */
+    /* The members of the view before that this one left out, sorted by
+     * name (0 and NULL when it dropped nobody, or was made by a hub that
+     * did not record them). Their watermark is the one the coordinator had
+     * when the view was made: a crashed member's last, which no later
+     * heartbeat of the same name changes. */
+    size_t ndeparted;
+    hs__coord_departed *departed;
 } hs__coord_view;
 
 void hs__coord_view_clear(hs__coord_view *v);
 /* Deep copy; HS_ENOMEM. */
 int hs__coord_view_copy(hs__coord_view *dst, const hs__coord_view *src);
 /* The canonical JSON text of a view (malloc'd, NULL when out of memory):
- * {"epoch":E,"effective_from":NS,"created":NS,"members":[{"name":..,"weight":W}]} */
+ * {"epoch":E,"effective_from":NS,"created":NS,"members":[{"name":..,"weight":W}]}
+ * followed, when it dropped members, by ,"departed":[{"name":..,"watermark":NS}]
+ * (a departed member without a watermark has no "watermark"; one that left
+ * by a planned leave has "leaving":true). */
 char *hs__coord_view_json(const hs__coord_view *v);
 /* Parse that text; members are sorted and checked (names valid, unique,
- * weights positive and finite). HS_EPARSE with a sentence in err. */
+ * weights positive and finite), departed ones too (names valid, unique, none
+ * a member). HS_EPARSE with a sentence in err. */
 int hs__coord_view_parse(const char *text, size_t len, hs__coord_view *out, char *err,
                          size_t errlen);
 

@@ -8,7 +8,9 @@
  *                pruned by the propose script)
  *   watermark    hash NAME -> ns, outliving member:NAME (survivors need a
  *                dead hub's last watermark)
- *   views        list of JSON views, oldest first, trimmed to `keep`
+ *   views        list of JSON views, oldest first, trimmed to `keep`; a view
+ *                that drops members records each one's watermark then
+ *                ("departed")
  *   epoch        the highest epoch handed out
  *   confirmed    ns: the latest time some fetch promised no unknown view
  *                takes effect at or before; a new view starts after it
@@ -95,13 +97,15 @@ static const char script_propose[] = LUA_COMMON
     "if now < us(redis.call('GET', P .. 'born')) + tonumber(ARGV[4]) then\n"
     "  return {'grace', fmt(epoch), '0'}\n"
     "end\n"
-    "local live, n = {}, 0\n"
+    "local live, leaving, n = {}, {}, 0\n"
     "for _, name in ipairs(redis.call('SMEMBERS', P .. 'members')) do\n"
     "  local h = redis.call('HMGET', P .. 'member:' .. name, 'weight', 'leaving')\n"
     "  if not h[1] then redis.call('SREM', P .. 'members', name)\n"
-    "  elseif h[2] ~= '1' then live[name] = h[1]; n = n + 1 end\n"
+    "  elseif h[2] ~= '1' then live[name] = h[1]; n = n + 1\n"
+    "  else leaving[name] = true end\n"
     "end\n"
     "if n == 0 then return {'nobody', fmt(epoch), '0'} end\n"
+    "local gone = {}\n"
     "if last then\n"
     "  local v = cjson.decode(last)\n"
     "  local same = #v.members == n\n"
@@ -112,6 +116,11 @@ static const char script_propose[] = LUA_COMMON
     "    end\n"
     "  end\n"
     "  if same then return {'same', fmt(epoch), '0'} end\n"
+    /* the members it drops, with their watermark now: a crashed member's
+     * last, before any later heartbeat of the same name could raise it */
+    "  for _, m in ipairs(v.members) do\n"
+    "    if not live[m.name] then gone[#gone + 1] = m.name end\n"
+    "  end\n"
     "end\n"
     "local names = {}\n"
     "for name in pairs(live) do names[#names + 1] = name end\n"
@@ -120,11 +129,24 @@ static const char script_propose[] = LUA_COMMON
     "for i, name in ipairs(names) do\n"
     "  parts[i] = '{\"name\":' .. cjson.encode(name) .. ',\"weight\":' .. live[name] .. '}'\n"
     "end\n"
+    "table.sort(gone, less)\n"
+    "local dparts = {}\n"
+    "for i, name in ipairs(gone) do\n"
+    "  local wm = redis.call('HGET', P .. 'watermark', name)\n"
+    "  dparts[i] = '{\"name\":' .. cjson.encode(name)\n"
+    "  if wm and string.match(wm, '^%d+$') then dparts[i] = dparts[i] .. ',\"watermark\":' .. wm "
+    "end\n"
+    "  if leaving[name] then dparts[i] = dparts[i] .. ',\"leaving\":true' end\n"
+    "  dparts[i] = dparts[i] .. '}'\n"
+    "end\n"
+    "local departed = ''\n"
+    "if #dparts > 0 then departed = ',\"departed\":[' .. table.concat(dparts, ',') .. ']' end\n"
     "epoch = epoch + 1\n"
     "local eff = math.max(now + tonumber(ARGV[3]), confirmed + 1, (last and eff_of(last) or 0) + "
     "1)\n"
     "local v = '{\"epoch\":' .. fmt(epoch) .. ',\"effective_from\":' .. ns(eff) .. "
-    "',\"created\":' .. ns(now) .. ',\"members\":[' .. table.concat(parts, ',') .. ']}'\n"
+    "',\"created\":' .. ns(now) .. ',\"members\":[' .. table.concat(parts, ',') .. ']' .. "
+    "departed .. '}'\n"
     "redis.call('RPUSH', VK, v)\n"
     "redis.call('LTRIM', VK, -tonumber(ARGV[6]), -1)\n"
     "redis.call('SET', P .. 'epoch', fmt(epoch))\n"

@@ -143,6 +143,10 @@ extern const char *const hs__malformed_labels[HS__MALFORMED__COUNT];
       NONZERO, "Messages ever held for a handover.")                                               \
     X(hold_ns, CLAIM_SECONDS, "counter", "hashspace_hold_seconds_total", "hold_seconds",           \
       "hold seconds", NEVER, "Time held messages spent held, summed.")                             \
+    X(hold_timeouts, CLAIM, "counter", "hashspace_hold_timeouts_total", "hold_timeouts",           \
+      "hold timeouts (possible reordering)", NONZERO,                                              \
+      "Held messages released after hold-timeout before their old owner was done: possibly "       \
+      "out of order.")                                                                             \
     X(messages, RING, "gauge", "hashspace_ring_messages", "ring_messages", "ring messages", NEVER, \
       "Messages kept in the ring of recent unclaimed messages.")                                   \
     X(bytes, RING, "gauge", "hashspace_ring_bytes", "ring_bytes", "ring bytes", NEVER,             \

@@ -736,7 +736,7 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
     void *s = NULL;
     if (in->targets != NULL && in->ordered != NULL && in->unordered != NULL &&
         hs__claim_new(&in->claim, cfg->self, (uint64_t)(cfg->expiry_s * 1e9), cfg->hold_max,
-                      &hub->claim) == HS_OK)
+                      (uint64_t)(cfg->hold_timeout_s * 1e9), &hub->claim) == HS_OK)
         s = zmq_socket(hub->zmq_ctx, ZMQ_SUB);
     if (s == NULL) {
         snprintf(err, errlen, "bus: cannot create a socket");

@@ -115,10 +115,17 @@ static int adopt(hs__membership *m, const hs__coord_fetch *f)
                   " were trimmed before this hub saw them; it continues from view %" PRIu64,
                   m->newest.epoch + 1, f->oldest_epoch - 1, f->views[0].epoch);
     hs__timeline_entry *add = f->n ? calloc(f->n, sizeof *add) : NULL;
-    if (f->n > 0 && add == NULL)
+    size_t ndeparted = 0;
+    for (size_t i = 0; i < f->n; i++)
+        ndeparted += f->views[i].ndeparted;
+    hs__timeline_departed *departed = ndeparted ? calloc(ndeparted, sizeof *departed) : NULL;
+    if ((f->n > 0 && add == NULL) || (ndeparted > 0 && departed == NULL)) {
+        free(add);
+        free(departed);
         return HS_ENOMEM;
+    }
     int rc = HS_OK;
-    size_t built = 0;
+    size_t built = 0, used = 0;
     for (; built < f->n; built++) {
         const hs__coord_view *v = &f->views[built];
         rc = hs_view_new(&add[built].view, v->epoch, m->cfg.placement, m->cfg.place_opts,
@@ -131,6 +138,19 @@ static int adopt(hs__membership *m, const hs__coord_fetch *f)
         }
         add[built].epoch = v->epoch;
         add[built].effective_from_ns = v->effective_from_ns;
+        /* What the view recorded of the members it dropped: a crashed
+         * member is taken over from that watermark on, whatever it
+         * published after it came back. */
+        hs__timeline_departed *d = v->ndeparted > 0 ? departed + used : NULL;
+        used += v->ndeparted;
+        for (size_t k = 0; k < v->ndeparted; k++) {
+            snprintf(d[k].name, sizeof d[k].name, "%s", v->departed[k].name);
+            d[k].leaving = v->departed[k].leaving;
+            d[k].has_watermark = v->departed[k].has_watermark;
+            d[k].watermark_ns = v->departed[k].watermark_ns;
+        }
+        add[built].departed = d;
+        add[built].ndeparted = v->ndeparted;
     }
     if (rc == HS_OK) {
         uint64_t confirmed =
@@ -165,6 +185,7 @@ static int adopt(hs__membership *m, const hs__coord_fetch *f)
     for (size_t i = 0; i < built; i++)
         hs_view_release(add[i].view);
     free(add);
+    free(departed);
     return rc;
 }
 

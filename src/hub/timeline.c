@@ -46,7 +46,16 @@ int hs__timeline_derive(hs__timeline **out, const hs__timeline *base, const hs__
     t->peers = NULL;
     for (size_t i = first; i < total; i++) {
         const hs__timeline_entry *e = i < nbase ? &base->entries[i] : &add[i - nbase];
+        hs__timeline_departed *departed = NULL;
+        if (e->ndeparted > 0) {
+            if ((departed = malloc(e->ndeparted * sizeof *departed)) == NULL) {
+                hs__timeline_free(t);
+                return HS_ENOMEM;
+            }
+            memcpy(departed, e->departed, e->ndeparted * sizeof *departed);
+        }
         t->entries[t->n] = *e;
+        t->entries[t->n].departed = departed;
         t->entries[t->n].view = hs_view_retain(e->view);
         t->n++;
     }
@@ -90,12 +99,23 @@ const hs__timeline_peer *hs__timeline_peer_find(const hs__timeline *t, const cha
     return t->npeers > 0 ? bsearch(&key, t->peers, t->npeers, sizeof key, peer_cmp) : NULL;
 }
 
+const hs__timeline_departed *hs__timeline_departed_find(const hs__timeline_entry *e,
+                                                        const char *name)
+{
+    for (size_t i = 0; i < e->ndeparted; i++)
+        if (strcmp(e->departed[i].name, name) == 0)
+            return &e->departed[i];
+    return NULL;
+}
+
 void hs__timeline_free(hs__timeline *t)
 {
     if (t == NULL)
         return;
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; i < t->n; i++) {
         hs_view_release(t->entries[i].view);
+        free((hs__timeline_departed *)t->entries[i].departed);
+    }
     free(t->peers);
     free(t);
 }

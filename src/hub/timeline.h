@@ -9,7 +9,8 @@
  * may have expired and it must stop claiming (fenced).
  *
  * Ownership: a timeline is an immutable snapshot; it retains the hs_view of
- * each entry and releases them when freed. hs__timeline_derive builds the
+ * each entry and releases them when freed, and owns a copy of each entry's
+ * departed members. hs__timeline_derive builds the
  * next snapshot from an older one, sharing its views.
  *
  * Threads: a snapshot never changes after it is built, so any number of
@@ -28,10 +29,24 @@
 
 #include "hashspace/view.h"
 
+/* A member an entry's view dropped, and its watermark when the view was
+ * made (the coordinator's record: a crashed member's last). */
+typedef struct hs__timeline_departed {
+    char name[HS_MEMBER_NAME_MAX + 1];
+    bool leaving; /* a planned leave; else its registration was gone: a crash */
+    bool has_watermark;
+    uint64_t watermark_ns;
+} hs__timeline_departed;
+
 typedef struct hs__timeline_entry {
     uint64_t epoch;
     uint64_t effective_from_ns;
     hs_view *view; /* retained by the timeline */
+    /* The members this view left out, by name (none when it dropped
+     * nobody, or when its maker did not record them); copied by the
+     * timeline. */
+    const hs__timeline_departed *departed;
+    size_t ndeparted;
 } hs__timeline_entry;
 
 typedef struct hs__timeline hs__timeline;
@@ -63,6 +78,9 @@ int hs__timeline_static(hs__timeline **out, hs_view *view);
 /* Give a snapshot that is being built (not yet shared) the members'
  * states, sorted by name (copied; replaces any earlier ones). HS_ENOMEM. */
 int hs__timeline_set_peers(hs__timeline *t, const hs__timeline_peer *peers, size_t n);
+/* What entry e's view recorded of a member it dropped, or NULL. */
+const hs__timeline_departed *hs__timeline_departed_find(const hs__timeline_entry *e,
+                                                        const char *name);
 /* The state of a member by name, or NULL when the coordinator did not know
  * it (or no peers were set). */
 const hs__timeline_peer *hs__timeline_peer_find(const hs__timeline *t, const char *name);

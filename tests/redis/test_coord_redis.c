@@ -342,6 +342,53 @@ static void test_coord_redis_leaving_member_is_left_out_and_its_watermark_kept(v
     hs__coord_close(c);
 }
 
+/* A view that drops members records each one's watermark at that moment;
+ * a later heartbeat under the same name (the hub was cut off and came back)
+ * changes the live watermark, not the record. A planned leave is recorded
+ * as one. */
+static void test_coord_redis_view_records_departed_members_watermarks(void **state)
+{
+    (void)state;
+    hs__coord *c = open_coord("departed");
+    uint64_t expiry = 200 * MS, forever = 60000 * MS;
+    beat(c, "a", 1, 100, forever, false);
+    beat(c, "b", 1, 200, forever, false);
+    beat(c, "c", 1, 300, expiry, false);
+    assert_int_equal(propose_past_grace(c, 0, 10 * MS, 1 * MS).epoch, 1);
+    beat(c, "c", 1, 555, expiry, false); /* its last beat before it is cut off */
+    sleep_ms(250);
+    hs__coord_proposed r = propose(c, 1, 10 * MS, 1 * MS);
+    assert_int_equal(r.outcome, HS__COORD_CREATED);
+    beat(c, "c", 1, 999, forever, false); /* back, with a newer watermark */
+    hs__coord_fetch f = fetch(c, 1, 0);
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.views[0].n, 2);
+    assert_int_equal(f.views[0].ndeparted, 1);
+    assert_string_equal(f.views[0].departed[0].name, "c");
+    assert_true(f.views[0].departed[0].has_watermark);
+    assert_int_equal(f.views[0].departed[0].watermark_ns, 555);
+    assert_false(f.views[0].departed[0].leaving);
+    hs__coord_fetch_free(&f);
+    /* c rejoins (view 3, dropping nobody: no record); b leaves (view 4). */
+    assert_int_equal(propose(c, 2, 10 * MS, 1 * MS).outcome, HS__COORD_CREATED);
+    beat(c, "b", 1, 777, forever, true);
+    assert_int_equal(propose(c, 3, 10 * MS, 1 * MS).outcome, HS__COORD_CREATED);
+    f = fetch(c, 2, 0);
+    assert_int_equal(f.n, 2);
+    assert_int_equal(f.views[0].ndeparted, 0);
+    assert_int_equal(f.views[1].ndeparted, 1);
+    assert_string_equal(f.views[1].departed[0].name, "b");
+    assert_true(f.views[1].departed[0].leaving);
+    assert_int_equal(f.views[1].departed[0].watermark_ns, 777);
+    /* The record survives the view's JSON form (a seed after a restart). */
+    char *json = hs__coord_view_json(&f.views[1]);
+    assert_non_null(
+        strstr(json, "\"departed\":[{\"name\":\"b\",\"watermark\":777,\"leaving\":true}]"));
+    free(json);
+    hs__coord_fetch_free(&f);
+    hs__coord_close(c);
+}
+
 static void test_coord_redis_views_start_after_every_promise(void **state)
 {
     (void)state;
@@ -508,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_coord_redis_epochs_keep_increasing_across_an_empty_restart),
         cmocka_unit_test(test_coord_redis_expired_member_leaves_the_next_view),
         cmocka_unit_test(test_coord_redis_leaving_member_is_left_out_and_its_watermark_kept),
+        cmocka_unit_test(test_coord_redis_view_records_departed_members_watermarks),
         cmocka_unit_test(test_coord_redis_views_start_after_every_promise),
         cmocka_unit_test(test_coord_redis_keeps_the_last_views_and_says_what_was_trimmed),
         cmocka_unit_test(test_coord_redis_round_trip_figures),

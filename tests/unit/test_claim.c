@@ -64,7 +64,7 @@ static hs__timeline_peer peer(const char *name, bool live, uint64_t watermark)
  * forever, with these peers. */
 static hs__timeline *two(hs_view *v1, hs_view *v2, const hs__timeline_peer *peers, size_t n)
 {
-    hs__timeline_entry e[2] = {{1, 10 * S, v1}, {2, 20 * S, v2}};
+    hs__timeline_entry e[2] = {{1, 10 * S, v1, NULL, 0}, {2, 20 * S, v2, NULL, 0}};
     hs__timeline *t;
     assert_int_equal(hs__timeline_derive(&t, NULL, e, 2, 100 * S, UINT64_MAX, 0), HS_OK);
     assert_int_equal(hs__timeline_set_peers(t, peers, n), HS_OK);
@@ -79,7 +79,7 @@ static void test_claim_static_timeline_decides_by_its_one_view(void **state)
     assert_int_equal(hs__timeline_static(&t, v), HS_OK);
     hs__claim_stats stats = {0};
     hs__claim *c;
-    assert_int_equal(hs__claim_new(&c, "b", S, 10, &stats), HS_OK);
+    assert_int_equal(hs__claim_new(&c, "b", S, 10, 0, &stats), HS_OK);
     hs__claim_adopt(c, t, 1);
     bool fenced_now, unfenced;
     fenced_now = hs__claim_update_fence(c, UINT64_MAX - 1, &unfenced);
@@ -127,7 +127,7 @@ static void test_claim_moved_key_is_held_until_the_old_owner_is_done(void **stat
                                   peer("c", true, 0)};
     hs__claim_stats stats = {0};
     hs__claim *c;
-    assert_int_equal(hs__claim_new(&c, "c", S, 10, &stats), HS_OK);
+    assert_int_equal(hs__claim_new(&c, "c", S, 10, 0, &stats), HS_OK);
     hs__claim_adopt(c, two(v1, v2, behind, 3), 1);
     bool taken, dup;
     /* Before 20 s the key is a's; from 20 s c's, after a is done. */
@@ -156,6 +156,56 @@ static void test_claim_moved_key_is_held_until_the_old_owner_is_done(void **stat
     hs_view_release(v2);
 }
 
+/* a owns a key that moves to c, and never finishes (a hung consumer: its
+ * watermark stays at 15 s). c holds the key's messages for at most the
+ * hold timeout (1000 ns here), then releases them, counted; later messages
+ * of that handover go at once. */
+static void test_claim_hold_ends_after_the_timeout_when_the_old_owner_never_advances(void **state)
+{
+    (void)state;
+    hs_view *v1 = view_of(1, "a,b"), *v2 = view_of(2, "a,b,c");
+    uint64_t key = moving(v1, "a", v2, "c");
+    hs__timeline_peer hung[] = {peer("a", true, 15 * S), peer("b", true, 25 * S),
+                                peer("c", true, 0)};
+    hs__claim_stats stats = {0};
+    hs__claim *c;
+    assert_int_equal(hs__claim_new(&c, "c", S, 10, 1000, &stats), HS_OK);
+    hs__claim_adopt(c, two(v1, v2, hung, 3), 1);
+    hs__consumer *target = (hs__consumer *)&stats; /* never dereferenced */
+    bool taken, dup;
+    assert_int_equal(hs__claim_decide(c, 21 * S, key, 0, &taken, &dup), HS__VERDICT_HOLD);
+    assert_int_equal(hs__claim_hold(c, msg_at(21 * S, key), &target, 1, 100), HS_OK);
+    assert_int_equal(hs__claim_hold(c, msg_at(22 * S, key), &target, 1, 600), HS_OK);
+    ndelivered = 0;
+    assert_int_equal(hs__claim_release(c, false, 1099, collect, NULL), 0);
+    assert_int_equal(atomic_load(&stats.hold_timeouts), 0);
+    /* The first has waited 1000 ns: both go (the second waits for the same
+     * handover), in order. */
+    assert_int_equal(hs__claim_release(c, false, 1100, collect, NULL), 2);
+    assert_int_equal(ndelivered, 2);
+    assert_true(delivered[0] == 21 * S && delivered[1] == 22 * S);
+    assert_int_equal(atomic_load(&stats.hold_timeouts), 2);
+    assert_int_equal(atomic_load(&stats.held), 0);
+    /* a still has not finished: a later message of the key is held, and
+     * released at once, without waiting another timeout. */
+    assert_int_equal(hs__claim_decide(c, 23 * S, key, 0, &taken, &dup), HS__VERDICT_HOLD);
+    assert_int_equal(hs__claim_hold(c, msg_at(23 * S, key), &target, 1, 2000), HS_OK);
+    assert_int_equal(hs__claim_release(c, false, 2000, collect, NULL), 1);
+    assert_int_equal(atomic_load(&stats.hold_timeouts), 3);
+    hs__claim_free(c);
+    /* Without a bound (0) the hold waits for a. */
+    hs__claim_stats unbounded = {0};
+    assert_int_equal(hs__claim_new(&c, "c", S, 10, 0, &unbounded), HS_OK);
+    hs__claim_adopt(c, two(v1, v2, hung, 3), 1);
+    assert_int_equal(hs__claim_hold(c, msg_at(21 * S, key), &target, 1, 100), HS_OK);
+    assert_int_equal(hs__claim_release(c, false, 100 * S, collect, NULL), 0);
+    assert_int_equal(hs__claim_release(c, true, 100 * S, collect, NULL), 1);
+    assert_int_equal(atomic_load(&unbounded.hold_timeouts), 0);
+    hs__claim_free(c);
+    hs_view_release(v1);
+    hs_view_release(v2);
+}
+
 static void test_claim_crashed_member_goes_to_its_successor_from_its_watermark(void **state)
 {
     (void)state;
@@ -169,8 +219,8 @@ static void test_claim_crashed_member_goes_to_its_successor_from_its_watermark(v
                                 peer("c", false, 15 * S)};
     hs__claim_stats stats = {0};
     hs__claim *c;
-    assert_int_equal(hs__claim_new(&c, "a", S, 10, &stats), HS_OK);
-    hs__timeline_entry e1[1] = {{1, 10 * S, v1}};
+    assert_int_equal(hs__claim_new(&c, "a", S, 10, 0, &stats), HS_OK);
+    hs__timeline_entry e1[1] = {{1, 10 * S, v1, NULL, 0}};
     hs__timeline *t;
     assert_int_equal(hs__timeline_derive(&t, NULL, e1, 1, 100 * S, UINT64_MAX, 0), HS_OK);
     assert_int_equal(hs__timeline_set_peers(t, alive, 3), HS_OK);
@@ -198,6 +248,62 @@ static void test_claim_crashed_member_goes_to_its_successor_from_its_watermark(v
     hs_view_release(v2);
 }
 
+/* Views v1 (from 10 s) and v2 (from 20 s) where v2 recorded that c's
+ * registration was gone when it was made, with watermark 15 s. */
+static hs__timeline *dropping_c(hs_view *v1, hs_view *v2, const hs__timeline_peer *peers, size_t n)
+{
+    hs__timeline_departed c = {.name = "c", .has_watermark = true, .watermark_ns = 15 * S};
+    hs__timeline_entry e[2] = {{1, 10 * S, v1, NULL, 0}, {2, 20 * S, v2, &c, 1}};
+    hs__timeline *t;
+    assert_int_equal(hs__timeline_derive(&t, NULL, e, 2, 100 * S, UINT64_MAX, 0), HS_OK);
+    assert_int_equal(hs__timeline_set_peers(t, peers, n), HS_OK);
+    return t;
+}
+
+/* c was cut off from the coordinator at watermark 15 s; v2 (from 20 s) left
+ * it out. It came back and published a newer watermark before this survivor
+ * adopted v2. The survivor must take over c's messages from 15 s, as one
+ * that adopted v2 at once did, and c must not claim them. */
+static void
+test_claim_cut_off_member_is_taken_over_from_the_watermark_its_view_recorded(void **state)
+{
+    (void)state;
+    hs_view *v1 = view_of(1, "a,b,c"), *v2 = view_of(2, "a,b");
+    uint64_t key = moving(v1, "c", v2, "a");
+    /* Back with a watermark past v2's effective_from, and with one between. */
+    uint64_t back_at[] = {25 * S, 18 * S};
+    for (size_t r = 0; r < 2; r++) {
+        hs__timeline_peer back[] = {peer("a", true, 9 * S), peer("b", true, 9 * S),
+                                    peer("c", true, back_at[r])};
+        hs__claim_stats stats = {0};
+        hs__claim *a;
+        assert_int_equal(hs__claim_new(&a, "a", S, 10, 0, &stats), HS_OK);
+        hs__claim_adopt(a, dropping_c(v1, v2, back, 3), 1);
+        const char *name;
+        uint64_t wm, hb;
+        assert_int_equal(hs__claim_crashed(a, &name, &wm, &hb, 0), 1);
+        assert_string_equal(name, "c");
+        assert_true(wm == 15 * S);
+        bool taken, dup;
+        assert_int_equal(hs__claim_decide(a, 14 * S, key, 0, &taken, &dup), HS__VERDICT_SKIP);
+        assert_int_equal(hs__claim_decide(a, 16 * S, key, 0, &taken, &dup), HS__VERDICT_OWN);
+        assert_true(taken);
+        assert_true(hs__claim_replay_mine(a, 16 * S, key, false, &dup));
+        assert_true(hs__claim_replay_mine(a, 19 * S, key, false, &dup));
+        hs__claim_free(a);
+        /* c itself agrees: from 15 s on its messages are a's. */
+        hs__claim_stats cstats = {0};
+        hs__claim *c;
+        assert_int_equal(hs__claim_new(&c, "c", S, 10, 0, &cstats), HS_OK);
+        hs__claim_adopt(c, dropping_c(v1, v2, back, 3), 1);
+        assert_int_equal(hs__claim_decide(c, 14 * S, key, 0, &taken, &dup), HS__VERDICT_OWN);
+        assert_int_equal(hs__claim_decide(c, 16 * S, key, 0, &taken, &dup), HS__VERDICT_SKIP);
+        hs__claim_free(c);
+    }
+    hs_view_release(v1);
+    hs_view_release(v2);
+}
+
 static void test_claim_planned_leave_is_no_crash(void **state)
 {
     (void)state;
@@ -206,7 +312,7 @@ static void test_claim_planned_leave_is_no_crash(void **state)
                                 peer("c", false, 21 * S)};
     hs__claim_stats stats = {0};
     hs__claim *c;
-    assert_int_equal(hs__claim_new(&c, "a", S, 10, &stats), HS_OK);
+    assert_int_equal(hs__claim_new(&c, "a", S, 10, 0, &stats), HS_OK);
     hs__claim_adopt(c, two(v1, v2, left, 3), 1);
     const char *name;
     uint64_t wm, hb;
@@ -248,7 +354,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_claim_static_timeline_decides_by_its_one_view),
         cmocka_unit_test(test_claim_moved_key_is_held_until_the_old_owner_is_done),
+        cmocka_unit_test(test_claim_hold_ends_after_the_timeout_when_the_old_owner_never_advances),
         cmocka_unit_test(test_claim_crashed_member_goes_to_its_successor_from_its_watermark),
+        cmocka_unit_test(
+            test_claim_cut_off_member_is_taken_over_from_the_watermark_its_view_recorded),
         cmocka_unit_test(test_claim_planned_leave_is_no_crash),
         cmocka_unit_test(test_ring_lets_go_of_the_oldest_and_says_so),
     };

@@ -32,8 +32,9 @@ static hs_view *view_of(uint64_t epoch, const char *list)
 /* Views 1 (from 100), 2 (from 200), 3 (from 300), confirmed until 350. */
 static hs__timeline *three(void)
 {
-    hs__timeline_entry e[3] = {
-        {1, 100, view_of(1, "a")}, {2, 200, view_of(2, "a,b")}, {3, 300, view_of(3, "a,b,c")}};
+    hs__timeline_entry e[3] = {{1, 100, view_of(1, "a"), NULL, 0},
+                               {2, 200, view_of(2, "a,b"), NULL, 0},
+                               {3, 300, view_of(3, "a,b,c"), NULL, 0}};
     hs__timeline *t;
     assert_int_equal(hs__timeline_derive(&t, NULL, e, 3, 350, 1000, 0), HS_OK);
     for (int i = 0; i < 3; i++)
@@ -80,7 +81,7 @@ static void test_timeline_derive_appends_shares_and_prunes(void **state)
 {
     (void)state;
     hs__timeline *t = three();
-    hs__timeline_entry e = {4, 400, view_of(4, "b,c")};
+    hs__timeline_entry e = {4, 400, view_of(4, "b,c"), NULL, 0};
     hs__timeline *next;
     /* Prune at 250: view 2 is in force then, so view 1 goes. */
     assert_int_equal(hs__timeline_derive(&next, t, &e, 1, 450, 1000, 250), HS_OK);
@@ -105,13 +106,14 @@ static void test_timeline_refuses_views_out_of_order(void **state)
     (void)state;
     hs__timeline *t = three(), *next = NULL;
     hs_view *v = view_of(9, "z");
-    hs__timeline_entry old_epoch = {3, 500, v}, earlier = {4, 299, v}, same_time = {4, 300, v};
+    hs__timeline_entry old_epoch = {3, 500, v, NULL, 0}, earlier = {4, 299, v, NULL, 0},
+                       same_time = {4, 300, v, NULL, 0};
     assert_int_equal(hs__timeline_derive(&next, t, &old_epoch, 1, 0, 0, 0), HS_EINVAL);
     assert_null(next);
     assert_int_equal(hs__timeline_derive(&next, t, &earlier, 1, 0, 0, 0), HS_EINVAL);
-    hs__timeline_entry twice[2] = {{5, 600, v}, {5, 700, v}};
+    hs__timeline_entry twice[2] = {{5, 600, v, NULL, 0}, {5, 700, v, NULL, 0}};
     assert_int_equal(hs__timeline_derive(&next, t, twice, 2, 0, 0, 0), HS_EINVAL);
-    hs__timeline_entry none = {5, 600, NULL};
+    hs__timeline_entry none = {5, 600, NULL, NULL, 0};
     assert_int_equal(hs__timeline_derive(&next, t, &none, 1, 0, 0, 0), HS_EINVAL);
     /* Equal effective_from: the higher epoch wins from then on. */
     assert_int_equal(hs__timeline_derive(&next, t, &same_time, 1, 0, 0, 0), HS_OK);
@@ -148,7 +150,7 @@ static void *writer(void *arg)
 {
     box_test *bt = arg;
     for (uint64_t i = 1; i <= BOX_PUTS; i++) {
-        hs__timeline_entry e = {1, 0, bt->view};
+        hs__timeline_entry e = {1, 0, bt->view, NULL, 0};
         hs__timeline *t;
         if (hs__timeline_derive(&t, NULL, &e, 1, i, i, 0) != HS_OK)
             abort();
