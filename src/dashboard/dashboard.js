@@ -222,7 +222,7 @@
       row.forEach((v, i) => this.data[i].push(v));
       while (this.data[0].length && this.data[0][0] < t - HISTORY_S) this.data.forEach((a) => a.shift());
       this.title.textContent = c.name + "  ";
-      this.title.append(el("span", { class: "muted" }, c.kind + ":" + c.arg + "  @" + c.glob + "  ×" + c.workers));
+      this.title.append(el("span", { class: "muted" }, c.kind + (c.arg != null ? ":" + c.arg : "") + "  @" + c.glob + "  ×" + c.workers));
       const bad = (n, label) => (n > 0 ? el("span", { class: "bad" }, label + " " + num(n)) : label + " " + num(n));
       this.stats.replaceChildren("backlog " + num(c.backlog) + " · oldest " + num(c.oldest_age_seconds, 2) + " s · ok " + num(c.ok) + " · ",
         bad(c.failed, "failed"), " · ", bad(c.dropped, "dropped"), " · ", bad(c.left, "left"), " · restarts " + num(c.restarts));

@@ -79,6 +79,10 @@ def hub_page(browser, hub, shots):
     assert [r["name"] for r in rows] == [c["name"] for c in status["consumers"]] == \
         ["archive", "badges"], rows
     assert all(r["charts"] >= 3 for r in rows), rows  # backlog, rates, processing time
+    # /status leaves consumers' arguments out unless status-args: nothing on
+    # the page may read "undefined" or "null" for them.
+    text = browser.eval("document.body.innerText")
+    assert "undefined" not in text and "null" not in text, text[:2000]
     assert by_name(rows)["badges"]["max"] == 0, rows
     points_before = by_name(rows)["badges"]["points"]
 
