@@ -20,6 +20,7 @@
 #include "config.h"
 #include "coord.h"
 #include "dashboard.h"
+#include "httpreply.h"
 
 #include "hashspace/error.h"
 
@@ -229,16 +230,7 @@ static void poll_round(dashboard *d, double interval)
 static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, const char *type,
                                  char *body, size_t len)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (resp == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", type);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    enum MHD_Result rc = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    return rc;
+    return hs__http_reply(conn, status, type, "no-store", body, len);
 }
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,

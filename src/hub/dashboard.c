@@ -2,6 +2,7 @@
  * embedded page and its assets, and /view (members and their shares of the
  * hash space, sampled through the placement). See dashboard.h. */
 #include "dashboard.h"
+#include "httpreply.h"
 
 #include "hub.h"
 
@@ -121,15 +122,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, char *body, size_t
         len = body != NULL ? strlen(body) : 0;
         status = MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (resp == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    enum MHD_Result rc = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    return rc;
+    return hs__http_reply(conn, status, "application/json", NULL, body, len);
 }
 
 bool hs__dashboard_answer(hs__hub *hub, struct MHD_Connection *conn, const char *url,

@@ -14,6 +14,7 @@
 #include "hub.h"
 
 #include "dashboard.h"
+#include "httpreply.h"
 #include "log.h"
 #include "webauth.h"
 
@@ -105,15 +106,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
             status = MHD_HTTP_INTERNAL_SERVER_ERROR;
         len = body != NULL ? strlen(body) : 0;
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (resp == NULL) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", type);
-    enum MHD_Result rc = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    return rc;
+    return hs__http_reply(conn, status, type, NULL, body, len);
 }
 
 /* libmicrohttpd's complaints (a refused connection at the limits, say) are
