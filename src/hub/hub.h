@@ -46,7 +46,8 @@
     X(TOPIC_UTF8, "topic_utf8")                                                                    \
     X(JSON, "json")                                                                                \
     X(NO_KEY, "no_key")                                                                            \
-    X(KEY_HASH, "key_hash")
+    X(KEY_HASH, "key_hash")                                                                        \
+    X(REPEATED_KEY, "repeated_key")
 
 typedef enum hs__malformed {
 #define HS__MALFORMED_ENUM(e, label) HS__MALFORMED_##e,
@@ -258,6 +259,10 @@ typedef enum hs__ingress_key {
 typedef struct hs__ingress_rules {
     size_t max_body, max_topic;
     const hs__key_spec *specs[HS__INGRESS_KEYS]; /* NULL: not wanted; [HS__INGRESS_KEY] is set */
+    /* Stop reading the body once the key and every other value wanted but
+     * the fallback are found (the claim's pass: verdict.whole says whether
+     * it read it all); false: read and check it all. */
+    bool stop_early;
 } hs__ingress_rules;
 /* What the checks found: the key, or why the message is refused; and the
  * other values of the rules. One per thread, reused from message to message
@@ -266,6 +271,11 @@ typedef struct hs__ingress_verdict {
     const char *key; /* into the topic, the body or values[...].buf */
     size_t key_len;
     bool fell_back; /* the fallback key found it */
+    bool whole;     /* the whole body was read and checked (see rules.stop_early) */
+    /* The last topic found valid UTF-8 (when it fit): a stream repeats a few
+     * topics, and one seen before is not checked again. */
+    char valid_topic[128];
+    size_t valid_topic_len;
     hs__malformed why;
     char detail[160]; /* a sentence, when refused */
     /* By hs__ingress_key; .spec NULL when the rules do not want it. */
@@ -275,7 +285,11 @@ typedef struct hs__ingress_verdict {
 /* The checks on one [topic, body] message before the claim: the body's and
  * the topic's sizes (both HS__MALFORMED_OVERSIZE), the topic's UTF-8, then
  * the key (and the fallback key, when there is one). Every value the rules
- * want is extracted by one pass over the body (hs__key_extract_many).
+ * want is extracted by one pass over the body (hs__key_extract_many); with
+ * rules->stop_early the pass may end at the last of them, and then
+ * v->whole is false: the key and the values are those found so far, and
+ * the rest of the body is unchecked (the hub that takes the message checks
+ * it whole, ingress.c).
  * true: v->key is set (valid until v is used again), v->fell_back says the
  * fallback found it, v->values the others; false: v->why and v->detail say
  * why the message is refused. Pure and thread-safe given its own verdict

@@ -39,14 +39,25 @@ const char *const hs__malformed_labels[HS__MALFORMED__COUNT] = {
 #undef HS__MALFORMED_LABEL
 };
 
+/* The name of the publisher of the last message with a sequence number. */
+typedef struct seq_name {
+    char text[HS__BUSSEQ_NAME_MAX];
+    size_t len, peer_len;
+    bool whole; /* not cut to fit: it can be compared */
+} seq_name;
+
 typedef struct ingress {
     hs__hub *hub;
     void *socket;
-    hs__ingress_rules rules;     /* what every message is checked by */
+    hs__ingress_rules rules;     /* what every message is checked by before the claim */
     hs__ingress_verdict verdict; /* the message in hand's */
+    hs__ingress_rules whole;     /* the key and the time, the body read to the end */
+    hs__ingress_verdict confirm; /* by those rules, for confirmed() */
     hs__claim *claim;
     bool gave_up_confirming;                        /* until a message is confirmed again */
     hs__topic_buf topic_buf;                        /* the topic as a C string, for the globs */
+    seq_name seq_name;                              /* track_seq's */
+    uint64_t now_ns; /* CLOCK_MONOTONIC, read once per batch (ingress_main) */
     hs__consumer **targets, **ordered, **unordered; /* room for every consumer */
 } ingress;
 
@@ -55,25 +66,32 @@ static void count(atomic_uint_fast64_t *c)
     atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 
-static void refuse(ingress *in, hs__malformed why, const char *detail, const zmq_msg_t *topic,
-                   const zmq_msg_t *body, unsigned frames, uint64_t received_ns)
+static void refuse_bytes(ingress *in, hs__malformed why, const char *detail, const char *t,
+                         size_t tlen, const char *b, size_t blen, unsigned frames,
+                         uint64_t received_ns)
 {
     count(&in->hub->malformed[why]);
-    size_t body_len = body != NULL ? zmq_msg_size((zmq_msg_t *)body) : 0;
     hs__deadletter_rec rec = {
         .reason = hs__malformed_labels[why],
         .error = detail,
-        .topic = topic != NULL ? zmq_msg_data((zmq_msg_t *)topic) : "",
-        .topic_len = topic != NULL ? zmq_msg_size((zmq_msg_t *)topic) : 0,
-        .body = body != NULL ? zmq_msg_data((zmq_msg_t *)body) : "",
-        .body_len = body_len > in->hub->cfg->max_body ? HS__DEADLETTER_MAX_BODY : body_len,
-        .body_total = body_len,
+        .topic = t,
+        .topic_len = tlen > HS__DEADLETTER_MAX_BODY ? HS__DEADLETTER_MAX_BODY : tlen,
+        .body = b,
+        .body_len = blen > in->hub->cfg->max_body ? HS__DEADLETTER_MAX_BODY : blen,
+        .body_total = blen,
         .received_ns = received_ns,
         .frames = frames,
     };
-    if (rec.topic_len > HS__DEADLETTER_MAX_BODY)
-        rec.topic_len = HS__DEADLETTER_MAX_BODY;
     hs__deadletter_write(in->hub->deadletter, &rec);
+}
+
+static void refuse(ingress *in, hs__malformed why, const char *detail, const zmq_msg_t *topic,
+                   const zmq_msg_t *body, unsigned frames, uint64_t received_ns)
+{
+    refuse_bytes(in, why, detail, topic != NULL ? zmq_msg_data((zmq_msg_t *)topic) : "",
+                 topic != NULL ? zmq_msg_size((zmq_msg_t *)topic) : 0,
+                 body != NULL ? zmq_msg_data((zmq_msg_t *)body) : "",
+                 body != NULL ? zmq_msg_size((zmq_msg_t *)body) : 0, frames, received_ns);
 }
 
 static void deliver(void *arg, hs__msg *m, hs__consumer *const *targets, size_t n);
@@ -91,9 +109,17 @@ static size_t match(ingress *in, const char *t, size_t tlen, bool *copied)
     return n;
 }
 
+static bool confirmed(ingress *in, const char *t, size_t tlen, const char *b, size_t blen,
+                      uint64_t hash, uint64_t ts, uint64_t received_ns);
+
 /* A message the ring kept, now this hub's (its reference is the caller's). */
 static void replay_one(ingress *in, hs__msg *m)
 {
+    if (!confirmed(in, hs__msg_topic(m), m->topic_len, m->body, m->body_len, m->key_hash,
+                   m->ts_ns, m->received_ns)) {
+        hs__msg_release(m);
+        return;
+    }
     bool copied;
     size_t n = match(in, hs__msg_topic(m), m->topic_len, &copied);
     if (n == 0) {
@@ -193,12 +219,15 @@ static void take_timeline(ingress *in)
     hs__claim_tick(in->claim, now);
 }
 
-/* The message's time: the time key's number of seconds, or the time of
- * receipt when it has none or one further than time-skew from the hub's
- * clock (both counted). */
-static uint64_t message_time(ingress *in, uint64_t received_ns)
+typedef enum time_source { TIME_OF_MESSAGE, TIME_UNTIMED, TIME_SKEWED } time_source;
+
+/* The message's time by v: the time key's number of seconds, or the time
+ * of receipt when it has none (*src TIME_UNTIMED) or one further than
+ * time-skew from the hub's clock (TIME_SKEWED). */
+static uint64_t time_of(const ingress *in, const hs__ingress_verdict *v, uint64_t received_ns,
+                        time_source *src)
 {
-    hs__hub *hub = in->hub;
+    *src = TIME_OF_MESSAGE;
     /* A static hub's one view decides every time alike: the rules do not
      * ask for the time (in->rules). */
     if (in->rules.specs[HS__INGRESS_TIME] == NULL)
@@ -206,26 +235,62 @@ static uint64_t message_time(ingress *in, uint64_t received_ns)
     const char *text;
     size_t len;
     char num[64];
-    if (!hs__ingress_value(&in->verdict, HS__INGRESS_TIME, &text, &len) || len == 0 ||
-        len >= sizeof num) {
-        count(&hub->untimed);
+    *src = TIME_UNTIMED;
+    if (!hs__ingress_value(v, HS__INGRESS_TIME, &text, &len) || len == 0 || len >= sizeof num)
         return received_ns;
-    }
     memcpy(num, text, len);
     num[len] = '\0';
     char *end;
     double s = strtod(num, &end);
-    if (*end != '\0' || !isfinite(s) || s <= 0 || s > 1.8e10) {
-        count(&hub->untimed);
+    if (*end != '\0' || !isfinite(s) || s <= 0 || s > 1.8e10)
         return received_ns;
-    }
     uint64_t ts = (uint64_t)(s * 1e9);
-    uint64_t skew = (uint64_t)(hub->cfg->time_skew_s * 1e9);
+    uint64_t skew = (uint64_t)(in->hub->cfg->time_skew_s * 1e9);
     if (ts + skew < received_ns || ts > received_ns + skew) {
-        count(&hub->skewed);
+        *src = TIME_SKEWED;
         return received_ns;
     }
+    *src = TIME_OF_MESSAGE;
     return ts;
+}
+
+/* The time of the message in hand, counted when it is not its own. */
+static uint64_t message_time(ingress *in, uint64_t received_ns)
+{
+    time_source src;
+    uint64_t ts = time_of(in, &in->verdict, received_ns, &src);
+    if (src == TIME_UNTIMED)
+        count(&in->hub->untimed);
+    else if (src == TIME_SKEWED)
+        count(&in->hub->skewed);
+    return ts;
+}
+
+/* A message this hub takes (claimed live, or replayed from the ring) whose
+ * body the claim's pass may not have read to the end: the whole check now
+ * (only the hub that takes a message reads it all). It must find the key
+ * hash and the time the claim went by; a body that is not JSON past them,
+ * or that repeats the member of the key or of the time with another value
+ * (jansson's last one counts; the claim, on every hub, went by the first),
+ * is refused and dead-lettered here. */
+static bool confirmed(ingress *in, const char *t, size_t tlen, const char *b, size_t blen,
+                      uint64_t hash, uint64_t ts, uint64_t received_ns)
+{
+    hs__ingress_verdict *v = &in->confirm;
+    if (!hs__ingress_check(&in->whole, t, tlen, b, blen, v)) {
+        refuse_bytes(in, v->why, v->detail, t, tlen, b, blen, 2, received_ns);
+        return false;
+    }
+    uint64_t again;
+    time_source src;
+    if (hs_hasher_hash(&in->hub->hasher, v->key, v->key_len, &again) == HS_OK && again == hash &&
+        time_of(in, v, received_ns, &src) == ts)
+        return true;
+    snprintf(v->detail, sizeof v->detail,
+             "the body repeats the member of the key or of the time with another value (the "
+             "owner went by the first, the body's JSON by the last)");
+    refuse_bytes(in, HS__MALFORMED_REPEATED_KEY, v->detail, t, tlen, b, blen, 2, received_ns);
+    return false;
 }
 
 /* Wait (bounded) until the timeline is confirmed up to ts: until then a
@@ -284,7 +349,9 @@ void hs__ingress_verdict_free(hs__ingress_verdict *v)
         hs__key_buf_free(&v->bufs[k]);
 }
 
-/* Every value the rules want, in one pass over the body. */
+/* Every value the rules want, in one pass over the body (that may stop at
+ * the last of them but the fallback, which only counts when the key is not
+ * there: the whole body tells). */
 static void extract_values(const hs__ingress_rules *rules, const char *t, size_t tlen,
                            const char *b, size_t blen, hs__ingress_verdict *v)
 {
@@ -292,8 +359,10 @@ static void extract_values(const hs__ingress_rules *rules, const char *t, size_t
     size_t n = 0;
     for (size_t k = 0; k < HS__INGRESS_KEYS; k++)
         if (rules->specs[k] != NULL)
-            wanted[n++] = (hs__key_target){.spec = rules->specs[k], .buf = &v->bufs[k]};
-    hs__key_extract_many(wanted, n, t, tlen, b, blen);
+            wanted[n++] = (hs__key_target){.spec = rules->specs[k],
+                                           .buf = &v->bufs[k],
+                                           .stop = rules->stop_early && k != HS__INGRESS_FALLBACK};
+    v->whole = hs__key_extract_many(wanted, n, t, tlen, b, blen);
     n = 0;
     for (size_t k = 0; k < HS__INGRESS_KEYS; k++)
         v->values[k] = rules->specs[k] != NULL ? wanted[n++] : (hs__key_target){0};
@@ -303,6 +372,7 @@ bool hs__ingress_check(const hs__ingress_rules *rules, const char *t, size_t tle
                        size_t blen, hs__ingress_verdict *v)
 {
     v->fell_back = false;
+    v->whole = true;
     if (blen > rules->max_body) {
         v->why = HS__MALFORMED_OVERSIZE;
         snprintf(v->detail, sizeof v->detail, "body of %zu bytes is over max-body (%zu)", blen,
@@ -315,10 +385,15 @@ bool hs__ingress_check(const hs__ingress_rules *rules, const char *t, size_t tle
                  rules->max_topic);
         return false;
     }
-    if (!hs__utf8_valid(t, tlen)) {
+    bool seen = tlen == v->valid_topic_len && tlen > 0 && memcmp(t, v->valid_topic, tlen) == 0;
+    if (!seen && !hs__utf8_valid(t, tlen)) {
         v->why = HS__MALFORMED_TOPIC_UTF8;
         snprintf(v->detail, sizeof v->detail, "the topic is not valid UTF-8");
         return false;
+    }
+    if (!seen && tlen <= sizeof v->valid_topic) {
+        memcpy(v->valid_topic, t, tlen);
+        v->valid_topic_len = tlen;
     }
     extract_values(rules, t, tlen, b, blen, v);
     if (hs__ingress_value(v, HS__INGRESS_KEY, &v->key, &v->key_len))
@@ -339,11 +414,28 @@ bool hs__ingress_check(const hs__ingress_rules *rules, const char *t, size_t tle
         snprintf(v->detail, sizeof v->detail, "the key is not in the body");
         return false;
     case HS__KEY_NOT_SCALAR:
+    case HS__KEY_UNREAD: /* not the key's: the pass stops only once it is found */
         break;
     }
     v->why = HS__MALFORMED_NO_KEY;
     snprintf(v->detail, sizeof v->detail, "the key is null, an object or an array");
     return false;
+}
+
+/* "PEER WHO", the name a publisher is tracked by, kept from one message to
+ * the next: most messages come from the publisher of the one before, and
+ * then the name is not written again. */
+static const char *publisher_name(seq_name *c, const char *peer, const char *who, size_t wlen)
+{
+    size_t plen = strlen(peer);
+    if (c->whole && c->peer_len == plen && c->len == plen + 1 + wlen &&
+        memcmp(c->text, peer, plen) == 0 && memcmp(c->text + plen + 1, who, wlen) == 0)
+        return c->text;
+    int n = snprintf(c->text, sizeof c->text, "%s %.*s", peer, (int)wlen, who);
+    c->whole = n >= 0 && (size_t)n < sizeof c->text;
+    c->len = n < 0 ? 0 : c->whole ? (size_t)n : sizeof c->text - 1;
+    c->peer_len = plen;
+    return c->text;
 }
 
 /* The publisher's sequence number of a well-formed message, when it has
@@ -373,9 +465,8 @@ static void track_seq(ingress *in, zmq_msg_t *body)
     }
     /* The peer's address tells apart publishers of one name on two hosts. */
     const char *peer = zmq_msg_gets(body, "Peer-Address");
-    char name[HS__BUSSEQ_NAME_MAX];
-    int n = snprintf(name, sizeof name, "%s %.*s", peer != NULL ? peer : "-", (int)wlen, who);
-    size_t nlen = n < 0 ? 0 : (size_t)n >= sizeof name ? sizeof name - 1 : (size_t)n;
+    const char *name = publisher_name(&in->seq_name, peer != NULL ? peer : "-", who, wlen);
+    size_t nlen = in->seq_name.len;
     uint64_t missing, previous;
     switch (hs__busseq_observe(&hub->busseq, name, nlen, i, &missing, &previous)) {
     case HS__BUSSEQ_GAP:
@@ -484,7 +575,7 @@ static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t rece
     wait_confirmed(in, ts);
     bool taken_over, dup;
     hs__verdict verdict =
-        hs__claim_decide(in->claim, ts, hash, hs__monotonic_ns(), &taken_over, &dup);
+        hs__claim_decide(in->claim, ts, hash, in->now_ns, &taken_over, &dup);
     if (verdict == HS__VERDICT_SKIP || verdict == HS__VERDICT_FENCED) {
         if (verdict == HS__VERDICT_FENCED)
             count(&hub->claim.fenced_msgs);
@@ -496,11 +587,15 @@ static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t rece
             if (m != NULL) {
                 m->key_hash = hash;
                 m->ts_ns = ts;
-                hs__ring_push(&hub->ring, m, hs__monotonic_ns(), verdict == HS__VERDICT_FENCED);
+                hs__ring_push(&hub->ring, m, in->now_ns, verdict == HS__VERDICT_FENCED);
             }
         }
         if (verdict == HS__VERDICT_SKIP)
             decided(hub, ts);
+        return;
+    }
+    if (!v->whole && !confirmed(in, t, tlen, b, blen, hash, ts, received_ns)) {
+        decided(hub, ts);
         return;
     }
     count(&hub->claimed);
@@ -607,6 +702,7 @@ static void ingress_free(ingress *in)
 {
     hs__claim_free(in->claim);
     hs__ingress_verdict_free(&in->verdict);
+    hs__ingress_verdict_free(&in->confirm);
     hs__topic_buf_free(&in->topic_buf);
     free(in->targets);
     free(in->ordered);
@@ -622,8 +718,21 @@ static void *ingress_main(void *arg)
     zmq_msg_t topic, body, extra;
     bus_wait wait = {0};
     hold_wakeups(hub, true);
+    /* The timeline and the clocks are looked at once per INGRESS_BATCH
+     * messages and after each wait, not per message: a message's time of
+     * receipt is that of its batch (a few microseconds early at most), and
+     * a new timeline is taken a few messages later (which only means what a
+     * slower membership thread would: it decides nothing before it is
+     * confirmed, wait_confirmed). */
+    unsigned since_clock = INGRESS_BATCH;
+    uint64_t received_ns = 0;
     while (!atomic_load_explicit(&hub->stop, memory_order_acquire)) {
-        take_timeline(in);
+        if (since_clock >= INGRESS_BATCH) {
+            take_timeline(in);
+            received_ns = hs__realtime_ns();
+            in->now_ns = hs__monotonic_ns();
+            since_clock = 0;
+        }
         zmq_msg_init(&topic);
         /* Take what is there without waiting; wait only once it is empty. */
         if (zmq_msg_recv(&topic, in->socket, ZMQ_DONTWAIT) < 0) {
@@ -633,6 +742,7 @@ static void *ingress_main(void *arg)
                 wake_workers(hub);
                 if (!wait_for_bus(in, &wait))
                     break;
+                since_clock = INGRESS_BATCH;
                 continue;
             }
             if (e == EINTR)
@@ -642,7 +752,7 @@ static void *ingress_main(void *arg)
             break;
         }
         wait.taken++;
-        uint64_t received_ns = hs__realtime_ns();
+        since_clock++;
         count(&hub->received);
         if (!zmq_msg_more(&topic)) {
             refuse(in, HS__MALFORMED_FRAMES, "1 frame, expected 2 ([topic, body])", NULL, &topic, 1,
@@ -728,7 +838,11 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
                   [HS__INGRESS_TIME] = hub->dynamic && hub->has_time_key ? &hub->time_key : NULL,
                   [HS__INGRESS_SEQ] = hub->track_seq ? &hub->seq_key : NULL,
                   [HS__INGRESS_PUBLISHER] = hub->track_seq ? &hub->seq_publisher : NULL},
+        .stop_early = true,
     };
+    in->whole = in->rules;
+    in->whole.specs[HS__INGRESS_SEQ] = in->whole.specs[HS__INGRESS_PUBLISHER] = NULL;
+    in->whole.stop_early = false;
     size_t room = hub->nconsumers > 0 ? hub->nconsumers : 1;
     in->targets = calloc(room, sizeof *in->targets);
     in->ordered = calloc(room, sizeof *in->ordered);

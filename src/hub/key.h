@@ -39,6 +39,7 @@ typedef enum hs__key_result {
     HS__KEY_BAD_JSON,   /* the body is not JSON and the spec needs it */
     HS__KEY_MISSING,    /* the pointer names nothing in the body */
     HS__KEY_NOT_SCALAR, /* it names null, an object or an array */
+    HS__KEY_UNREAD,     /* the pass stopped before it could tell (hs__key_extract_many) */
 } hs__key_result;
 
 /* Storage for keys that are not a slice of the message (JSON values). */
@@ -72,6 +73,7 @@ void hs__key_buf_free(hs__key_buf *buf);
 typedef struct hs__key_target {
     const hs__key_spec *spec; /* in: borrowed */
     hs__key_buf *buf;         /* in: where this target's key is kept; one per target */
+    bool stop;                /* in: the pass may end once this target has a value */
     hs__key_result result;    /* out */
     const char *key;          /* out when result is HS__KEY_OK: into topic, body or buf */
     size_t len;
@@ -79,8 +81,15 @@ typedef struct hs__key_target {
 
 /* Each of targets[0..n) (n <= HS__KEY_TARGETS_MAX) gets exactly what
  * hs__key_extract would give for its spec alone, but the json: targets
- * share one validating pass over the body (none when there are none). */
-void hs__key_extract_many(hs__key_target *targets, size_t n, const char *topic, size_t topic_len,
+ * share one validating pass over the body (none when there are none), and
+ * returns true; unless some json: targets have .stop set and the pass finds
+ * a scalar value for every one of them before the body's end. Then it stops
+ * there, reading and checking nothing further: those targets get the value
+ * found so far (HS__KEY_OK; in a valid body that repeats a member on their
+ * path later, not the value the whole body gives), the others
+ * HS__KEY_UNREAD, and it returns false: whether the body is JSON is not
+ * known. The same body and targets always stop at the same byte. */
+bool hs__key_extract_many(hs__key_target *targets, size_t n, const char *topic, size_t topic_len,
                           const char *body, size_t body_len);
 
 /* Is text[0..len) one JSON value (surrounding whitespace allowed), by the
