@@ -1,8 +1,9 @@
 /* fuzz_ingress.c - the checks the ingress thread makes on each [topic, body]
  * message (hs__ingress_check: body and topic sizes, topic UTF-8, key and
  * fallback key, and the time and bus-sequence values taken in the same pass,
- * each equal to what hs__key_extract gives for its spec alone), with
- * hs__utf8_valid compared against a reference decoder.
+ * each equal to what hs__key_extract gives for its spec alone), the same
+ * checks as the claim's pass that stops at the key (rules.stop_early)
+ * against them, with hs__utf8_valid compared against a reference decoder.
  *
  * Input: one byte of options, then the topic up to the first '\n', then the
  * body. */
@@ -13,6 +14,7 @@
 
 #include "hashspace/error.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 
 static const char *const specs[] = {"body",           "topic",        "json:/id",
@@ -134,6 +136,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     topic_len > max_topic);
         FUZZ_ASSERT(v.why != HS__MALFORMED_TOPIC_UTF8 || !valid);
     }
+    /* The claim's pass (stop_early): when it reads the whole body, the same
+     * verdict; when it stops, the key is found, and it is the whole body's
+     * unless the body is not JSON after it or repeats a member. */
+    hs__ingress_rules early = rules;
+    early.stop_early = true;
+    hs__ingress_verdict e = {0};
+    bool early_ok = hs__ingress_check(&early, topic, topic_len, body, body_len, &e);
+    if (e.whole || !early_ok) {
+        FUZZ_ASSERT(e.whole && early_ok == ok);
+        FUZZ_ASSERT(ok ? e.key_len == v.key_len && memcmp(e.key, v.key, v.key_len) == 0
+                       : e.why == v.why);
+    } else {
+        FUZZ_ASSERT(!e.fell_back && e.key != NULL);
+        json_t *strict = json_loadb(body, body_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+        if (strict != NULL) /* JSON, no member repeated: what the whole body gives */
+            FUZZ_ASSERT(ok && !v.fell_back && e.key_len == v.key_len &&
+                        memcmp(e.key, v.key, v.key_len) == 0);
+        json_decref(strict);
+    }
+    hs__ingress_verdict_free(&e);
     hs__ingress_verdict_free(&v);
     hs__key_spec_clear(&time);
     hs__key_spec_clear(&seq);

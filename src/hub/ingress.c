@@ -269,10 +269,12 @@ static uint64_t message_time(ingress *in, uint64_t received_ns)
 /* A message this hub takes (claimed live, or replayed from the ring) whose
  * body the claim's pass may not have read to the end: the whole check now
  * (only the hub that takes a message reads it all). It must find the key
- * hash and the time the claim went by; a body that is not JSON past them,
- * or that repeats the member of the key or of the time with another value
- * (jansson's last one counts; the claim, on every hub, went by the first),
- * is refused and dead-lettered here. */
+ * hash and the time the claim went by; a body that is not JSON past them
+ * is refused (`json`) unless there is a fallback key (then it is processed
+ * here, where its key placed it, and counted a fallback), and one that
+ * repeats the member of the key or of the time with another value
+ * (jansson's last one counts; the claim, on every hub, went by the first)
+ * is refused as `repeated_key`. Refusals are dead-lettered by this hub. */
 static bool confirmed(ingress *in, const char *t, size_t tlen, const char *b, size_t blen,
                       uint64_t hash, uint64_t ts, uint64_t received_ns)
 {
@@ -280,6 +282,10 @@ static bool confirmed(ingress *in, const char *t, size_t tlen, const char *b, si
     if (!hs__ingress_check(&in->whole, t, tlen, b, blen, v)) {
         refuse_bytes(in, v->why, v->detail, t, tlen, b, blen, 2, received_ns);
         return false;
+    }
+    if (v->fell_back) {
+        count(&in->hub->key_fallbacks);
+        return true;
     }
     uint64_t again;
     time_source src;
@@ -357,11 +363,14 @@ static void extract_values(const hs__ingress_rules *rules, const char *t, size_t
 {
     hs__key_target wanted[HS__INGRESS_KEYS];
     size_t n = 0;
+    /* Only a key in the JSON stops the pass: the time and the sequence of
+     * a body that is not JSON are "none", known at its end. */
+    bool stop = rules->stop_early && hs__key_needs_json(rules->specs[HS__INGRESS_KEY]);
     for (size_t k = 0; k < HS__INGRESS_KEYS; k++)
         if (rules->specs[k] != NULL)
             wanted[n++] = (hs__key_target){.spec = rules->specs[k],
                                            .buf = &v->bufs[k],
-                                           .stop = rules->stop_early && k != HS__INGRESS_FALLBACK};
+                                           .stop = stop && k != HS__INGRESS_FALLBACK};
     v->whole = hs__key_extract_many(wanted, n, t, tlen, b, blen);
     n = 0;
     for (size_t k = 0; k < HS__INGRESS_KEYS; k++)

@@ -519,6 +519,146 @@ static void test_key_extract_many_equals_single_on_random_bodies(void **state)
         hs__key_spec_clear(&specs[i]);
 }
 
+/* One pass with .stop targets (the claim's, issue 13): the outcome of
+ * hs__key_extract_many and each target's result and bytes. */
+typedef struct stop_case {
+    const char *body;
+    const char *pointers[3];
+    bool stop[3];
+    bool whole;                 /* the pass read the whole body */
+    hs__key_result results[3];
+    const char *keys[3];        /* when HS__KEY_OK */
+} stop_case;
+
+static void check_stop_case(const stop_case *c)
+{
+    hs__key_spec specs[3];
+    hs__key_buf bufs[3] = {{0}};
+    hs__key_target t[3];
+    char err[256];
+    size_t n = 0;
+    for (; n < 3 && c->pointers[n] != NULL; n++) {
+        assert_int_equal(hs__key_spec_parse(&specs[n], c->pointers[n], err, sizeof err), HS_OK);
+        t[n] = (hs__key_target){.spec = &specs[n], .buf = &bufs[n], .stop = c->stop[n]};
+    }
+    bool whole = hs__key_extract_many(t, n, "org.topic", 9, c->body, strlen(c->body));
+    if (whole != c->whole)
+        fail_msg("'%s': whole %d, expected %d", c->body, whole, c->whole);
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].result != c->results[i])
+            fail_msg("'%s', %s: result %d, expected %d", c->body, c->pointers[i], t[i].result,
+                     c->results[i]);
+        if (t[i].result == HS__KEY_OK) {
+            assert_int_equal(t[i].len, strlen(c->keys[i]));
+            assert_memory_equal(t[i].key, c->keys[i], t[i].len);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        hs__key_buf_free(&bufs[i]);
+        hs__key_spec_clear(&specs[i]);
+    }
+}
+
+static void test_key_stop_ends_the_pass_at_the_last_stop_target(void **state)
+{
+    (void)state;
+    static const stop_case cases[] = {
+        /* what follows the key is not read: not even checked */
+        {"{\"msg\":{\"user\":\"u1\"},\"tail\":nonsense", {"json:/msg/user"}, {true}, false,
+         {HS__KEY_OK}, {"u1"}},
+        {"{\"msg\":{\"user\":\"u1\"},\"tail\":nonsense", {"json:/msg/user"}, {false}, true,
+         {HS__KEY_BAD_JSON}, {NULL}},
+        /* the first of a repeated member stops it; the whole body gives the last */
+        {"{\"msg\":{\"user\":\"first\"},\"msg\":{\"user\":\"last\"}}", {"json:/msg/user"}, {true},
+         false, {HS__KEY_OK}, {"first"}},
+        {"{\"msg\":{\"user\":\"first\"},\"msg\":{\"user\":\"last\"}}", {"json:/msg/user"}, {false},
+         true, {HS__KEY_OK}, {"last"}},
+        /* not there: read to the end, and checked */
+        {"{\"a\":1}", {"json:/msg/user"}, {true}, true, {HS__KEY_MISSING}, {NULL}},
+        {"{\"a\":1", {"json:/msg/user"}, {true}, true, {HS__KEY_BAD_JSON}, {NULL}},
+        /* null, an object or an array does not stop it; a later scalar does */
+        {"{\"k\":null,\"k\":{\"a\":1},\"k\":\"v\",\"z\":[", {"json:/k"}, {true}, false,
+         {HS__KEY_OK}, {"v"}},
+        {"{\"k\":null}", {"json:/k"}, {true}, true, {HS__KEY_MISSING}, {NULL}},
+        {"{\"k\":[1]}", {"json:/k"}, {true}, true, {HS__KEY_NOT_SCALAR}, {NULL}},
+        /* a stop target found, then its member repeated as null: not found any more */
+        {"{\"k\":1,\"j\":2,\"k\":null}", {"json:/k", "json:/z"}, {true, true}, true,
+         {HS__KEY_MISSING, HS__KEY_MISSING}, {NULL, NULL}},
+        /* every stop target must be found; the others are not waited for */
+        {"{\"i\":1,\"msg\":{\"user\":\"u\"},\"fallback\":\"f\",\"x\":[",
+         {"json:/i", "json:/msg/user", "json:/fallback"}, {true, true, false}, false,
+         {HS__KEY_OK, HS__KEY_OK, HS__KEY_UNREAD}, {"1", "u", NULL}},
+        {"{\"fallback\":\"f\",\"i\":1,\"msg\":{\"user\":\"u\"}}",
+         {"json:/i", "json:/msg/user", "json:/fallback"}, {true, true, false}, false,
+         {HS__KEY_OK, HS__KEY_OK, HS__KEY_UNREAD}, {"1", "u", NULL}},
+        {"{\"i\":1,\"fallback\":\"f\"}", {"json:/i", "json:/msg/user", "json:/fallback"},
+         {true, true, false}, true, {HS__KEY_OK, HS__KEY_MISSING, HS__KEY_OK}, {"1", NULL, "f"}},
+        /* a key outside the JSON is no reason to read or to stop */
+        {"{\"k\":7,\"rest\":x", {"topic", "json:/k"}, {true, true}, false,
+         {HS__KEY_OK, HS__KEY_OK}, {"org.topic", "7"}},
+        {"{\"k\":7}", {"topic", "json:/k"}, {true, false}, true, {HS__KEY_OK, HS__KEY_OK},
+         {"org.topic", "7"}},
+        /* values as the whole pass gives them: escapes, numbers, literals */
+        {"[{\"k\":\"a\\u00e9\"},0.5e1,true,x", {"json:/0/k", "json:/1", "json:/2"},
+         {true, true, true}, false, {HS__KEY_OK, HS__KEY_OK, HS__KEY_OK},
+         {"a\xc3\xa9", "5.0", "true"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_stop_case(&cases[i]);
+}
+
+/* On random bodies: a pass that reads it all gives what the pass without
+ * stop targets gives; one that stops has found every stop target. */
+static void test_key_stop_agrees_with_the_whole_pass_on_random_bodies(void **state)
+{
+    (void)state;
+    static const char *const shallow[] = {"json:/a", "json:/0",   "json:/a/b", "json:/k",
+                                          "json:/1", "json:/a/0", "json:/i",   "topic"};
+    enum { NSHALLOW = sizeof shallow / sizeof shallow[0] };
+    hs__key_spec specs[NSHALLOW];
+    char err[256];
+    for (size_t i = 0; i < NSHALLOW; i++)
+        assert_int_equal(hs__key_spec_parse(&specs[i], shallow[i], err, sizeof err), HS_OK);
+    unsigned seed = 17;
+    char body[2048];
+    size_t stopped = 0, read_all = 0;
+    for (int round = 0; round < 3000; round++) {
+        size_t len = random_value(body, sizeof body, 1, &seed);
+        if (round % 4 == 3 && len > 0)
+            body[(size_t)rand_r(&seed) % len] = "{}[]\",:x\\"[rand_r(&seed) % 9];
+        size_t first = (size_t)rand_r(&seed) % (NSHALLOW - 2);
+        hs__key_buf bufs[3] = {{0}}, whole_bufs[3] = {{0}};
+        hs__key_target t[3], w[3];
+        for (size_t i = 0; i < 3; i++) {
+            t[i] = (hs__key_target){
+                .spec = &specs[first + i], .buf = &bufs[i], .stop = i == 0};
+            w[i] = (hs__key_target){.spec = &specs[first + i], .buf = &whole_bufs[i]};
+        }
+        bool whole = hs__key_extract_many(t, 3, "org.topic", 9, body, len);
+        assert_true(hs__key_extract_many(w, 3, "org.topic", 9, body, len));
+        for (size_t i = 0; i < 3; i++) {
+            if (whole) {
+                assert_int_equal(t[i].result, w[i].result);
+                if (t[i].result == HS__KEY_OK)
+                    assert_memory_equal(t[i].key, w[i].key, w[i].len);
+            } else if (t[i].stop) {
+                assert_int_equal(t[i].result, HS__KEY_OK);
+            } else if (t[i].spec->kind == HS__KEY_JSON) {
+                assert_int_equal(t[i].result, HS__KEY_UNREAD);
+            }
+            hs__key_buf_free(&bufs[i]);
+            hs__key_buf_free(&whole_bufs[i]);
+        }
+        stopped += !whole;
+        read_all += whole;
+    }
+    /* both outcomes were exercised */
+    if (stopped < 50 || read_all < 50)
+        fail_msg("stopped %zu, read all %zu of 3000", stopped, read_all);
+    for (size_t i = 0; i < NSHALLOW; i++)
+        hs__key_spec_clear(&specs[i]);
+}
+
 static void test_key_nesting_limit_is_janssons(void **state)
 {
     (void)state;
@@ -599,6 +739,8 @@ int main(void)
         cmocka_unit_test(test_key_scanner_matches_dom_on_mutated_bodies),
         cmocka_unit_test(test_key_extract_many_equals_each_single_extract),
         cmocka_unit_test(test_key_extract_many_equals_single_on_random_bodies),
+        cmocka_unit_test(test_key_stop_ends_the_pass_at_the_last_stop_target),
+        cmocka_unit_test(test_key_stop_agrees_with_the_whole_pass_on_random_bodies),
         cmocka_unit_test(test_key_nesting_limit_is_janssons),
         cmocka_unit_test(test_key_big_integer_is_its_text),
         cmocka_unit_test(test_utf8_validation),
