@@ -149,7 +149,10 @@ static int array_index(const char *tok, size_t len, size_t *out)
  * value came early, for two reasons: a body jansson refuses must be refused
  * here too, and a repeated object key replaces the earlier member in
  * jansson's DOM, so the last occurrence is the one that counts (for every
- * target below it). Only numbers
+ * target below it). The exception is asked for: targets marked .stop end
+ * the pass once each has a scalar value (SCAN_STOPPED unwinds the
+ * recursion), for the hub's claim, which reads the rest only for the
+ * messages it takes (ingress.c). Only numbers
  * depart from jansson, on purpose: an integer beyond 64 bits or a real
  * beyond a double's range is valid JSON, and its key is its text (jansson
  * refuses the whole body).
