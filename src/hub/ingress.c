@@ -54,10 +54,10 @@ typedef struct ingress {
     hs__ingress_rules whole;     /* the key and the time, the body read to the end */
     hs__ingress_verdict confirm; /* by those rules, for confirmed() */
     hs__claim *claim;
-    bool gave_up_confirming;                        /* until a message is confirmed again */
-    hs__topic_buf topic_buf;                        /* the topic as a C string, for the globs */
-    seq_name seq_name;                              /* track_seq's */
-    uint64_t now_ns; /* CLOCK_MONOTONIC, read once per batch (ingress_main) */
+    bool gave_up_confirming; /* until a message is confirmed again */
+    hs__topic_buf topic_buf; /* the topic as a C string, for the globs */
+    seq_name seq_name;       /* track_seq's */
+    uint64_t now_ns;         /* CLOCK_MONOTONIC, read once per batch (ingress_main) */
     hs__consumer **targets, **ordered, **unordered; /* room for every consumer */
 } ingress;
 
@@ -115,8 +115,8 @@ static bool confirmed(ingress *in, const char *t, size_t tlen, const char *b, si
 /* A message the ring kept, now this hub's (its reference is the caller's). */
 static void replay_one(ingress *in, hs__msg *m)
 {
-    if (!confirmed(in, hs__msg_topic(m), m->topic_len, m->body, m->body_len, m->key_hash,
-                   m->ts_ns, m->received_ns)) {
+    if (!confirmed(in, hs__msg_topic(m), m->topic_len, m->body, m->body_len, m->key_hash, m->ts_ns,
+                   m->received_ns)) {
         hs__msg_release(m);
         return;
     }
@@ -368,9 +368,11 @@ static void extract_values(const hs__ingress_rules *rules, const char *t, size_t
     bool stop = rules->stop_early && hs__key_needs_json(rules->specs[HS__INGRESS_KEY]);
     for (size_t k = 0; k < HS__INGRESS_KEYS; k++)
         if (rules->specs[k] != NULL)
-            wanted[n++] = (hs__key_target){.spec = rules->specs[k],
-                                           .buf = &v->bufs[k],
-                                           .stop = stop && k != HS__INGRESS_FALLBACK};
+            wanted[n++] =
+                (hs__key_target){.spec = rules->specs[k],
+                                 .buf = &v->bufs[k],
+                                 .stop = stop && k != HS__INGRESS_FALLBACK,
+                                 .tail = k == HS__INGRESS_SEQ || k == HS__INGRESS_PUBLISHER};
     v->whole = hs__key_extract_many(wanted, n, t, tlen, b, blen);
     n = 0;
     for (size_t k = 0; k < HS__INGRESS_KEYS; k++)
@@ -583,8 +585,7 @@ static void handle(ingress *in, zmq_msg_t *topic, zmq_msg_t *body, uint64_t rece
     uint64_t ts = message_time(in, received_ns);
     wait_confirmed(in, ts);
     bool taken_over, dup;
-    hs__verdict verdict =
-        hs__claim_decide(in->claim, ts, hash, in->now_ns, &taken_over, &dup);
+    hs__verdict verdict = hs__claim_decide(in->claim, ts, hash, in->now_ns, &taken_over, &dup);
     if (verdict == HS__VERDICT_SKIP || verdict == HS__VERDICT_FENCED) {
         if (verdict == HS__VERDICT_FENCED)
             count(&hub->claim.fenced_msgs);

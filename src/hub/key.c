@@ -267,9 +267,9 @@ static inline const unsigned char *skip_plain(const unsigned char *p, const unsi
                   space = _mm_set1_epi8(0x20);
     while (end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
-                                                    _mm_cmpeq_epi8(v, backslash)),
-                                       _mm_cmplt_epi8(v, space));
+        __m128i special =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                         _mm_cmplt_epi8(v, space));
         unsigned mask = (unsigned)_mm_movemask_epi8(special);
         if (mask != 0)
             return p + __builtin_ctz(mask);
@@ -771,29 +771,188 @@ static hs__key_result key_of(const found_value *f, hs__key_buf *buf, const char 
     return HS__KEY_OK;
 }
 
+/* ---- top-level members from the body's end ----
+ *
+ * fedmsg writes its bus sequence (`i`, `username`) after the message's own
+ * fields, so a pass that stops at the key would still have to read to the
+ * end for them. Instead the top-level object is read backwards, member by
+ * member from its closing brace, until each such target is found. In a
+ * body that is JSON, the first member of a name found from the end is the
+ * last one, the one jansson keeps, so the value is the whole pass's. A
+ * string is found backwards by its opening quote: the first '"' to the
+ * left that is not escaped (not after an odd run of backslashes; inside a
+ * string every quote is); a container by counting brackets outside
+ * strings. A wanted value is then checked forwards by the scanner, within
+ * its bounds. Anything unexpected (not an object, a key with escapes, a
+ * wanted value that is a container or does not check) gives up: the caller
+ * reads forwards instead. Never reads outside [body, body + len). */
+
+static inline bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* The index of the opening quote of the string whose closing quote is at
+ * close, or -1. */
+static ptrdiff_t string_start(const unsigned char *b, ptrdiff_t close)
+{
+    for (ptrdiff_t k = close - 1; k >= 0; k--) {
+        if (b[k] != '"')
+            continue;
+        ptrdiff_t slashes = 0;
+        while (k - 1 - slashes >= 0 && b[k - 1 - slashes] == '\\')
+            slashes++;
+        if (slashes % 2 == 0)
+            return k;
+    }
+    return -1;
+}
+
+/* The start of the value that ends just before `end`, or -1. */
+static ptrdiff_t value_start(const unsigned char *b, ptrdiff_t end)
+{
+    if (end <= 0)
+        return -1;
+    unsigned char c = b[end - 1];
+    if (c == '"')
+        return string_start(b, end - 1);
+    if (c == '}' || c == ']') {
+        size_t depth = 0;
+        for (ptrdiff_t k = end - 1; k >= 0; k--) {
+            c = b[k];
+            if (c == '"') {
+                k = string_start(b, k);
+                if (k < 0)
+                    return -1;
+            } else if (c == '}' || c == ']') {
+                depth++;
+            } else if ((c == '{' || c == '[') && --depth == 0) {
+                return k;
+            }
+        }
+        return -1;
+    }
+    ptrdiff_t k = end;
+    while (k > 0 && (isalnum(b[k - 1]) || b[k - 1] == '-' || b[k - 1] == '+' || b[k - 1] == '.'))
+        k--;
+    return k < end ? k : -1;
+}
+
+/* Fill found[] for the top-level targets in `want` (each a one-token
+ * pointer), reading the object backwards. true: every one of them is found
+ * (a scalar, null included) or known missing (the object's start reached). */
+static bool scan_tail(scan *s, target_mask want, const unsigned char *b, size_t len)
+{
+    ptrdiff_t i = (ptrdiff_t)len;
+    while (i > 0 && is_space(b[i - 1]))
+        i--;
+    if (i == 0 || b[i - 1] != '}')
+        return false;
+    i--; /* the closing brace */
+    for (;;) {
+        while (i > 0 && is_space(b[i - 1]))
+            i--;
+        if (i > 0 && b[i - 1] == '{') { /* the object's start: the rest are missing */
+            i--;
+            while (i > 0 && is_space(b[i - 1]))
+                i--;
+            return i == 0;
+        }
+        ptrdiff_t v = value_start(b, i), vend = i;
+        if (v < 0)
+            return false;
+        i = v;
+        while (i > 0 && is_space(b[i - 1]))
+            i--;
+        if (i == 0 || b[i - 1] != ':')
+            return false;
+        i--;
+        while (i > 0 && is_space(b[i - 1]))
+            i--;
+        if (i == 0 || b[i - 1] != '"')
+            return false;
+        ptrdiff_t k = string_start(b, i - 1);
+        if (k < 0)
+            return false;
+        const unsigned char *key = b + k + 1;
+        size_t key_len = (size_t)(i - 1 - (k + 1));
+        if (memchr(key, '\\', key_len) != NULL)
+            return false;
+        i = k;
+        for (target_mask m = want; m != 0; m &= m - 1) {
+            unsigned t = (unsigned)__builtin_ctz(m);
+            const hs__key_spec *spec = s->specs[t];
+            if (key_len != spec->token_lens[0] || memcmp(key, spec->tokens[0], key_len) != 0)
+                continue;
+            if (b[v] == '{' || b[v] == '[')
+                return false;
+            /* check it forwards, within its bounds */
+            const unsigned char *end = s->end;
+            s->p = b + v;
+            s->end = b + vend;
+            bool ok = scan_value(s, 2, 1u << t) != SCAN_BAD && s->p == b + vend;
+            s->end = end;
+            if (!ok)
+                return false;
+            want &= ~(1u << t);
+        }
+        if (want == 0)
+            return true;
+        while (i > 0 && is_space(b[i - 1]))
+            i--;
+        if (i == 0 || (b[i - 1] != ',' && b[i - 1] != '{'))
+            return false;
+        if (b[i - 1] == ',')
+            i--;
+    }
+}
+
 /* One pass over the body for the json: targets t[0..n) (n at most
  * HS__KEY_TARGETS_MAX): each gets the result its spec alone would, unless
  * the pass stops early (targets with .stop set, all found): then those get
- * their value so far and the others HS__KEY_UNREAD. false: it stopped. */
+ * their value so far, the .tail targets found from the end theirs, and the
+ * others HS__KEY_UNREAD. false: it stopped. */
 static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t body_len)
 {
     scan s; /* not zeroed as a whole: only the first n found values are used */
     s.p = (const unsigned char *)body;
     s.end = (const unsigned char *)body + body_len;
     s.stop = 0;
+    s.pending = 0;
+    target_mask tail = 0;
     for (size_t i = 0; i < n; i++) {
         s.specs[i] = t[i].spec;
         s.found[i].kind = FOUND_NONE;
         if (t[i].stop)
             s.stop |= 1u << i;
+        if (t[i].stop && t[i].tail && t[i].spec->ntokens == 1)
+            tail |= 1u << i;
     }
+    /* Taken from the end when every other .stop target may end the pass
+     * earlier; then they do not hold it up. */
+    if (tail != 0 && (s.stop & ~tail) != 0 &&
+        scan_tail(&s, tail, (const unsigned char *)body, body_len)) {
+        for (size_t i = 0; i < n; i++)
+            if (tail & (1u << i))
+                t[i].result = key_of(&s.found[i], t[i].buf, &t[i].key, &t[i].len);
+        s.stop &= ~tail;
+    } else {
+        tail = 0;
+    }
+    s.p = (const unsigned char *)body;
+    s.end = (const unsigned char *)body + body_len;
     s.pending = s.stop;
+    for (size_t i = 0; i < n; i++)
+        s.found[i].kind = FOUND_NONE;
     skip_space(&s);
     int rc = scan_value(&s, 1, (target_mask)((1u << n) - 1));
     if (rc == SCAN_STOPPED) {
-        for (size_t i = 0; i < n; i++)
-            t[i].result = t[i].stop ? key_of(&s.found[i], t[i].buf, &t[i].key, &t[i].len)
-                                    : HS__KEY_UNREAD;
+        for (size_t i = 0; i < n; i++) {
+            if (tail & (1u << i))
+                continue; /* from the end */
+            t[i].result =
+                t[i].stop ? key_of(&s.found[i], t[i].buf, &t[i].key, &t[i].len) : HS__KEY_UNREAD;
+        }
         return false;
     }
     bool valid = rc == SCAN_OK;

@@ -74,6 +74,7 @@ typedef struct hs__key_target {
     const hs__key_spec *spec; /* in: borrowed */
     hs__key_buf *buf;         /* in: where this target's key is kept; one per target */
     bool stop;                /* in: the pass may end once this target has a value */
+    bool tail;                /* in: with stop, a top-level member that may be read from the end */
     hs__key_result result;    /* out */
     const char *key;          /* out when result is HS__KEY_OK: into topic, body or buf */
     size_t len;
@@ -88,7 +89,12 @@ typedef struct hs__key_target {
  * found so far (HS__KEY_OK; in a valid body that repeats a member on their
  * path later, not the value the whole body gives), the others
  * HS__KEY_UNREAD, and it returns false: whether the body is JSON is not
- * known. The same body and targets always stop at the same byte. */
+ * known. The same body and targets always stop at the same byte. A .stop
+ * target with .tail that names a top-level member (json:/NAME) is looked for
+ * from the body's end first (reading the top-level object backwards, as
+ * fedmsg writes its bus sequence last); when found there it does not hold
+ * the pass up, and when the pass stops it gets that value (in a body that
+ * is JSON, the value the whole pass gives). */
 bool hs__key_extract_many(hs__key_target *targets, size_t n, const char *topic, size_t topic_len,
                           const char *body, size_t body_len);
 

@@ -525,9 +525,10 @@ typedef struct stop_case {
     const char *body;
     const char *pointers[3];
     bool stop[3];
-    bool whole;                 /* the pass read the whole body */
+    bool whole; /* the pass read the whole body */
     hs__key_result results[3];
-    const char *keys[3];        /* when HS__KEY_OK */
+    const char *keys[3]; /* when HS__KEY_OK */
+    bool tail[3];
 } stop_case;
 
 static void check_stop_case(const stop_case *c)
@@ -539,7 +540,8 @@ static void check_stop_case(const stop_case *c)
     size_t n = 0;
     for (; n < 3 && c->pointers[n] != NULL; n++) {
         assert_int_equal(hs__key_spec_parse(&specs[n], c->pointers[n], err, sizeof err), HS_OK);
-        t[n] = (hs__key_target){.spec = &specs[n], .buf = &bufs[n], .stop = c->stop[n]};
+        t[n] = (hs__key_target){
+            .spec = &specs[n], .buf = &bufs[n], .stop = c->stop[n], .tail = c->tail[n]};
     }
     bool whole = hs__key_extract_many(t, n, "org.topic", 9, c->body, strlen(c->body));
     if (whole != c->whole)
@@ -564,45 +566,183 @@ static void test_key_stop_ends_the_pass_at_the_last_stop_target(void **state)
     (void)state;
     static const stop_case cases[] = {
         /* what follows the key is not read: not even checked */
-        {"{\"msg\":{\"user\":\"u1\"},\"tail\":nonsense", {"json:/msg/user"}, {true}, false,
-         {HS__KEY_OK}, {"u1"}},
-        {"{\"msg\":{\"user\":\"u1\"},\"tail\":nonsense", {"json:/msg/user"}, {false}, true,
-         {HS__KEY_BAD_JSON}, {NULL}},
+        {"{\"msg\":{\"user\":\"u1\"},\"tail\":nonsense",
+         {"json:/msg/user"},
+         {true},
+         false,
+         {HS__KEY_OK},
+         {"u1"},
+         {false}},
+        {"{\"msg\":{\"user\":\"u1\"},\"tail\":nonsense",
+         {"json:/msg/user"},
+         {false},
+         true,
+         {HS__KEY_BAD_JSON},
+         {NULL},
+         {false}},
         /* the first of a repeated member stops it; the whole body gives the last */
-        {"{\"msg\":{\"user\":\"first\"},\"msg\":{\"user\":\"last\"}}", {"json:/msg/user"}, {true},
-         false, {HS__KEY_OK}, {"first"}},
-        {"{\"msg\":{\"user\":\"first\"},\"msg\":{\"user\":\"last\"}}", {"json:/msg/user"}, {false},
-         true, {HS__KEY_OK}, {"last"}},
+        {"{\"msg\":{\"user\":\"first\"},\"msg\":{\"user\":\"last\"}}",
+         {"json:/msg/user"},
+         {true},
+         false,
+         {HS__KEY_OK},
+         {"first"},
+         {false}},
+        {"{\"msg\":{\"user\":\"first\"},\"msg\":{\"user\":\"last\"}}",
+         {"json:/msg/user"},
+         {false},
+         true,
+         {HS__KEY_OK},
+         {"last"},
+         {false}},
         /* not there: read to the end, and checked */
-        {"{\"a\":1}", {"json:/msg/user"}, {true}, true, {HS__KEY_MISSING}, {NULL}},
-        {"{\"a\":1", {"json:/msg/user"}, {true}, true, {HS__KEY_BAD_JSON}, {NULL}},
+        {"{\"a\":1}", {"json:/msg/user"}, {true}, true, {HS__KEY_MISSING}, {NULL}, {false}},
+        {"{\"a\":1", {"json:/msg/user"}, {true}, true, {HS__KEY_BAD_JSON}, {NULL}, {false}},
         /* null, an object or an array does not stop it; a later scalar does */
-        {"{\"k\":null,\"k\":{\"a\":1},\"k\":\"v\",\"z\":[", {"json:/k"}, {true}, false,
-         {HS__KEY_OK}, {"v"}},
-        {"{\"k\":null}", {"json:/k"}, {true}, true, {HS__KEY_MISSING}, {NULL}},
-        {"{\"k\":[1]}", {"json:/k"}, {true}, true, {HS__KEY_NOT_SCALAR}, {NULL}},
+        {"{\"k\":null,\"k\":{\"a\":1},\"k\":\"v\",\"z\":[",
+         {"json:/k"},
+         {true},
+         false,
+         {HS__KEY_OK},
+         {"v"},
+         {false}},
+        {"{\"k\":null}", {"json:/k"}, {true}, true, {HS__KEY_MISSING}, {NULL}, {false}},
+        {"{\"k\":[1]}", {"json:/k"}, {true}, true, {HS__KEY_NOT_SCALAR}, {NULL}, {false}},
         /* a stop target found, then its member repeated as null: not found any more */
-        {"{\"k\":1,\"j\":2,\"k\":null}", {"json:/k", "json:/z"}, {true, true}, true,
-         {HS__KEY_MISSING, HS__KEY_MISSING}, {NULL, NULL}},
+        {"{\"k\":1,\"j\":2,\"k\":null}",
+         {"json:/k", "json:/z"},
+         {true, true},
+         true,
+         {HS__KEY_MISSING, HS__KEY_MISSING},
+         {NULL, NULL},
+         {false}},
         /* every stop target must be found; the others are not waited for */
         {"{\"i\":1,\"msg\":{\"user\":\"u\"},\"fallback\":\"f\",\"x\":[",
-         {"json:/i", "json:/msg/user", "json:/fallback"}, {true, true, false}, false,
-         {HS__KEY_OK, HS__KEY_OK, HS__KEY_UNREAD}, {"1", "u", NULL}},
+         {"json:/i", "json:/msg/user", "json:/fallback"},
+         {true, true, false},
+         false,
+         {HS__KEY_OK, HS__KEY_OK, HS__KEY_UNREAD},
+         {"1", "u", NULL},
+         {false}},
         {"{\"fallback\":\"f\",\"i\":1,\"msg\":{\"user\":\"u\"}}",
-         {"json:/i", "json:/msg/user", "json:/fallback"}, {true, true, false}, false,
-         {HS__KEY_OK, HS__KEY_OK, HS__KEY_UNREAD}, {"1", "u", NULL}},
-        {"{\"i\":1,\"fallback\":\"f\"}", {"json:/i", "json:/msg/user", "json:/fallback"},
-         {true, true, false}, true, {HS__KEY_OK, HS__KEY_MISSING, HS__KEY_OK}, {"1", NULL, "f"}},
+         {"json:/i", "json:/msg/user", "json:/fallback"},
+         {true, true, false},
+         false,
+         {HS__KEY_OK, HS__KEY_OK, HS__KEY_UNREAD},
+         {"1", "u", NULL},
+         {false}},
+        {"{\"i\":1,\"fallback\":\"f\"}",
+         {"json:/i", "json:/msg/user", "json:/fallback"},
+         {true, true, false},
+         true,
+         {HS__KEY_OK, HS__KEY_MISSING, HS__KEY_OK},
+         {"1", NULL, "f"},
+         {false}},
         /* a key outside the JSON is no reason to read or to stop */
-        {"{\"k\":7,\"rest\":x", {"topic", "json:/k"}, {true, true}, false,
-         {HS__KEY_OK, HS__KEY_OK}, {"org.topic", "7"}},
-        {"{\"k\":7}", {"topic", "json:/k"}, {true, false}, true, {HS__KEY_OK, HS__KEY_OK},
-         {"org.topic", "7"}},
+        {"{\"k\":7,\"rest\":x",
+         {"topic", "json:/k"},
+         {true, true},
+         false,
+         {HS__KEY_OK, HS__KEY_OK},
+         {"org.topic", "7"},
+         {false}},
+        {"{\"k\":7}",
+         {"topic", "json:/k"},
+         {true, false},
+         true,
+         {HS__KEY_OK, HS__KEY_OK},
+         {"org.topic", "7"},
+         {false}},
         /* values as the whole pass gives them: escapes, numbers, literals */
-        {"[{\"k\":\"a\\u00e9\"},0.5e1,true,x", {"json:/0/k", "json:/1", "json:/2"},
-         {true, true, true}, false, {HS__KEY_OK, HS__KEY_OK, HS__KEY_OK},
-         {"a\xc3\xa9", "5.0", "true"}},
+        {"[{\"k\":\"a\\u00e9\"},0.5e1,true,x",
+         {"json:/0/k", "json:/1", "json:/2"},
+         {true, true, true},
+         false,
+         {HS__KEY_OK, HS__KEY_OK, HS__KEY_OK},
+         {"a\xc3\xa9", "5.0", "true"},
+         {false}},
     };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_stop_case(&cases[i]);
+}
+
+/* .tail: top-level members read from the end, as fedmsg writes i and
+ * username last; the pass then stops at the key. */
+static void test_key_tail_targets_are_read_from_the_end(void **state)
+{
+    (void)state;
+#define FEDMSG_TAIL(rest)                                                                          \
+    "{\"topic\":\"t\",\"msg\":{\"user\":\"u9\",\"pad\":\"xx\"},\"timestamp\":1.5," rest
+    static const char *const seq[3] = {"json:/msg/user", "json:/i", "json:/username"};
+    static const stop_case cases[] = {
+        /* found from the end: the pass stops at the key */
+        {FEDMSG_TAIL("\"i\":7,\"username\":\"pub\"}"),
+         {seq[0], seq[1], seq[2]},
+         {true, true, true},
+         false,
+         {HS__KEY_OK, HS__KEY_OK, HS__KEY_OK},
+         {"u9", "7", "pub"},
+         {false, true, true}},
+        /* what is found from the end in a JSON body is the last member: jansson's */
+        {FEDMSG_TAIL("\"i\":7,\"username\":\"a\\\"b\\\\\",\"i\":8 } \n"),
+         {seq[0], seq[1], seq[2]},
+         {true, true, true},
+         false,
+         {HS__KEY_OK, HS__KEY_OK, HS__KEY_OK},
+         {"u9", "8", "a\"b\\"},
+         {false, true, true}},
+        /* nested values and strings with brackets are stepped over */
+        {FEDMSG_TAIL("\"i\":7,\"username\":\"p\",\"x\":{\"y\":[1,\"]}\\\"\",{}]}}"),
+         {seq[0], seq[1], seq[2]},
+         {true, true, true},
+         false,
+         {HS__KEY_OK, HS__KEY_OK, HS__KEY_OK},
+         {"u9", "7", "p"},
+         {false, true, true}},
+        /* not there at all: known missing once the object's start is reached */
+        {FEDMSG_TAIL("\"n\":null}"),
+         {seq[0], seq[1], seq[2]},
+         {true, true, true},
+         false,
+         {HS__KEY_OK, HS__KEY_MISSING, HS__KEY_MISSING},
+         {"u9", NULL, NULL},
+         {false, true, true}},
+        /* a key with escapes, a container value, a value that does not
+         * check: not from the end; the pass reads on (to the last value,
+         * or the end) and finds them */
+        {FEDMSG_TAIL("\"i\":7,\"user\\u006eame\":\"pub\"}"),
+         {seq[0], seq[1], seq[2]},
+         {true, true, true},
+         false,
+         {HS__KEY_OK, HS__KEY_OK, HS__KEY_OK},
+         {"u9", "7", "pub"},
+         {false, true, true}},
+        {FEDMSG_TAIL("\"i\":[7],\"username\":\"pub\"}"),
+         {seq[0], seq[1], seq[2]},
+         {true, true, true},
+         true,
+         {HS__KEY_OK, HS__KEY_NOT_SCALAR, HS__KEY_OK},
+         {"u9", NULL, "pub"},
+         {false, true, true}},
+        {FEDMSG_TAIL("\"i\":07,\"username\":\"pub\"}"),
+         {seq[0], seq[1], seq[2]},
+         {true, true, true},
+         true,
+         {HS__KEY_BAD_JSON, HS__KEY_BAD_JSON, HS__KEY_BAD_JSON},
+         {NULL, NULL, NULL},
+         {false, true, true}},
+        /* without another .stop target: read forwards, up to it */
+        {FEDMSG_TAIL("\"i\":7}"), {seq[1]}, {true}, false, {HS__KEY_OK}, {"7"}, {true}},
+        /* not an object */
+        {"[{\"i\":1},{\"msg\":{\"user\":\"u\"}}]",
+         {"json:/1/msg/user", seq[1]},
+         {true, true},
+         true,
+         {HS__KEY_OK, HS__KEY_MISSING},
+         {"u", NULL},
+         {false, true}},
+    };
+#undef FEDMSG_TAIL
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_stop_case(&cases[i]);
 }
@@ -630,8 +770,7 @@ static void test_key_stop_agrees_with_the_whole_pass_on_random_bodies(void **sta
         hs__key_buf bufs[3] = {{0}}, whole_bufs[3] = {{0}};
         hs__key_target t[3], w[3];
         for (size_t i = 0; i < 3; i++) {
-            t[i] = (hs__key_target){
-                .spec = &specs[first + i], .buf = &bufs[i], .stop = i == 0};
+            t[i] = (hs__key_target){.spec = &specs[first + i], .buf = &bufs[i], .stop = i == 0};
             w[i] = (hs__key_target){.spec = &specs[first + i], .buf = &whole_bufs[i]};
         }
         bool whole = hs__key_extract_many(t, 3, "org.topic", 9, body, len);
@@ -741,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_key_extract_many_equals_single_on_random_bodies),
         cmocka_unit_test(test_key_stop_ends_the_pass_at_the_last_stop_target),
         cmocka_unit_test(test_key_stop_agrees_with_the_whole_pass_on_random_bodies),
+        cmocka_unit_test(test_key_tail_targets_are_read_from_the_end),
         cmocka_unit_test(test_key_nesting_limit_is_janssons),
         cmocka_unit_test(test_key_big_integer_is_its_text),
         cmocka_unit_test(test_utf8_validation),
