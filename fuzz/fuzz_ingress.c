@@ -150,9 +150,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_ASSERT(!e.fell_back && e.key != NULL);
         json_t *strict = json_loadb(body, body_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
-        if (strict != NULL) /* JSON, no member repeated: what the whole body gives */
+        if (strict != NULL) { /* JSON, no member repeated: what the whole body gives */
             FUZZ_ASSERT(ok && !v.fell_back && e.key_len == v.key_len &&
                         memcmp(e.key, v.key, v.key_len) == 0);
+            /* the time and the bus sequence too (the latter read from the end) */
+            for (size_t i = HS__INGRESS_TIME; i < HS__INGRESS_KEYS; i++) {
+                const char *a, *b;
+                size_t alen, blen;
+                bool fa = hs__ingress_value(&e, (hs__ingress_key)i, &a, &alen);
+                bool fb = hs__ingress_value(&v, (hs__ingress_key)i, &b, &blen);
+                FUZZ_ASSERT(fa == fb && (!fa || (alen == blen && memcmp(a, b, alen) == 0)));
+            }
+        }
         json_decref(strict);
     }
     hs__ingress_verdict_free(&e);
