@@ -929,12 +929,16 @@ static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t b
             tail |= 1u << i;
     }
     /* Taken from the end when every other .stop target may end the pass
-     * earlier; then they do not hold it up. */
-    if (tail != 0 && (s.stop & ~tail) != 0 &&
+     * earlier (then they do not hold it up), or when there is no other
+     * target (then there is no forward pass at all). */
+    target_mask all = (target_mask)((1u << n) - 1);
+    if (tail != 0 && ((s.stop & ~tail) != 0 || (all & ~tail) == 0) &&
         scan_tail(&s, tail, (const unsigned char *)body, body_len)) {
         for (size_t i = 0; i < n; i++)
             if (tail & (1u << i))
                 t[i].result = key_of(&s.found[i], t[i].buf, &t[i].key, &t[i].len);
+        if ((all & ~tail) == 0)
+            return false; /* the body is not known to be JSON */
         s.stop &= ~tail;
     } else {
         tail = 0;
@@ -945,7 +949,7 @@ static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t b
     for (size_t i = 0; i < n; i++)
         s.found[i].kind = FOUND_NONE;
     skip_space(&s);
-    int rc = scan_value(&s, 1, (target_mask)((1u << n) - 1));
+    int rc = scan_value(&s, 1, all);
     if (rc == SCAN_STOPPED) {
         for (size_t i = 0; i < n; i++) {
             if (tail & (1u << i))

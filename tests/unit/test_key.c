@@ -731,6 +731,15 @@ static void test_key_tail_targets_are_read_from_the_end(void **state)
          {HS__KEY_BAD_JSON, HS__KEY_BAD_JSON, HS__KEY_BAD_JSON},
          {NULL, NULL, NULL},
          {false, true, true}},
+        /* only .tail targets: no forward pass at all (so the body is not
+         * checked: a count of the bus sequence does not need it) */
+        {"{\"x\":nonsense,\"i\":7,\"username\":\"p\"}",
+         {seq[1], seq[2]},
+         {true, true},
+         false,
+         {HS__KEY_OK, HS__KEY_OK},
+         {"7", "p"},
+         {true, true}},
         /* without another .stop target: read forwards, up to it */
         {FEDMSG_TAIL("\"i\":7}"), {seq[1]}, {true}, false, {HS__KEY_OK}, {"7"}, {true}},
         /* not an object */
