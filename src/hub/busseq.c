@@ -65,16 +65,34 @@ static hs__busseq_pub *find(hs__busseq *s, const char *name, size_t len, bool *c
     return p;
 }
 
+static hs__busseq_event observe(hs__busseq *s, hs__busseq_pub *p, bool created, uint64_t i,
+                                uint64_t *missing, uint64_t *previous);
+
 hs__busseq_event hs__busseq_observe(hs__busseq *s, const char *name, size_t len, uint64_t i,
                                     uint64_t *missing, uint64_t *previous)
 {
+    hs__busseq_pub *last = NULL;
+    return hs__busseq_observe_cached(s, &last, name, len, i, missing, previous);
+}
+
+hs__busseq_event hs__busseq_observe_cached(hs__busseq *s, hs__busseq_pub **last, const char *name,
+                                           size_t len, uint64_t i, uint64_t *missing,
+                                           uint64_t *previous)
+{
     *missing = 0;
-    bool created;
-    hs__busseq_pub *p = find(s, name, len, &created);
-    if (p == NULL) {
+    bool created = false;
+    if (*last == NULL)
+        *last = find(s, name, len, &created);
+    if (*last == NULL) {
         add(&s->untracked, 1);
         return HS__BUSSEQ_UNTRACKED;
     }
+    return observe(s, *last, created, i, missing, previous);
+}
+
+static hs__busseq_event observe(hs__busseq *s, hs__busseq_pub *p, bool created, uint64_t i,
+                                uint64_t *missing, uint64_t *previous)
+{
     uint64_t last = atomic_load_explicit(&p->last, memory_order_relaxed);
     *previous = last;
     hs__busseq_event ev;

@@ -83,6 +83,12 @@ void hs__busseq_destroy(hs__busseq *s);
  * number before it (for gaps and restarts). Ingress thread only. */
 hs__busseq_event hs__busseq_observe(hs__busseq *s, const char *name, size_t len, uint64_t i,
                                     uint64_t *missing, uint64_t *previous);
+/* The same, for a caller that keeps the last publisher's entry in *last
+ * (NULL at first, and whenever the name is not the last one's): the entry
+ * is then not looked up again. */
+hs__busseq_event hs__busseq_observe_cached(hs__busseq *s, hs__busseq_pub **last, const char *name,
+                                           size_t len, uint64_t i, uint64_t *missing,
+                                           uint64_t *previous);
 
 /* Publishers readers may look at: entries [0, n). Any thread. */
 static inline size_t hs__busseq_count(hs__busseq *s)

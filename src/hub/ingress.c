@@ -43,7 +43,8 @@ const char *const hs__malformed_labels[HS__MALFORMED__COUNT] = {
 typedef struct seq_name {
     char text[HS__BUSSEQ_NAME_MAX];
     size_t len, peer_len;
-    bool whole; /* not cut to fit: it can be compared */
+    bool whole;          /* not cut to fit: it can be compared */
+    hs__busseq_pub *pub; /* its entry, once looked up */
 } seq_name;
 
 typedef struct ingress {
@@ -448,6 +449,7 @@ static const char *publisher_name(seq_name *c, const char *peer, const char *who
         memcmp(c->text, peer, plen) == 0 && memcmp(c->text + plen + 1, who, wlen) == 0)
         return c->text;
     int n = snprintf(c->text, sizeof c->text, "%s %.*s", peer, (int)wlen, who);
+    c->pub = NULL;
     c->whole = n >= 0 && (size_t)n < sizeof c->text;
     c->len = n < 0 ? 0 : c->whole ? (size_t)n : sizeof c->text - 1;
     c->peer_len = plen;
@@ -484,7 +486,8 @@ static void track_seq(ingress *in, zmq_msg_t *body)
     const char *name = publisher_name(&in->seq_name, peer != NULL ? peer : "-", who, wlen);
     size_t nlen = in->seq_name.len;
     uint64_t missing, previous;
-    switch (hs__busseq_observe(&hub->busseq, name, nlen, i, &missing, &previous)) {
+    switch (hs__busseq_observe_cached(&hub->busseq, &in->seq_name.pub, name, nlen, i, &missing,
+                                      &previous)) {
     case HS__BUSSEQ_GAP:
         hs__log_bad("bus: publisher '%s': %llu message%s missing (i %llu, then %llu)", name,
                     (unsigned long long)missing, missing == 1 ? "" : "s",

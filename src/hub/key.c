@@ -729,10 +729,10 @@ static hs__key_result key_of(const found_value *f, hs__key_buf *buf, const char 
     case FOUND_CONTAINER:
         return HS__KEY_NOT_SCALAR;
     case FOUND_STRING:
-        if (!f->escaped) {
-            if (buf_put(buf, text, n) != 0)
-                return HS__KEY_MISSING;
-            break;
+        if (!f->escaped) { /* the bytes between the quotes, where they are */
+            *key = text;
+            *len = n;
+            return HS__KEY_OK;
         }
         if (buf_reserve(buf, n) != 0) /* decoding never lengthens */
             return HS__KEY_MISSING;
@@ -742,11 +742,15 @@ static hs__key_result key_of(const found_value *f, hs__key_buf *buf, const char 
     case FOUND_INTEGER:
         /* jansson prints the int64 it read: the same digits, but "-0" is 0.
          * Beyond 64 bits, the text. */
-        if (n == 2 && text[0] == '-' && text[1] == '0')
-            text = "0", n = 1;
-        if (buf_put(buf, text, n) != 0)
-            return HS__KEY_MISSING;
-        break;
+        if (n == 2 && text[0] == '-' && text[1] == '0') {
+            if (buf_put(buf, "0", 1) != 0)
+                return HS__KEY_MISSING;
+            n = 1;
+            break;
+        }
+        *key = text;
+        *len = n;
+        return HS__KEY_OK;
     case FOUND_REAL: {
         if (buf_put(buf, text, n) != 0)
             return HS__KEY_MISSING;
@@ -762,9 +766,9 @@ static hs__key_result key_of(const found_value *f, hs__key_buf *buf, const char 
     }
     case FOUND_TRUE:
     case FOUND_FALSE:
-        if (buf_put(buf, text, n) != 0)
-            return HS__KEY_MISSING;
-        break;
+        *key = text;
+        *len = n;
+        return HS__KEY_OK;
     }
     *key = buf->data;
     *len = n;
@@ -797,8 +801,10 @@ static inline bool is_space(unsigned char c)
 static ptrdiff_t string_start(const unsigned char *b, ptrdiff_t close)
 {
     for (ptrdiff_t k = close - 1; k >= 0; k--) {
-        if (b[k] != '"')
-            continue;
+        const unsigned char *q = memrchr(b, '"', (size_t)k + 1);
+        if (q == NULL)
+            return -1;
+        k = q - b;
         ptrdiff_t slashes = 0;
         while (k - 1 - slashes >= 0 && b[k - 1 - slashes] == '\\')
             slashes++;
@@ -808,8 +814,9 @@ static ptrdiff_t string_start(const unsigned char *b, ptrdiff_t close)
     return -1;
 }
 
-/* The start of the value that ends just before `end`, or -1. */
-static ptrdiff_t value_start(const unsigned char *b, ptrdiff_t end)
+/* The start of the value that ends just before `end`, or -1 (also when it
+ * starts before limit). */
+static ptrdiff_t value_start(const unsigned char *b, ptrdiff_t end, ptrdiff_t limit)
 {
     if (end <= 0)
         return -1;
@@ -818,7 +825,7 @@ static ptrdiff_t value_start(const unsigned char *b, ptrdiff_t end)
         return string_start(b, end - 1);
     if (c == '}' || c == ']') {
         size_t depth = 0;
-        for (ptrdiff_t k = end - 1; k >= 0; k--) {
+        for (ptrdiff_t k = end - 1; k >= limit; k--) {
             c = b[k];
             if (c == '"') {
                 k = string_start(b, k);
@@ -838,16 +845,26 @@ static ptrdiff_t value_start(const unsigned char *b, ptrdiff_t end)
     return k < end ? k : -1;
 }
 
+/* How far back the end is read: the bus sequence is among the last few
+ * members or not looked for there (the forward pass finds it). */
+#define TAIL_MAX_BYTES 4096
+#define TAIL_MAX_MEMBERS 5
+#define TAIL_MAX_CONTAINER 256 /* bytes: a container is stepped over backwards byte by byte */
+
 /* Fill found[] for the top-level targets in `want` (each a one-token
- * pointer), reading the object backwards. true: every one of them is found
- * (a scalar, null included) or known missing (the object's start reached). */
-static bool scan_tail(scan *s, target_mask want, const unsigned char *b, size_t len)
+ * pointer), reading the object backwards, at most TAIL_MAX_BYTES. Returns
+ * those found (a scalar or null), or all of `want` when the object's start
+ * is reached (the rest are missing), or 0 on anything unexpected. */
+static target_mask scan_tail(scan *s, target_mask want, const unsigned char *b, size_t len)
 {
+    target_mask found_mask = 0;
+    unsigned members = 0;
     ptrdiff_t i = (ptrdiff_t)len;
+    ptrdiff_t limit = len > TAIL_MAX_BYTES ? (ptrdiff_t)(len - TAIL_MAX_BYTES) : 0;
     while (i > 0 && is_space(b[i - 1]))
         i--;
     if (i == 0 || b[i - 1] != '}')
-        return false;
+        return 0;
     i--; /* the closing brace */
     for (;;) {
         while (i > 0 && is_space(b[i - 1]))
@@ -856,28 +873,32 @@ static bool scan_tail(scan *s, target_mask want, const unsigned char *b, size_t 
             i--;
             while (i > 0 && is_space(b[i - 1]))
                 i--;
-            return i == 0;
+            return i == 0 ? found_mask | want : 0;
         }
-        ptrdiff_t v = value_start(b, i), vend = i;
+        if (i < limit || ++members > TAIL_MAX_MEMBERS)
+            return found_mask; /* far enough */
+        ptrdiff_t v =
+            value_start(b, i, i - limit > TAIL_MAX_CONTAINER ? i - TAIL_MAX_CONTAINER : limit);
+        ptrdiff_t vend = i;
         if (v < 0)
-            return false;
+            return found_mask;
         i = v;
         while (i > 0 && is_space(b[i - 1]))
             i--;
         if (i == 0 || b[i - 1] != ':')
-            return false;
+            return 0;
         i--;
         while (i > 0 && is_space(b[i - 1]))
             i--;
         if (i == 0 || b[i - 1] != '"')
-            return false;
+            return 0;
         ptrdiff_t k = string_start(b, i - 1);
         if (k < 0)
-            return false;
+            return 0;
         const unsigned char *key = b + k + 1;
         size_t key_len = (size_t)(i - 1 - (k + 1));
         if (memchr(key, '\\', key_len) != NULL)
-            return false;
+            return found_mask;
         i = k;
         for (target_mask m = want; m != 0; m &= m - 1) {
             unsigned t = (unsigned)__builtin_ctz(m);
@@ -885,7 +906,7 @@ static bool scan_tail(scan *s, target_mask want, const unsigned char *b, size_t 
             if (key_len != spec->token_lens[0] || memcmp(key, spec->tokens[0], key_len) != 0)
                 continue;
             if (b[v] == '{' || b[v] == '[')
-                return false;
+                return found_mask;
             /* check it forwards, within its bounds */
             const unsigned char *end = s->end;
             s->p = b + v;
@@ -893,15 +914,16 @@ static bool scan_tail(scan *s, target_mask want, const unsigned char *b, size_t 
             bool ok = scan_value(s, 2, 1u << t) != SCAN_BAD && s->p == b + vend;
             s->end = end;
             if (!ok)
-                return false;
+                return 0;
             want &= ~(1u << t);
+            found_mask |= 1u << t;
         }
         if (want == 0)
-            return true;
+            return found_mask;
         while (i > 0 && is_space(b[i - 1]))
             i--;
         if (i == 0 || (b[i - 1] != ',' && b[i - 1] != '{'))
-            return false;
+            return 0;
         if (b[i - 1] == ',')
             i--;
     }
@@ -932,16 +954,17 @@ static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t b
      * earlier (then they do not hold it up), or when there is no other
      * target (then there is no forward pass at all). */
     target_mask all = (target_mask)((1u << n) - 1);
-    if (tail != 0 && ((s.stop & ~tail) != 0 || (all & ~tail) == 0) &&
-        scan_tail(&s, tail, (const unsigned char *)body, body_len)) {
+    if (tail != 0 && ((s.stop & ~tail) != 0 || (all & ~tail) == 0))
+        tail = scan_tail(&s, tail, (const unsigned char *)body, body_len);
+    else
+        tail = 0;
+    if (tail != 0) {
         for (size_t i = 0; i < n; i++)
             if (tail & (1u << i))
                 t[i].result = key_of(&s.found[i], t[i].buf, &t[i].key, &t[i].len);
         if ((all & ~tail) == 0)
             return false; /* the body is not known to be JSON */
         s.stop &= ~tail;
-    } else {
-        tail = 0;
     }
     s.p = (const unsigned char *)body;
     s.end = (const unsigned char *)body + body_len;

@@ -58,9 +58,12 @@ static inline int hs__key_needs_json(const hs__key_spec *spec)
 }
 
 /* The key of one message: key and len point into topic, body or buf, valid
- * until the next call with the same buf. A json: key is found by one pass
- * over the body that validates it without allocating (buf grows only when a
- * key is longer than it). The one-target case of hs__key_extract_many. */
+ * until the next call with the same buf (and while the body lives). A json:
+ * key is found by one pass over the body that validates it without
+ * allocating: a string without escapes, an integer or true/false is a slice
+ * of the body (not NUL-terminated); buf holds the others (decoded strings,
+ * reals as jansson prints them) and grows only when a key is longer than
+ * it. The one-target case of hs__key_extract_many. */
 hs__key_result hs__key_extract(const hs__key_spec *spec, const char *topic, size_t topic_len,
                                const char *body, size_t body_len, hs__key_buf *buf,
                                const char **key, size_t *len);
