@@ -285,6 +285,14 @@ class Hub:
             self.proc.wait()
 
 
+def stop_all(hubs):
+    """SIGTERM each hub in turn; each must exit 0 (the tail of its log in the
+    assertion otherwise)."""
+    for h in hubs:
+        rc = h.stop()
+        assert rc == 0, "hub %s exited %s:\n%s" % (h.name, rc, h.log()[-2000:])
+
+
 def wait_subscribed(pub, hubs, timeout=20):
     """Publish warm-up messages (topic WARMUP_TOPIC, one every 20 ms) until
     each hub has received at least one; returns the number sent. Their

@@ -148,9 +148,7 @@ def main():
         # the tails once each (their owner), the befores on both hubs
         assert fallbacks == EACH_BAD + 2 * EACH_BAD, fallbacks
 
-        for h in hubs:
-            rc = h.stop()
-            assert rc == 0, "%s exited %s:\n%s" % (h.name, rc, h.log()[-2000:])
+        hubtest.stop_all(hubs)
         log("ok: %d good once each; %d bodies not JSON after the key and %d repeating it "
             "refused by one hub each; %d not JSON before it by both" % (
                 len(good), len(bad_tail), len(repeated), len(bad_before)))

@@ -71,9 +71,7 @@ def main():
                    % MESSAGES, interval=0.2)
         time.sleep(0.3)  # a duplicate would have time to show up
         stats = {h.name: h.scrape() for h in hubs}
-        for h in hubs:
-            rc = h.stop()
-            assert rc == 0, "hub %s exited %s:\n%s" % (h.name, rc, h.log()[-2000:])
+        hubtest.stop_all(hubs)
 
         seen = {}
         hub_of_user = {}

@@ -122,9 +122,7 @@ def main():
         assert mf[("hashspace_messages_key_fallback_total", ())] == 2
         assert len(read_jsonl(os.path.join(work, "fallback-out.jsonl"))) == total_good + 2
 
-        for h in hubs:
-            rc = h.stop()
-            assert rc == 0, "%s exited %s:\n%s" % (h.name, rc, h.log()[-2000:])
+        hubtest.stop_all(hubs)
         log("ok: %d malformed messages counted and dead-lettered, %d good processed"
             % (len(bad), total_good))
     finally:
