@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "hub.h"
+#include "webauth.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -31,7 +32,8 @@
 static void status_usage(FILE *out)
 {
     fprintf(out,
-            "usage: hashspace status [--watch S] [--timeout S] [--json] [ADDR...]\n\n"
+            "usage: hashspace status [--watch S] [--timeout S] [--json]\n"
+            "                        [--auth bearer:FILE|basic:FILE] [ADDR...]\n\n"
             "Fetch the status of one or more hubs (HTTP GET http://ADDR/status) and print\n"
             "for each: its name, the view (epoch, members); with a coordinator, the\n"
             "membership: a pending view and when it takes effect, messages held for a\n"
@@ -48,6 +50,10 @@ static void status_usage(FILE *out)
             "  --watch S    refresh every S seconds until interrupted\n"
             "  --timeout S  give up on a hub after S seconds (default 2)\n"
             "  --json       print each hub's /status as it is, one line per hub\n"
+            "  --auth A     the credentials of hubs run with --metrics-auth: bearer:FILE\n"
+            "               sends FILE's first line as a bearer token, basic:FILE its\n"
+            "               USER:PASSWORD by HTTP basic authentication (FILE readable by\n"
+            "               its owner only, as for the hub)\n"
             "  -h, --help   this text\n\n"
             "Exit status: 0 when every hub answered, 1 when one could not be read, 2 on bad\n"
             "usage.\n\n"
@@ -57,6 +63,12 @@ static void status_usage(FILE *out)
 }
 
 /* --- HTTP GET --- */
+
+/* --auth: what every request carries (secret[0] == '\0': nothing). */
+static struct {
+    bool basic;
+    char secret[1024];
+} status_auth;
 
 typedef struct target {
     char url[1024], path[512], label[512];
@@ -139,6 +151,13 @@ static char *http_get(CURL *curl, const target *t, double timeout_s, char *err, 
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, take);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
+    if (status_auth.secret[0] != '\0' && status_auth.basic) {
+        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(curl, CURLOPT_USERPWD, status_auth.secret);
+    } else if (status_auth.secret[0] != '\0') {
+        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+        curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, status_auth.secret);
+    }
     CURLcode rc = curl_easy_perform(curl);
     long code = 0, os_errno = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
@@ -151,6 +170,11 @@ static char *http_get(CURL *curl, const target *t, double timeout_s, char *err, 
         snprintf(err, errlen, "timed out");
     else if (rc != CURLE_OK)
         snprintf(err, errlen, "%s", curl_err[0] != '\0' ? curl_err : curl_easy_strerror(rc));
+    else if (code == 401)
+        snprintf(err, errlen, "GET %s: HTTP status 401: %s", t->path,
+                 status_auth.secret[0] != '\0'
+                     ? "the hub refused the credentials of --auth"
+                     : "the hub wants credentials (its --metrics-auth): give them with --auth");
     else if (code != 200)
         snprintf(err, errlen, "GET %s: HTTP status %ld", t->path, code);
     else if (b.text == NULL)
@@ -622,13 +646,12 @@ static int status_loop(CURL *curl, hub_state *hubs, size_t nhubs, double watch, 
 int hs_cmd_status(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"watch", required_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"watch", required_argument, NULL, 'w'}, {"timeout", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},        {"auth", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     double watch = 0, timeout = 2;
+    char auth_err[600];
     bool raw = false;
     int opt;
     optind = 1;
@@ -648,6 +671,14 @@ int hs_cmd_status(int argc, char **argv)
         }
         case 'j':
             raw = true;
+            break;
+        case 'a':
+            if (hs__webauth_credentials(optarg, &status_auth.basic, status_auth.secret,
+                                        sizeof status_auth.secret, auth_err,
+                                        sizeof auth_err) != HS_OK) {
+                hs_cli_error("--auth: %s", auth_err);
+                return 2;
+            }
             break;
         case 'h':
             status_usage(stdout);
@@ -683,6 +714,7 @@ int hs_cmd_status(int argc, char **argv)
     free(hubs);
     curl_easy_cleanup(curl);
     curl_global_cleanup();
+    explicit_bzero(status_auth.secret, sizeof status_auth.secret);
     if (fflush(stdout) != 0)
         status = 1;
     return status;

@@ -54,35 +54,47 @@ static int read_secret(const char *path, char *out, size_t outlen, char *err, si
     return HS_OK;
 }
 
+int hs__webauth_credentials(const char *spec, bool *basic, char *out, size_t outlen, char *err,
+                            size_t errlen)
+{
+    *basic = strncmp(spec, "basic:", 6) == 0;
+    if (!*basic && strncmp(spec, "bearer:", 7) != 0) {
+        snprintf(err, errlen, "'%s' is not bearer:FILE or basic:FILE", spec);
+        return HS_EINVAL;
+    }
+    const char *path = spec + (*basic ? 6 : 7);
+    int rc = read_secret(path, out, outlen, err, errlen);
+    if (rc == HS_OK && *basic) {
+        const char *colon = strchr(out, ':');
+        if (colon == NULL || colon == out) {
+            snprintf(err, errlen, "%s: the first line must be USER:PASSWORD", path);
+            rc = HS_EINVAL;
+        }
+    }
+    if (rc != HS_OK)
+        explicit_bzero(out, outlen);
+    return rc;
+}
+
 int hs__webauth_new(hs__webauth **out, const char *spec, char *err, size_t errlen)
 {
     *out = NULL;
     if (spec == NULL || strcmp(spec, "none") == 0)
         return HS_OK;
-    bool basic = strncmp(spec, "basic:", 6) == 0;
-    if (!basic && strncmp(spec, "bearer:", 7) != 0) {
+    if (strncmp(spec, "basic:", 6) != 0 && strncmp(spec, "bearer:", 7) != 0) {
         snprintf(err, errlen, "'%s' is not none, bearer:FILE or basic:FILE", spec);
         return HS_EINVAL;
     }
     hs__webauth *a = calloc(1, sizeof *a);
     if (a == NULL)
         return HS_ENOMEM;
-    a->basic = basic;
-    const char *path = spec + (basic ? 6 : 7);
-    int rc = read_secret(path, a->secret, sizeof a->secret, err, errlen);
-    if (rc == HS_OK && basic) {
-        const char *colon = strchr(a->secret, ':');
-        if (colon == NULL || colon == a->secret) {
-            snprintf(err, errlen, "%s: the first line must be USER:PASSWORD", path);
-            rc = HS_EINVAL;
-        } else {
-            a->user_len = (size_t)(colon - a->secret);
-        }
-    }
+    int rc = hs__webauth_credentials(spec, &a->basic, a->secret, sizeof a->secret, err, errlen);
     if (rc != HS_OK) {
         hs__webauth_free(a);
         return rc;
     }
+    if (a->basic)
+        a->user_len = (size_t)(strchr(a->secret, ':') - a->secret);
     *out = a;
     return HS_OK;
 }

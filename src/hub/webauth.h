@@ -22,6 +22,11 @@ typedef struct hs__webauth hs__webauth;
  * naming the file in err. */
 int hs__webauth_new(hs__webauth **out, const char *spec, char *err, size_t errlen);
 void hs__webauth_free(hs__webauth *auth);
+/* The client's side (hashspace status --auth): the secret that spec
+ * (`bearer:FILE` or `basic:FILE`, FILE as above) names, into out: the
+ * token, or USER:PASSWORD; *basic says which. On error a sentence in err. */
+int hs__webauth_credentials(const char *spec, bool *basic, char *out, size_t outlen, char *err,
+                            size_t errlen);
 /* Does the request carry the credentials? NULL auth allows all. */
 bool hs__webauth_allows(const hs__webauth *auth, struct MHD_Connection *conn);
 /* Queue the 401 answer that asks for them. */

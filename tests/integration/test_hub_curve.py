@@ -340,6 +340,21 @@ class MetricsExposure(unittest.TestCase):
         self.assertIn("hashspace_view_epoch", text)
         health = hub.metrics_url.replace("/metrics", "/healthz")
         self.assertEqual(self.get(health), (200, "ok\n"))
+        # hashspace status: refused without --auth, let in with it
+        out = self.status(hub)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("wants credentials (its --metrics-auth): give them with --auth", out.stderr)
+        out = self.status(hub, "--auth", "bearer:%s" % token)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout)["self"], "a")
+        wrong = self.secret_file("wrong", "not-the-token")
+        out = self.status(hub, "--auth", "bearer:%s" % wrong)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("refused the credentials of --auth", out.stderr)
+        os.chmod(wrong, 0o644)
+        out = self.status(hub, "--auth", "bearer:%s" % wrong)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("chmod 600", out.stderr)
         self.assertEqual(hub.stop(), 0)
 
     def test_basic_auth(self):
@@ -350,7 +365,18 @@ class MetricsExposure(unittest.TestCase):
         self.assertEqual(self.get(hub.status_url, bad)[0], 401)
         good = "Basic " + base64.b64encode(b"prom:pa55").decode()
         self.assertEqual(self.get(hub.status_url, good)[0], 200)
+        out = self.status(hub, "--auth", "basic:%s" % creds)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout)["self"], "a")
+        nope = self.secret_file("nope", "prom:nope")
+        self.assertEqual(self.status(hub, "--auth", "basic:%s" % nope).returncode, 1)
         self.assertEqual(hub.stop(), 0)
+
+    def status(self, hub, *args):
+        """`hashspace status --json` of the hub, with args."""
+        addr = hub.metrics_url.split("//")[1].split("/")[0]
+        return subprocess.run([HS_BIN, "status", "--json"] + list(args) + [addr],
+                              capture_output=True, text=True, cwd=self.tmp, timeout=scaled(20))
 
     def test_status_hides_arguments_unless_asked(self):
         hub = self.hub()
