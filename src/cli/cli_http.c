@@ -1,16 +1,14 @@
-/* cli_http.c - a plain HTTP/1.0 GET over a POSIX socket (cli_http.h). */
+/* cli_http.c - an HTTP GET through libcurl (cli_http.h). */
 #include "cli_http.h"
 
-#include <errno.h>
-#include <netdb.h>
-#include <poll.h>
-#include <stdbool.h>
+#include "webauth.h"
+
+#include "hashspace/error.h"
+
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 int hs_cli_target_parse(const char *text, hs_cli_target *t, char *err, size_t errlen)
 {
@@ -53,189 +51,114 @@ bad:
     return -1;
 }
 
-static double now_mono(void)
+int hs_cli_auth_parse(const char *spec, hs_cli_auth *auth, char *err, size_t errlen)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return hs__webauth_credentials(spec, &auth->basic, auth->secret, sizeof auth->secret, err,
+                                   errlen) == HS_OK
+               ? 0
+               : -1;
 }
 
-static int wait_fd(int fd, short events, double deadline)
+void hs_cli_auth_clear(hs_cli_auth *auth)
 {
-    for (;;) {
-        double left = deadline - now_mono();
-        if (left <= 0) {
-            errno = ETIMEDOUT;
-            return -1;
-        }
-        struct pollfd p = {.fd = fd, .events = events};
-        int n = poll(&p, 1, (int)(left * 1000) + 1);
-        if (n > 0)
-            return 0;
-        if (n < 0 && errno != EINTR)
-            return -1;
-    }
+    explicit_bzero(auth->secret, sizeof auth->secret);
 }
 
-static int connect_to(const hs_cli_target *t, double deadline, char *err, size_t errlen)
+static void http_cleanup(void)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *list;
-    int rc = getaddrinfo(t->host, t->port, &hints, &list);
-    if (rc != 0) {
-        snprintf(err, errlen, "%s", gai_strerror(rc));
+    curl_global_cleanup();
+}
+
+int hs_cli_http_init(void)
+{
+    static bool done;
+    if (done)
+        return 0;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return -1;
-    }
-    int fd = -1, saved = 0;
-    for (struct addrinfo *a = list; a != NULL && fd < 0; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
-        if (fd < 0) {
-            saved = errno;
-            continue;
-        }
-        if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-            int soerr = errno;
-            socklen_t len = sizeof soerr;
-            if (soerr == EINPROGRESS && wait_fd(fd, POLLOUT, deadline) == 0)
-                getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-            else if (soerr == EINPROGRESS)
-                soerr = errno;
-            if (soerr != 0 && soerr != EINPROGRESS) {
-                saved = soerr;
-                close(fd);
-                fd = -1;
-            }
-        }
-    }
-    freeaddrinfo(list);
-    if (fd < 0)
-        snprintf(err, errlen, "%s", strerror(saved ? saved : ECONNREFUSED));
-    return fd;
+    done = true;
+    atexit(http_cleanup);
+    return 0;
 }
 
-/* Undo Transfer-Encoding: chunked in place; the new length, or -1. */
-static long dechunk(char *body, size_t len)
+typedef struct body {
+    char *text;
+    size_t len, max;
+} body;
+
+static size_t take(char *data, size_t size, size_t n, void *arg)
 {
-    size_t in = 0, out = 0;
-    for (;;) {
-        char *end;
-        if (in >= len)
-            return -1;
-        unsigned long size = strtoul(body + in, &end, 16);
-        char *eol = memchr(body + in, '\n', len - in);
-        if (eol == NULL || end == body + in)
-            return -1;
-        in = (size_t)(eol - body) + 1;
-        if (size == 0)
-            return (long)out;
-        if (size > len - in)
-            return -1;
-        memmove(body + out, body + in, size);
-        out += size;
-        in += size;
-        if (in < len && body[in] == '\r')
-            in++;
-        if (in < len && body[in] == '\n')
-            in++;
-    }
+    body *b = arg;
+    size_t more = size * n;
+    if (b->len + more > b->max)
+        return 0; /* libcurl then fails with CURLE_WRITE_ERROR */
+    char *bigger = realloc(b->text, b->len + more + 1);
+    if (bigger == NULL)
+        return 0;
+    memcpy(bigger + b->len, data, more);
+    b->text = bigger;
+    b->len += more;
+    b->text[b->len] = '\0';
+    return more;
 }
 
-char *hs_cli_http_get(const hs_cli_target *t, const char *path, double timeout_s, size_t max,
-                      size_t *out_len, char *err, size_t errlen)
+char *hs_cli_http_get(const hs_cli_target *t, const char *path, const hs_cli_auth *auth,
+                      double timeout_s, size_t max, size_t *len, char *err, size_t errlen)
 {
-    double deadline = now_mono() + timeout_s;
-    int fd = connect_to(t, deadline, err, errlen);
-    if (fd < 0)
+    char url[1100];
+    if (snprintf(url, sizeof url, "http://%s%s", t->label, path) >= (int)sizeof url) {
+        snprintf(err, errlen, "path too long");
         return NULL;
-    char req[1024];
-    int reqlen = snprintf(req, sizeof req,
-                          "GET %s HTTP/1.0\r\nHost: %s:%s\r\nUser-Agent: hashspace\r\n"
-                          "Connection: close\r\n\r\n",
-                          path, t->host, t->port);
-    size_t sent = 0, len = 0, cap = 16384;
-    char *buf = malloc(cap);
-    if (buf == NULL || reqlen < 0 || (size_t)reqlen >= sizeof req) {
-        snprintf(err, errlen, buf == NULL ? "out of memory" : "path too long");
-        goto fail;
     }
-    while (sent < (size_t)reqlen) {
-        ssize_t n = send(fd, req + sent, (size_t)reqlen - sent, MSG_NOSIGNAL);
-        if (n > 0)
-            sent += (size_t)n;
-        else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            if (wait_fd(fd, POLLOUT, deadline) != 0)
-                goto fail_errno;
-        } else
-            goto fail_errno;
+    CURL *curl = curl_easy_init();
+    if (curl == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
     }
-    for (;;) {
-        if (len + 1 >= cap) {
-            if (cap >= max + 4096) {
-                snprintf(err, errlen, "answer larger than %zu bytes", max);
-                goto fail;
-            }
-            char *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL) {
-                snprintf(err, errlen, "out of memory");
-                goto fail;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        ssize_t n = recv(fd, buf + len, cap - len - 1, 0);
-        if (n > 0)
-            len += (size_t)n;
-        else if (n == 0)
-            break;
-        else if (errno == EAGAIN || errno == EINTR) {
-            if (wait_fd(fd, POLLIN, deadline) != 0)
-                goto fail_errno;
-        } else
-            goto fail_errno;
+    body b = {NULL, 0, max};
+    char curl_err[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000) + 1);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "hashspace");
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, take);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
+    bool with_auth = auth != NULL && auth->secret[0] != '\0';
+    if (with_auth && auth->basic) {
+        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(curl, CURLOPT_USERPWD, auth->secret);
+    } else if (with_auth) {
+        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+        curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, auth->secret);
     }
-    close(fd);
-    fd = -1;
-    buf[len] = '\0';
-    int code = 0;
-    if (sscanf(buf, "HTTP/%*d.%*d %d", &code) != 1) {
-        snprintf(err, errlen, "not an HTTP answer");
-        goto fail;
+    CURLcode rc = curl_easy_perform(curl);
+    long code = 0, os_errno = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+    curl_easy_cleanup(curl);
+    if (rc == CURLE_COULDNT_CONNECT && os_errno != 0)
+        snprintf(err, errlen, "%s", strerror((int)os_errno));
+    else if (rc == CURLE_WRITE_ERROR)
+        snprintf(err, errlen, "answer larger than %zu bytes, or out of memory", max);
+    else if (rc == CURLE_OPERATION_TIMEDOUT)
+        snprintf(err, errlen, "timed out");
+    else if (rc != CURLE_OK)
+        snprintf(err, errlen, "%s", curl_err[0] != '\0' ? curl_err : curl_easy_strerror(rc));
+    else if (code == 401)
+        snprintf(err, errlen, "GET %s: HTTP status 401: %s", path,
+                 with_auth
+                     ? "the credentials of --auth were not accepted"
+                     : "the hub wants credentials (its --metrics-auth): give them with --auth");
+    else if (code != 200)
+        snprintf(err, errlen, "GET %s: HTTP status %ld", path, code);
+    else if (b.text == NULL && (b.text = calloc(1, 1)) == NULL)
+        snprintf(err, errlen, "out of memory");
+    else {
+        *len = b.len;
+        return b.text;
     }
-    char *body = strstr(buf, "\r\n\r\n");
-    size_t skip = 4;
-    if (body == NULL) {
-        body = strstr(buf, "\n\n");
-        skip = 2;
-    }
-    if (body == NULL) {
-        snprintf(err, errlen, "truncated HTTP answer");
-        goto fail;
-    }
-    *body = '\0';
-    if (code != 200) {
-        char *eol = strpbrk(buf, "\r\n");
-        snprintf(err, errlen, "GET %s: %.*s", path, eol ? (int)(eol - buf) : 80, buf);
-        goto fail;
-    }
-    bool chunked = strcasestr(buf, "\ntransfer-encoding: chunked") != NULL;
-    body += skip;
-    size_t body_len = len - (size_t)(body - buf);
-    memmove(buf, body, body_len);
-    if (chunked) {
-        long n = dechunk(buf, body_len);
-        if (n < 0) {
-            snprintf(err, errlen, "bad chunked encoding");
-            goto fail;
-        }
-        body_len = (size_t)n;
-    }
-    buf[body_len] = '\0';
-    *out_len = body_len;
-    return buf;
-fail_errno:
-    snprintf(err, errlen, "%s", errno == ETIMEDOUT ? "timed out" : strerror(errno));
-fail:
-    if (fd >= 0)
-        close(fd);
-    free(buf);
+    free(b.text);
     return NULL;
 }

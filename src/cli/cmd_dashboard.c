@@ -48,7 +48,8 @@ static void dashboard_usage(FILE *out)
 {
     fprintf(out,
             "usage: hashspace dashboard [--listen HOST:PORT] [--coordinator URL --cluster NAME]\n"
-            "                           [--interval S] [--timeout S] HUB_ADDR...\n\n"
+            "                           [--interval S] [--timeout S]\n"
+            "                           [--auth bearer:FILE|basic:FILE] HUB_ADDR...\n\n"
             "Serve one live page for a whole cluster: every hub side by side (its view and\n"
             "shares of the hash space, per consumer backlog, oldest age, rates and processing\n"
             "time), the cluster's total backlog, and the handovers in progress (hubs on\n"
@@ -61,6 +62,8 @@ static void dashboard_usage(FILE *out)
             "  --cluster NAME     the hubs' --cluster (with --coordinator)\n"
             "  --interval S       read the hubs every S seconds (default 1)\n"
             "  --timeout S        give up on a hub or the coordinator after S seconds (default 1)\n"
+            "  --auth A           the credentials of hubs run with --metrics-auth (as for\n"
+            "                     hashspace status: bearer:FILE or basic:FILE, FILE owner-only)\n"
             "  -h, --help         this text\n\n"
             "It prints \"dashboard on http://HOST:PORT/\" once it listens, and runs until\n"
             "SIGTERM or SIGINT. Exit status: 0 after a signal, 1 when it cannot listen, 2 on\n"
@@ -87,6 +90,10 @@ typedef struct dashboard {
     size_t round_len;
 } dashboard;
 
+/* --auth: what every request to a hub carries (set before any thread starts,
+ * read-only after). */
+static hs_cli_auth dashboard_auth;
+
 /* Only the histogram's bucket lines: the page needs no more of /metrics. */
 static char *bucket_lines(const char *text)
 {
@@ -111,7 +118,8 @@ static json_t *get_json(const hs_cli_target *t, const char *path, double timeout
                         size_t errlen)
 {
     size_t len;
-    char *body = hs_cli_http_get(t, path, timeout_s, DASHBOARD_MAX_BODY, &len, err, errlen);
+    char *body =
+        hs_cli_http_get(t, path, &dashboard_auth, timeout_s, DASHBOARD_MAX_BODY, &len, err, errlen);
     if (body == NULL)
         return NULL;
     json_error_t je;
@@ -136,8 +144,8 @@ static json_t *poll_hub(hub_state *h, double timeout_s)
     }
     json_object_set_new(o, "status", status);
     size_t len;
-    char *metrics =
-        hs_cli_http_get(&h->t, "/metrics", timeout_s, DASHBOARD_MAX_BODY, &len, err, sizeof err);
+    char *metrics = hs_cli_http_get(&h->t, "/metrics", &dashboard_auth, timeout_s,
+                                    DASHBOARD_MAX_BODY, &len, err, sizeof err);
     char *buckets = metrics != NULL ? bucket_lines(metrics) : NULL;
     free(metrics);
     json_object_set_new(o, "durations", json_string(buckets != NULL ? buckets : ""));
@@ -363,15 +371,13 @@ static int dashboard_serve(dashboard *d, const char *listen, double interval)
 int hs_cmd_dashboard(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"listen", required_argument, NULL, 'l'},
-        {"coordinator", required_argument, NULL, 'c'},
-        {"cluster", required_argument, NULL, 'k'},
-        {"interval", required_argument, NULL, 'i'},
-        {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'l'},  {"coordinator", required_argument, NULL, 'c'},
+        {"cluster", required_argument, NULL, 'k'}, {"interval", required_argument, NULL, 'i'},
+        {"timeout", required_argument, NULL, 't'}, {"auth", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *listen = DASHBOARD_DEFAULT_LISTEN, *url = NULL, *cluster = NULL;
+    char auth_err[600];
     double interval = 1, timeout = 1;
     int opt;
     optind = 1;
@@ -391,6 +397,12 @@ int hs_cmd_dashboard(int argc, char **argv)
             if (parse_seconds(opt == 'i' ? "interval" : "timeout", optarg,
                               opt == 'i' ? &interval : &timeout) != 0)
                 return 2;
+            break;
+        case 'a':
+            if (hs_cli_auth_parse(optarg, &dashboard_auth, auth_err, sizeof auth_err) != 0) {
+                hs_cli_error("--auth: %s", auth_err);
+                return 2;
+            }
             break;
         case 'h':
             dashboard_usage(stdout);
@@ -414,6 +426,10 @@ int hs_cmd_dashboard(int argc, char **argv)
     if (nhubs > DASHBOARD_MAX_HUBS) {
         hs_cli_error("at most %d hubs", DASHBOARD_MAX_HUBS);
         return 2;
+    }
+    if (hs_cli_http_init() != 0) {
+        hs_cli_error("cannot set up libcurl");
+        return 1;
     }
     dashboard d = {.nhubs = nhubs, .timeout_s = timeout};
     d.hubs = calloc(nhubs > 0 ? nhubs : 1, sizeof *d.hubs);
@@ -441,5 +457,6 @@ out:
         json_decref(d.hubs[i].view);
     free(d.hubs);
     hs__coord_close(d.coord);
+    hs_cli_auth_clear(&dashboard_auth);
     return rc;
 }

@@ -3,17 +3,16 @@
  * counters, and per consumer its backlog, throughput and latency; or, with
  * --json, the hub's /status as it is, one line per hub.
  *
- * The GET is libcurl's; the body is read with jansson. What is shown comes
+ * The GET is cli_http.c's (libcurl); the body is read with jansson. What is shown comes
  * from the counter maps (hub.h, consumer.h): a row the hub gains shows here
  * without a change to this file. */
+#include "cli_http.h"
 #include "cli_util.h"
 #include "commands.h"
 
 #include "clock.h"
 #include "hub.h"
-#include "webauth.h"
 
-#include <curl/curl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -62,127 +61,20 @@ static void status_usage(FILE *out)
             STATUS_DEFAULT_ADDR);
 }
 
-/* --- HTTP GET --- */
+/* --auth: what every request carries. */
+static hs_cli_auth status_auth;
 
-/* --auth: what every request carries (secret[0] == '\0': nothing). */
-static struct {
-    bool basic;
-    char secret[1024];
-} status_auth;
-
-typedef struct target {
-    char url[1024], path[512], label[512];
-} target;
-
-static int parse_target(const char *text, target *t)
+/* ADDR as hs_cli_target_parse reads it; the path /status when it has none. */
+static int parse_target(const char *text, hs_cli_target *t)
 {
-    const char *p = text;
-    if (strncmp(p, "http://", 7) == 0)
-        p += 7;
-    else if (strstr(p, "://") != NULL) {
-        hs_cli_error("'%s': only http:// URLs are supported", text);
+    char err[700];
+    if (hs_cli_target_parse(text, t, err, sizeof err) != 0) {
+        hs_cli_error("%s", err);
         return -1;
     }
-    const char *slash = strchr(p, '/');
-    size_t hostport_len = slash ? (size_t)(slash - p) : strlen(p);
-    snprintf(t->path, sizeof t->path, "%s", slash && slash[1] ? slash : "/status");
-    char hostport[300];
-    if (hostport_len == 0 || hostport_len >= sizeof hostport) {
-        hs_cli_error("'%s': expected HOST:PORT (e.g. %s)", text, STATUS_DEFAULT_ADDR);
-        return -1;
-    }
-    memcpy(hostport, p, hostport_len);
-    hostport[hostport_len] = '\0';
-    const char *port = NULL;
-    size_t host_len = 0;
-    char *colon;
-    if (hostport[0] == '[' && (colon = strstr(hostport, "]:")) != NULL) { /* [::1]:9941 */
-        host_len = (size_t)(colon - hostport) - 1;
-        port = colon + 2;
-    } else if ((colon = strrchr(hostport, ':')) != NULL) {
-        host_len = (size_t)(colon - hostport);
-        port = colon + 1;
-    }
-    char *end;
-    long portnum = port ? strtol(port, &end, 10) : 0;
-    if (port == NULL || *port == '\0' || *end != '\0' || portnum < 1 || portnum > 65535 ||
-        host_len == 0) {
-        hs_cli_error("'%s': expected HOST:PORT (e.g. %s)", text, STATUS_DEFAULT_ADDR);
-        return -1;
-    }
-    snprintf(t->label, sizeof t->label, "%s", hostport);
-    snprintf(t->url, sizeof t->url, "http://%s%s", hostport, t->path);
+    if (t->path[0] == '\0')
+        snprintf(t->path, sizeof t->path, "/status");
     return 0;
-}
-
-typedef struct body {
-    char *text;
-    size_t len;
-} body;
-
-static size_t take(char *data, size_t size, size_t n, void *arg)
-{
-    body *b = arg;
-    size_t more = size * n;
-    if (b->len + more >= STATUS_MAX_BODY)
-        return 0; /* libcurl then fails with CURLE_WRITE_ERROR */
-    char *bigger = realloc(b->text, b->len + more + 1);
-    if (bigger == NULL)
-        return 0;
-    memcpy(bigger + b->len, data, more);
-    b->text = bigger;
-    b->len += more;
-    b->text[b->len] = '\0';
-    return more;
-}
-
-/* GET the status: a malloc'd, NUL-terminated body, or NULL with err filled
- * in. */
-static char *http_get(CURL *curl, const target *t, double timeout_s, char *err, size_t errlen)
-{
-    body b = {NULL, 0};
-    char curl_err[CURL_ERROR_SIZE] = "";
-    curl_easy_reset(curl);
-    curl_easy_setopt(curl, CURLOPT_URL, t->url);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000) + 1);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "hashspace-status");
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, take);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
-    if (status_auth.secret[0] != '\0' && status_auth.basic) {
-        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(curl, CURLOPT_USERPWD, status_auth.secret);
-    } else if (status_auth.secret[0] != '\0') {
-        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
-        curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, status_auth.secret);
-    }
-    CURLcode rc = curl_easy_perform(curl);
-    long code = 0, os_errno = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
-    if (rc == CURLE_COULDNT_CONNECT && os_errno != 0)
-        snprintf(err, errlen, "%s", strerror((int)os_errno));
-    else if (rc == CURLE_WRITE_ERROR)
-        snprintf(err, errlen, "answer larger than %u bytes, or out of memory", STATUS_MAX_BODY);
-    else if (rc == CURLE_OPERATION_TIMEDOUT)
-        snprintf(err, errlen, "timed out");
-    else if (rc != CURLE_OK)
-        snprintf(err, errlen, "%s", curl_err[0] != '\0' ? curl_err : curl_easy_strerror(rc));
-    else if (code == 401)
-        snprintf(err, errlen, "GET %s: HTTP status 401: %s", t->path,
-                 status_auth.secret[0] != '\0'
-                     ? "the hub refused the credentials of --auth"
-                     : "the hub wants credentials (its --metrics-auth): give them with --auth");
-    else if (code != 200)
-        snprintf(err, errlen, "GET %s: HTTP status %ld", t->path, code);
-    else if (b.text == NULL)
-        snprintf(err, errlen, "GET %s: an empty answer", t->path);
-    else
-        return b.text;
-    free(b.text);
-    return NULL;
 }
 
 /* --- reading /status --- */
@@ -276,7 +168,7 @@ static void fmt_seconds(char *out, size_t len, double v)
 }
 
 typedef struct hub_state {
-    target t;
+    hs_cli_target t;
     json_t *now, *before;
     double t_now, t_before;
 } hub_state;
@@ -567,10 +459,12 @@ static void print_hub(const hub_state *h)
 
 /* Fetch one hub into h->now (keeping the previous sample for rates); with
  * raw, print the body as it came, on one line. */
-static int refresh(CURL *curl, hub_state *h, double timeout_s, bool raw)
+static int refresh(hub_state *h, double timeout_s, bool raw)
 {
-    char err[CURL_ERROR_SIZE + 64];
-    char *text = http_get(curl, &h->t, timeout_s, err, sizeof err);
+    char err[600];
+    size_t len;
+    char *text = hs_cli_http_get(&h->t, h->t.path, &status_auth, timeout_s, STATUS_MAX_BODY, &len,
+                                 err, sizeof err);
     double t = hs__monotonic_s();
     json_error_t jerr;
     json_t *status = text != NULL ? json_loads(text, 0, &jerr) : NULL;
@@ -605,8 +499,7 @@ static void status_on_signal(int sig)
 }
 
 /* Every round until interrupted (once without --watch). */
-static int status_loop(CURL *curl, hub_state *hubs, size_t nhubs, double watch, double timeout,
-                       bool raw)
+static int status_loop(hub_state *hubs, size_t nhubs, double watch, double timeout, bool raw)
 {
     struct sigaction sa = {.sa_handler = status_on_signal};
     sigemptyset(&sa.sa_mask);
@@ -621,7 +514,7 @@ static int status_loop(CURL *curl, hub_state *hubs, size_t nhubs, double watch, 
             fputs("\033[H\033[J", stdout); /* home, clear: a steady screen */
         for (size_t i = 0; i < nhubs; i++) {
             fflush(stdout);
-            if (refresh(curl, &hubs[i], timeout, raw) != 0) {
+            if (refresh(&hubs[i], timeout, raw) != 0) {
                 status = 1;
                 continue;
             }
@@ -673,9 +566,7 @@ int hs_cmd_status(int argc, char **argv)
             raw = true;
             break;
         case 'a':
-            if (hs__webauth_credentials(optarg, &status_auth.basic, status_auth.secret,
-                                        sizeof status_auth.secret, auth_err,
-                                        sizeof auth_err) != HS_OK) {
+            if (hs_cli_auth_parse(optarg, &status_auth, auth_err, sizeof auth_err) != 0) {
                 hs_cli_error("--auth: %s", auth_err);
                 return 2;
             }
@@ -694,8 +585,7 @@ int hs_cmd_status(int argc, char **argv)
         return 2;
     }
     hub_state *hubs = calloc(nhubs, sizeof *hubs);
-    CURL *curl = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? curl_easy_init() : NULL;
-    if (hubs == NULL || curl == NULL) {
+    if (hubs == NULL || hs_cli_http_init() != 0) {
         hs_cli_error("out of memory");
         free(hubs);
         return 1;
@@ -706,15 +596,13 @@ int hs_cmd_status(int argc, char **argv)
             0)
             status = 2;
     if (status == 0)
-        status = status_loop(curl, hubs, nhubs, watch, timeout, raw);
+        status = status_loop(hubs, nhubs, watch, timeout, raw);
     for (size_t i = 0; i < nhubs; i++) {
         json_decref(hubs[i].now);
         json_decref(hubs[i].before);
     }
     free(hubs);
-    curl_easy_cleanup(curl);
-    curl_global_cleanup();
-    explicit_bzero(status_auth.secret, sizeof status_auth.secret);
+    hs_cli_auth_clear(&status_auth);
     if (fflush(stdout) != 0)
         status = 1;
     return status;

@@ -350,12 +350,41 @@ class MetricsExposure(unittest.TestCase):
         wrong = self.secret_file("wrong", "not-the-token")
         out = self.status(hub, "--auth", "bearer:%s" % wrong)
         self.assertEqual(out.returncode, 1)
-        self.assertIn("refused the credentials of --auth", out.stderr)
+        self.assertIn("the credentials of --auth were not accepted", out.stderr)
         os.chmod(wrong, 0o644)
         out = self.status(hub, "--auth", "bearer:%s" % wrong)
         self.assertEqual(out.returncode, 2)
         self.assertIn("chmod 600", out.stderr)
+        # hashspace dashboard: the hub's entry in /cluster is its status with
+        # --auth, an error saying what is missing without
+        self.assertIn("wants credentials", self.dashboard_entry(hub)["error"])
+        entry = self.dashboard_entry(hub, "--auth", "bearer:%s" % token)
+        self.assertNotIn("error", entry)
+        self.assertEqual(entry["status"]["self"], "a")
         self.assertEqual(hub.stop(), 0)
+
+    def dashboard_entry(self, hub, *args):
+        """The hub's entry in the /cluster JSON of a `hashspace dashboard`
+        polling it, with args, once it has polled."""
+        port = free_port()
+        addr = hub.metrics_url.split("//")[1].split("/")[0]
+        log_path = os.path.join(self.tmp, "dashboard-%d.log" % port)
+        with open(log_path, "wb") as out:
+            proc = subprocess.Popen([HS_BIN, "dashboard", "--listen", "127.0.0.1:%d" % port]
+                                    + list(args) + [addr], stdout=out, stderr=subprocess.STDOUT)
+        try:
+            def entry():
+                try:
+                    with urllib.request.urlopen("http://127.0.0.1:%d/cluster" % port,
+                                                timeout=scaled(5)) as r:
+                        hubs = json.loads(r.read().decode()).get("hubs") or []
+                except (OSError, ValueError):
+                    return None
+                return hubs[0] if hubs else None
+            return wait_until(entry, 15, "the dashboard's first round")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=scaled(10))
 
     def test_basic_auth(self):
         creds = self.secret_file("basic", "prom:pa55")
