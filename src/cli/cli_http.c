@@ -42,8 +42,6 @@ int hs_cli_target_parse(const char *text, hs_cli_target *t, char *err, size_t er
     if (port == NULL || *port == '\0' || *end != '\0' || portnum < 1 || portnum > 65535 ||
         *host == '\0')
         goto bad;
-    snprintf(t->host, sizeof t->host, "%s", host);
-    snprintf(t->port, sizeof t->port, "%ld", portnum);
     snprintf(t->label, sizeof t->label, "%.*s", (int)hostport_len, p);
     return 0;
 bad:

@@ -14,9 +14,8 @@
 #include <stddef.h>
 
 typedef struct hs_cli_target {
-    char host[300], port[16];
     char path[512];  /* the URL's path, or "" */
-    char label[512]; /* HOST:PORT as given */
+    char label[512]; /* HOST:PORT as given (checked), the URL's authority */
 } hs_cli_target;
 
 /* What every request of a command carries: nothing (secret[0] == '\0'), a

@@ -197,10 +197,34 @@ enum { SCAN_OK = 0, SCAN_BAD = -1, SCAN_STOPPED = 1 };
 
 enum { STRING_ESCAPED = 1u << 0, STRING_NUL = 1u << 1 };
 
+static inline bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
 static inline void skip_space(scan *s)
 {
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
+    while (s->p < s->end && is_space(*s->p))
         s->p++;
+}
+
+/* After a member or an element, s->p past its value: the container's
+ * closing `close` (consumed: 0), a comma and what follows it (consumed: 1),
+ * or anything else (-1). */
+static inline int next_item(scan *s, unsigned char close)
+{
+    skip_space(s);
+    if (s->p == s->end)
+        return -1;
+    if (*s->p == close) {
+        s->p++;
+        return 0;
+    }
+    if (*s->p != ',')
+        return -1;
+    s->p++;
+    skip_space(s);
+    return 1;
 }
 
 static inline int hex_value(unsigned char c)
@@ -533,17 +557,8 @@ static int scan_object(scan *s, size_t depth, target_mask on_path)
         int rc = scan_value(s, depth + 1, child);
         if (rc != SCAN_OK)
             return rc;
-        skip_space(s);
-        if (s->p == s->end)
-            return -1;
-        if (*s->p == '}') {
-            s->p++;
-            return 0;
-        }
-        if (*s->p != ',')
-            return -1;
-        s->p++;
-        skip_space(s);
+        if ((rc = next_item(s, '}')) != 1)
+            return rc;
     }
 }
 
@@ -580,17 +595,8 @@ static int scan_array(scan *s, size_t depth, target_mask on_path)
         int rc = scan_value(s, depth + 1, child);
         if (rc != SCAN_OK)
             return rc;
-        skip_space(s);
-        if (s->p == s->end)
-            return -1;
-        if (*s->p == ']') {
-            s->p++;
-            return 0;
-        }
-        if (*s->p != ',')
-            return -1;
-        s->p++;
-        skip_space(s);
+        if ((rc = next_item(s, ']')) != 1)
+            return rc;
     }
 }
 
@@ -791,9 +797,12 @@ static hs__key_result key_of(const found_value *f, hs__key_buf *buf, const char 
  * wanted value that is a container or does not check) gives up: the caller
  * reads forwards instead. Never reads outside [body, body + len). */
 
-static inline bool is_space(unsigned char c)
+/* i, less the whitespace just before it. */
+static inline ptrdiff_t space_before(const unsigned char *b, ptrdiff_t i)
 {
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+    while (i > 0 && is_space(b[i - 1]))
+        i--;
+    return i;
 }
 
 /* The index of the opening quote of the string whose closing quote is at
@@ -855,41 +864,30 @@ static ptrdiff_t value_start(const unsigned char *b, ptrdiff_t end, ptrdiff_t li
  * pointer), reading the object backwards, at most TAIL_MAX_BYTES. Returns
  * those found (a scalar or null), or all of `want` when the object's start
  * is reached (the rest are missing), or 0 on anything unexpected. */
-static target_mask scan_tail(scan *s, target_mask want, const unsigned char *b, size_t len)
+static target_mask scan_tail(scan *s, target_mask wanted, const unsigned char *b, size_t len)
 {
-    target_mask found_mask = 0;
+    target_mask want = wanted; /* those not found yet */
     unsigned members = 0;
-    ptrdiff_t i = (ptrdiff_t)len;
     ptrdiff_t limit = len > TAIL_MAX_BYTES ? (ptrdiff_t)(len - TAIL_MAX_BYTES) : 0;
-    while (i > 0 && is_space(b[i - 1]))
-        i--;
+    ptrdiff_t i = space_before(b, (ptrdiff_t)len);
     if (i == 0 || b[i - 1] != '}')
         return 0;
     i--; /* the closing brace */
     for (;;) {
-        while (i > 0 && is_space(b[i - 1]))
-            i--;
-        if (i > 0 && b[i - 1] == '{') { /* the object's start: the rest are missing */
-            i--;
-            while (i > 0 && is_space(b[i - 1]))
-                i--;
-            return i == 0 ? found_mask | want : 0;
-        }
+        i = space_before(b, i);
+        if (i > 0 && b[i - 1] == '{') /* the object's start: the rest are missing */
+            return space_before(b, i - 1) == 0 ? wanted : 0;
         if (i < limit || ++members > TAIL_MAX_MEMBERS)
-            return found_mask; /* far enough */
+            return wanted & ~want; /* far enough */
         ptrdiff_t v =
             value_start(b, i, i - limit > TAIL_MAX_CONTAINER ? i - TAIL_MAX_CONTAINER : limit);
         ptrdiff_t vend = i;
         if (v < 0)
-            return found_mask;
-        i = v;
-        while (i > 0 && is_space(b[i - 1]))
-            i--;
+            return wanted & ~want;
+        i = space_before(b, v);
         if (i == 0 || b[i - 1] != ':')
             return 0;
-        i--;
-        while (i > 0 && is_space(b[i - 1]))
-            i--;
+        i = space_before(b, i - 1);
         if (i == 0 || b[i - 1] != '"')
             return 0;
         ptrdiff_t k = string_start(b, i - 1);
@@ -898,7 +896,7 @@ static target_mask scan_tail(scan *s, target_mask want, const unsigned char *b, 
         const unsigned char *key = b + k + 1;
         size_t key_len = (size_t)(i - 1 - (k + 1));
         if (memchr(key, '\\', key_len) != NULL)
-            return found_mask;
+            return wanted & ~want;
         i = k;
         for (target_mask m = want; m != 0; m &= m - 1) {
             unsigned t = (unsigned)__builtin_ctz(m);
@@ -906,7 +904,7 @@ static target_mask scan_tail(scan *s, target_mask want, const unsigned char *b, 
             if (key_len != spec->token_lens[0] || memcmp(key, spec->tokens[0], key_len) != 0)
                 continue;
             if (b[v] == '{' || b[v] == '[')
-                return found_mask;
+                return wanted & ~want;
             /* check it forwards, within its bounds */
             const unsigned char *end = s->end;
             s->p = b + v;
@@ -916,12 +914,10 @@ static target_mask scan_tail(scan *s, target_mask want, const unsigned char *b, 
             if (!ok)
                 return 0;
             want &= ~(1u << t);
-            found_mask |= 1u << t;
         }
         if (want == 0)
-            return found_mask;
-        while (i > 0 && is_space(b[i - 1]))
-            i--;
+            return wanted;
+        i = space_before(b, i);
         if (i == 0 || (b[i - 1] != ',' && b[i - 1] != '{'))
             return 0;
         if (b[i - 1] == ',')
