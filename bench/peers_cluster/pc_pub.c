@@ -27,6 +27,7 @@
 #include "recorder.h"
 
 #include "clock.h"
+#include "fedmsg.h"
 
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
@@ -119,13 +120,8 @@ static void workload_build(workload *w, uint64_t n, uint64_t users, size_t size,
     for (uint64_t i = 0; i < n; i++) {
         uint64_t key = splitmix64(&rng) % users;
         uint64_t hi = splitmix64(&rng), lo = splitmix64(&rng);
-        hi = (hi & ~0xf000ull) | 0x4000ull; /* a version-4 UUID, as fedmsg's */
-        lo = (lo & ~(3ull << 62)) | (2ull << 62);
         char text[64];
-        snprintf(text, sizeof text, "%d-%08llx-%04llx-%04llx-%04llx-%012llx", tm.tm_year + 1900,
-                 (unsigned long long)(hi >> 32), (unsigned long long)((hi >> 16) & 0xffff),
-                 (unsigned long long)(hi & 0xffff), (unsigned long long)(lo >> 48),
-                 (unsigned long long)(lo & 0xffffffffffffull));
+        hs__fedmsg_msg_id(text, sizeof text, tm.tm_year + 1900, hi, lo);
         copy_cut(w->id[i], PC_ID_LEN, text);
         snprintf(text, sizeof text, "user-%llu", (unsigned long long)key);
         copy_cut(w->user[i], PC_USER_LEN, text);

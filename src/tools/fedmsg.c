@@ -253,15 +253,9 @@ int hs__fedmsg_gen_next(hs__fedmsg_gen *g, const char **topic, size_t *topic_len
     struct tm tm;
     gmtime_r(&now.tv_sec, &tm);
 
-    /* A version-4 UUID: 122 random bits, the version and variant fixed. */
     uint64_t hi = hs__rng_next(&g->rng), lo = hs__rng_next(&g->rng);
-    hi = (hi & ~0xf000ull) | 0x4000ull;
-    lo = (lo & ~(3ull << 62)) | (2ull << 62);
     char id[64];
-    snprintf(id, sizeof id, "%d-%08llx-%04llx-%04llx-%04llx-%012llx", tm.tm_year + 1900,
-             (unsigned long long)(hi >> 32), (unsigned long long)((hi >> 16) & 0xffff),
-             (unsigned long long)(hi & 0xffff), (unsigned long long)(lo >> 48),
-             (unsigned long long)(lo & 0xffffffffffffull));
+    hs__fedmsg_msg_id(id, sizeof id, tm.tm_year + 1900, hi, lo);
 
     int rc = 0;
     rc |= json_object_set_new(g->root, "topic", json_string(t));

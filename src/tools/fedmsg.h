@@ -12,6 +12,22 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+/* fedmsg's msg_id, "<year>-<uuid4>": a version-4 UUID made of the 122
+ * random bits of hi and lo (the version and the variant set here), into
+ * out (42 bytes with the NUL for a four-digit year). Inline, so that the
+ * benchmarks that do not link this generator (bench/peers_cluster) write
+ * the same ids. */
+static inline void hs__fedmsg_msg_id(char *out, size_t cap, int year, uint64_t hi, uint64_t lo)
+{
+    hi = (hi & ~0xf000ull) | 0x4000ull;
+    lo = (lo & ~(3ull << 62)) | (2ull << 62);
+    snprintf(out, cap, "%d-%08llx-%04llx-%04llx-%04llx-%012llx", year,
+             (unsigned long long)(hi >> 32), (unsigned long long)((hi >> 16) & 0xffff),
+             (unsigned long long)(hi & 0xffff), (unsigned long long)(lo >> 48),
+             (unsigned long long)(lo & 0xffffffffffffull));
+}
 
 typedef enum hs__key_dist {
     HS__KEY_UNIFORM,
