@@ -243,6 +243,25 @@ static bool past_deadline(hs__consumer *c)
     return d != 0 && hs__monotonic_ns() >= d;
 }
 
+/* m, whole, to the consumer's dead-letter sink (attempts 0: not told). */
+static void dead_letter(hs__consumer *c, const hs__msg *m, const char *reason, const char *error,
+                        unsigned attempts)
+{
+    hs__deadletter_rec rec = {
+        .reason = reason,
+        .consumer = c->spec.name,
+        .error = error,
+        .topic = hs__msg_topic(m),
+        .topic_len = m->topic_len,
+        .body = m->body,
+        .body_len = m->body_len,
+        .body_total = m->body_len,
+        .received_ns = m->received_ns,
+        .attempts = attempts,
+    };
+    hs__deadletter_write(c->deadletter, &rec);
+}
+
 static void process(hs__worker *w, hs__msg *m)
 {
     hs__consumer *c = w->consumer;
@@ -266,19 +285,8 @@ static void process(hs__worker *w, hs__msg *m)
         return;
     }
     atomic_fetch_add_explicit(&c->failed, 1, memory_order_relaxed);
-    hs__deadletter_rec rec = {
-        .reason = "failed",
-        .consumer = c->spec.name,
-        .error = err[0] != '\0' ? err : hs_strerror(rc),
-        .topic = hs__msg_topic(m),
-        .topic_len = m->topic_len,
-        .body = m->body,
-        .body_len = m->body_len,
-        .body_total = m->body_len,
-        .received_ns = m->received_ns,
-        .attempts = attempt > c->spec.max_tries ? c->spec.max_tries : attempt,
-    };
-    hs__deadletter_write(c->deadletter, &rec);
+    dead_letter(c, m, "failed", err[0] != '\0' ? err : hs_strerror(rc),
+                attempt > c->spec.max_tries ? c->spec.max_tries : attempt);
 }
 
 /* A message the consumer will not process: dead-lettered with reason
@@ -286,21 +294,13 @@ static void process(hs__worker *w, hs__msg *m)
 static void leave(hs__consumer *c, const hs__msg *m, bool in_flight)
 {
     atomic_fetch_add_explicit(&c->left, 1, memory_order_relaxed);
-    hs__deadletter_rec rec = {
-        .reason = "left",
-        .consumer = c->spec.name,
-        .error = in_flight ? "the hub exited while the consumer was still inside its sink with "
-                             "this message; it may have been handled"
-                           : "the hub stopped and its drain deadline passed before the consumer "
-                             "took this message",
-        .topic = hs__msg_topic(m),
-        .topic_len = m->topic_len,
-        .body = m->body,
-        .body_len = m->body_len,
-        .body_total = m->body_len,
-        .received_ns = m->received_ns,
-    };
-    hs__deadletter_write(c->deadletter, &rec);
+    dead_letter(c, m, "left",
+                in_flight
+                    ? "the hub exited while the consumer was still inside its sink with this "
+                      "message; it may have been handled"
+                    : "the hub stopped and its drain deadline passed before the consumer took "
+                      "this message",
+                0);
 }
 
 static void *worker_main(void *arg)
