@@ -57,6 +57,10 @@ void bench_note(bench_report *r, const char *fmt, ...) __attribute__((format(pri
 
 /* ---- timing and helpers ---- */
 
+/* A FAS user update as the bus carries it (316 bytes, NUL-terminated): the
+ * fedmsg body the key and sink benchmarks time. */
+extern const char bench_fedmsg_body[];
+
 /* The measuring clock, in nanoseconds: CPU time of the calling thread. */
 uint64_t bench_now_ns(void);
 /* Median of n doubles (sorts them in place). */

@@ -13,6 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
+const char bench_fedmsg_body[] =
+    "{\"i\":1,\"msg\":{\"agent\":\"fas\",\"user\":\"user-4711\",\"fields\":[\"ircnick\","
+    "\"timezone\"],\"changed\":true},\"msg_id\":\"2024-5f1c2d3e-1a2b-4c5d-8e9f-0123456789ab\","
+    "\"timestamp\":1700000000.5,\"topic\":\"org.fedoraproject.prod.fas.user.update\","
+    "\"username\":\"apache\",\"crypto\":\"x509\",\"certificate\":\"LS0tLS1CRUdJTi\","
+    "\"signature\":\"dGhlIHNpZw==\"}";
+
 /* CPU time of the calling thread, not wall time: on a machine shared with
  * other work, time the scheduler gives to other processes is not counted
  * (caches are still shared, so medians of several runs remain necessary). */

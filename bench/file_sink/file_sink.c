@@ -20,14 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A FAS user update as the bus carries it (316 bytes). */
-static const char fedmsg_body[] =
-    "{\"i\":1,\"msg\":{\"agent\":\"fas\",\"user\":\"user-4711\",\"fields\":[\"ircnick\","
-    "\"timezone\"],\"changed\":true},\"msg_id\":\"2024-5f1c2d3e-1a2b-4c5d-8e9f-0123456789ab\","
-    "\"timestamp\":1700000000.5,\"topic\":\"org.fedoraproject.prod.fas.user.update\","
-    "\"username\":\"apache\",\"crypto\":\"x509\",\"certificate\":\"LS0tLS1CRUdJTi\","
-    "\"signature\":\"dGhlIHNpZw==\"}";
-
 /* A body of about size bytes: the fedmsg fields, then comments. */
 static char *big_body(size_t size)
 {
@@ -129,7 +121,7 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/hs-bench-file-sink-%ld.jsonl", tmp, (long)getpid());
     char *big = big_body(2048);
     const char *names[4] = {"300 B, one line", "300 B, pretty", "2 KiB, one line", "2 KiB, pretty"};
-    char *bodies[4] = {(char *)fedmsg_body, pretty(fedmsg_body), big, NULL};
+    char *bodies[4] = {(char *)bench_fedmsg_body, pretty(bench_fedmsg_body), big, NULL};
     bodies[3] = big != NULL ? pretty(big) : NULL;
     int status = 0;
     printf("file: sink, CPU per message (median of %zu runs of %zu)\n", repeat, count);

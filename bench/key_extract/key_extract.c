@@ -5,9 +5,10 @@
  * cut right after the key's value: what a scanner that stopped at the key
  * would read, so the difference is the cost of validating the rest.
  *
- * Single-threaded; times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID),
+ * Single-threaded; times are the thread's CPU time (bench_now_ns),
  * so other load on the machine inflates them less than wall time would.
  */
+#include "bench.h"
 #include "key.h"
 
 #include "hashspace/error.h"
@@ -21,14 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-/* A FAS user update as the bus carries it (316 bytes). */
-static const char fedmsg_body[] =
-    "{\"i\":1,\"msg\":{\"agent\":\"fas\",\"user\":\"user-4711\",\"fields\":[\"ircnick\","
-    "\"timezone\"],\"changed\":true},\"msg_id\":\"2024-5f1c2d3e-1a2b-4c5d-8e9f-0123456789ab\","
-    "\"timestamp\":1700000000.5,\"topic\":\"org.fedoraproject.prod.fas.user.update\","
-    "\"username\":\"apache\",\"crypto\":\"x509\",\"certificate\":\"LS0tLS1CRUdJTi\","
-    "\"signature\":\"dGhlIHNpZw==\"}";
-
 /* The same fields as `hashspace pub` (and bench/peers_cluster) writes them,
  * fedmsg's unsigned order: the bus sequence last (300 bytes). */
 static const char pub_body[] =
@@ -36,25 +29,6 @@ static const char pub_body[] =
     "\"user\":\"user-4711\",\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
     "xxxxxxxxxxxxxxxx\"},\"timestamp\":1796165896.3095126,\"msg_id\":\"2026-1f5bfaca-3ef8-400a-"
     "a5ea-853f3c19d7e7\",\"i\":1,\"username\":\"hashspace\"}";
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* A pull-request message of about `size` bytes, shaped like the bus's
  * (nested objects, lists of comments with escapes, numbers, booleans), with
@@ -96,7 +70,7 @@ static double time_once(const hs__key_spec *spec, const char *body, size_t len, 
 {
     const char *key;
     size_t klen, sum = 0;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     for (size_t i = 0; i < iters; i++) {
         hs__key_result r =
             dom ? hs__key_extract_dom(spec, body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, buf, &key,
@@ -104,7 +78,7 @@ static double time_once(const hs__key_spec *spec, const char *body, size_t len, 
                 : hs__key_extract(spec, "t", 1, body, len, buf, &key, &klen);
         sum += r == HS__KEY_OK ? klen : 0;
     }
-    uint64_t t1 = now_ns();
+    uint64_t t1 = bench_now_ns();
     if (sum == 0 && iters > 0)
         return -1;
     return (double)(t1 - t0) / (double)iters;
@@ -116,7 +90,7 @@ static double time_claim(const hs__key_spec *specs, const char *body, size_t len
                          hs__key_buf *bufs)
 {
     size_t sum = 0;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     for (size_t i = 0; i < iters; i++) {
         hs__key_target t[3] = {{.spec = &specs[0], .buf = &bufs[0], .stop = true},
                                {.spec = &specs[1], .buf = &bufs[1], .stop = true, .tail = true},
@@ -124,7 +98,7 @@ static double time_claim(const hs__key_spec *specs, const char *body, size_t len
         hs__key_extract_many(t, 3, "t", 1, body, len);
         sum += t[0].result == HS__KEY_OK ? t[0].len : 0;
     }
-    uint64_t t1 = now_ns();
+    uint64_t t1 = bench_now_ns();
     if (sum == 0 && iters > 0)
         return -1;
     return (double)(t1 - t0) / (double)iters;
@@ -174,7 +148,7 @@ int main(int argc, char **argv)
         return 1;
     }
     workload work[] = {
-        {"fedmsg body, json:/msg/user", fedmsg_body, sizeof fedmsg_body - 1, 0},
+        {"fedmsg body, json:/msg/user", bench_fedmsg_body, strlen(bench_fedmsg_body), 0},
         {"hashspace pub body, same key", pub_body, sizeof pub_body - 1, 0},
         {"4 KiB body, key near the end", big, big_len, 0},
     };
@@ -208,17 +182,17 @@ int main(int argc, char **argv)
             if (!dom_first)
                 dom[r] = time_once(&spec, wl->body, wl->len, true, dom_iters, &buf);
             /* The cut body is not JSON: time the scan alone, result ignored. */
-            uint64_t t0 = now_ns();
+            uint64_t t0 = bench_now_ns();
             for (size_t i = 0; i < scan_iters; i++)
                 hs__key_extract(&spec, "t", 1, wl->body, wl->cut, &buf, &key, &klen);
-            prefix[r] = (double)(now_ns() - t0) / (double)scan_iters;
+            prefix[r] = (double)(bench_now_ns() - t0) / (double)scan_iters;
             pass[r] = time_claim(claim, wl->body, wl->len, scan_iters, claim_bufs);
             ratio[r] = dom[r] / scan[r];
         }
         int n = rounds < 64 ? rounds : 64;
-        double d = median(dom, (size_t)n), s = median(scan, (size_t)n);
-        double q = median(ratio, (size_t)n), p = median(prefix, (size_t)n);
-        double c = median(pass, (size_t)n);
+        double d = bench_median(dom, (size_t)n), s = bench_median(scan, (size_t)n);
+        double q = bench_median(ratio, (size_t)n), p = bench_median(prefix, (size_t)n);
+        double c = bench_median(pass, (size_t)n);
         printf("%-30s %6zu %10.0f %10.0f %8.1fx %12.0f %10.0f %10.0f\n", wl->name, wl->len, d, s, q,
                p, s - p, c);
         if (!(d > 0 && s > 0))
