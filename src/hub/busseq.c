@@ -33,9 +33,12 @@ void hs__busseq_destroy(hs__busseq *s)
     s->index = NULL;
 }
 
+/* The ingress thread is the only writer: a load and a store, no locked
+ * read-modify-write. */
 static void add(atomic_uint_fast64_t *c, uint64_t n)
 {
-    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
 }
 
 /* The entry of a publisher, created on first sight; NULL when full. */

@@ -810,10 +810,13 @@ static inline ptrdiff_t space_before(const unsigned char *b, ptrdiff_t i)
 static ptrdiff_t string_start(const unsigned char *b, ptrdiff_t close)
 {
     for (ptrdiff_t k = close - 1; k >= 0; k--) {
-        const unsigned char *q = memrchr(b, '"', (size_t)k + 1);
-        if (q == NULL)
+        /* Byte by byte: the strings read this way (member names, the bus
+         * sequence's values) are a few bytes long, shorter than what a call
+         * to memrchr costs. */
+        while (k >= 0 && b[k] != '"')
+            k--;
+        if (k < 0)
             return -1;
-        k = q - b;
         ptrdiff_t slashes = 0;
         while (k - 1 - slashes >= 0 && b[k - 1 - slashes] == '\\')
             slashes++;
@@ -821,6 +824,14 @@ static ptrdiff_t string_start(const unsigned char *b, ptrdiff_t close)
             return k;
     }
     return -1;
+}
+
+/* May c be part of a number or a literal (true, false, null)? A superset:
+ * the scanner checks the value forwards. */
+static inline bool in_scalar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '-' ||
+           c == '+' || c == '.';
 }
 
 /* The start of the value that ends just before `end`, or -1 (also when it
@@ -849,7 +860,7 @@ static ptrdiff_t value_start(const unsigned char *b, ptrdiff_t end, ptrdiff_t li
         return -1;
     }
     ptrdiff_t k = end;
-    while (k > 0 && (isalnum(b[k - 1]) || b[k - 1] == '-' || b[k - 1] == '+' || b[k - 1] == '.'))
+    while (k > 0 && in_scalar(b[k - 1]))
         k--;
     return k < end ? k : -1;
 }
@@ -895,8 +906,9 @@ static target_mask scan_tail(scan *s, target_mask wanted, const unsigned char *b
             return 0;
         const unsigned char *key = b + k + 1;
         size_t key_len = (size_t)(i - 1 - (k + 1));
-        if (memchr(key, '\\', key_len) != NULL)
-            return wanted & ~want;
+        for (size_t c = 0; c < key_len; c++)
+            if (key[c] == '\\')
+                return wanted & ~want;
         i = k;
         for (target_mask m = want; m != 0; m &= m - 1) {
             unsigned t = (unsigned)__builtin_ctz(m);

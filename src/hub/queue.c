@@ -1,12 +1,26 @@
 /* queue.c - the bounded single-producer single-consumer ring of a worker.
  *
  * DESIGN: the ingress thread is the only producer and one worker thread the
- * only consumer of a queue; the metrics thread reads its stats. lock guards
- * every field but three: hold_wakeups and wake_pending belong to the
- * producer, spins to the consumer. not_empty/not_full use CLOCK_MONOTONIC
- * and are signalled only when the flag saying that the other side sleeps is
- * set (read under the lock, so no wake-up is lost); the producer may hold the
- * consumer's wake-up back until the end of a batch (hs__queue_hold_wakeups).
+ * only consumer of a queue; the metrics and membership threads read its
+ * stats. tail (items pushed ever) is written by the producer alone, head
+ * (items removed ever) by the consumer alone, so a push is: write the slot,
+ * store tail with release; the consumer reads the slot after an acquire
+ * load of tail. Each side keeps a cached copy of the other's counter and
+ * reads the shared one only when its copy says empty (consumer) or full
+ * (producer), so the two cache lines do not travel per message.
+ *
+ * Sleeping: a side about to sleep sets its waiting flag, then looks at the
+ * other side's counter again (both seq_cst) and sleeps on its condition
+ * variable under lock; the other side publishes its counter, then reads the
+ * flag (both seq_cst) and signals under lock. One of the two sees
+ * the other's store, so no wake-up is lost. The producer may hold the
+ * consumer's wake-up back until the end of a batch (hs__queue_hold_wakeups):
+ * then the push does not even look at the flag; hs__queue_wake does.
+ *
+ * lock is taken by the consumer for each removal and peek (nobody else does
+ * but to sleep, wake, close or abandon: uncontended), so that
+ * hs__queue_abandon, on the main thread after the producer has stopped,
+ * cannot take items the consumer is taking.
  */
 #include "queue.h"
 
@@ -30,17 +44,24 @@ static inline void cpu_relax(void)
 
 int hs__queue_init(hs__queue *q, size_t cap)
 {
-    if (cap == 0)
+    if (cap == 0 || cap > SIZE_MAX / 4 / sizeof *q->ring)
         return HS_EINVAL;
-    q->ring = calloc(cap, sizeof *q->ring);
+    size_t slots = 1;
+    while (slots < cap)
+        slots <<= 1;
+    q->ring = calloc(slots, sizeof *q->ring);
     if (q->ring == NULL)
         return HS_ENOMEM;
     q->cap = cap;
-    q->head = q->count = 0;
-    q->closed = q->consumer_waiting = q->producer_waiting = false;
+    q->mask = slots - 1;
+    atomic_init(&q->tail, 0);
+    atomic_init(&q->head, 0);
+    q->head_seen = q->tail_seen = 0;
     q->spins = HS__QUEUE_SPINS;
     q->hold_wakeups = q->wake_pending = false;
-    atomic_init(&q->count_hint, 0);
+    atomic_init(&q->closed, false);
+    atomic_init(&q->consumer_waiting, false);
+    atomic_init(&q->producer_waiting, false);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -57,61 +78,80 @@ int hs__queue_init(hs__queue *q, size_t cap)
 
 void hs__queue_destroy(hs__queue *q)
 {
-    for (size_t i = 0; i < q->count; i++)
-        hs__msg_release(q->ring[(q->head + i) % q->cap].msg);
+    size_t head = atomic_load(&q->head), tail = atomic_load(&q->tail);
+    for (size_t i = head; i != tail; i++)
+        hs__msg_release(q->ring[i & q->mask].msg);
     free(q->ring);
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->not_empty);
     pthread_cond_destroy(&q->not_full);
 }
 
+/* Producer: wake the consumer if it sleeps. The read-modify-write of tail
+ * (seq_cst, a locked instruction on x86) orders the tail published before
+ * with the look at the flag, as a fence would (which ThreadSanitizer does
+ * not model). */
+static void wake_consumer(hs__queue *q)
+{
+    atomic_fetch_add(&q->tail, 0);
+    if (atomic_load(&q->consumer_waiting)) {
+        pthread_mutex_lock(&q->lock);
+        pthread_cond_signal(&q->not_empty);
+        pthread_mutex_unlock(&q->lock);
+    }
+}
+
+/* Producer, ring full: sleep until the consumer makes room, at most 50 ms. */
+static void wait_for_room(hs__queue *q, size_t tail)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += 50 * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&q->lock);
+    atomic_store(&q->producer_waiting, true);
+    if (tail - atomic_load(&q->head) >= q->cap && !atomic_load(&q->closed))
+        pthread_cond_timedwait(&q->not_full, &q->lock, &until);
+    atomic_store(&q->producer_waiting, false);
+    pthread_mutex_unlock(&q->lock);
+}
+
 int hs__queue_push(hs__queue *q, hs__msg *m, uint64_t now_ns, bool block, const atomic_bool *abort)
 {
-    pthread_mutex_lock(&q->lock);
-    while (q->count == q->cap && !q->closed) {
+    size_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    for (;;) {
+        if (atomic_load_explicit(&q->closed, memory_order_acquire))
+            return HS_ECLOSED;
+        if (tail - q->head_seen < q->cap)
+            break;
+        q->head_seen = atomic_load_explicit(&q->head, memory_order_acquire);
+        if (tail - q->head_seen < q->cap)
+            break;
         /* A held wake-up is due now: the consumer must make room. */
-        if (q->consumer_waiting)
-            pthread_cond_signal(&q->not_empty);
         q->wake_pending = false;
-        if (!block) {
-            pthread_mutex_unlock(&q->lock);
+        wake_consumer(q);
+        if (!block)
             return HS_EFULL;
-        }
-        if (abort != NULL && atomic_load_explicit(abort, memory_order_acquire)) {
-            pthread_mutex_unlock(&q->lock);
+        if (abort != NULL && atomic_load_explicit(abort, memory_order_acquire))
             return HS_ETIMEOUT;
-        }
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += 50 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        q->producer_waiting = true;
-        pthread_cond_timedwait(&q->not_full, &q->lock, &until);
-        q->producer_waiting = false;
+        wait_for_room(q, tail);
     }
-    if (q->closed) {
-        pthread_mutex_unlock(&q->lock);
-        return HS_ECLOSED;
-    }
-    hs__queue_item *slot = &q->ring[(q->head + q->count) % q->cap];
+    hs__queue_slot *slot = &q->ring[tail & q->mask];
     slot->msg = m;
-    slot->enqueued_ns = now_ns;
-    slot->ts_ns = m->ts_ns;
-    q->count++;
-    atomic_store_explicit(&q->count_hint, q->count, memory_order_relaxed);
-    bool wake = q->consumer_waiting && !q->hold_wakeups;
-    q->wake_pending |= q->consumer_waiting && q->hold_wakeups;
-    pthread_mutex_unlock(&q->lock);
-    /* After the unlock: a consumer woken while the lock is still held would
-     * wake only to sleep again on the mutex (two switches, not one). The
-     * consumer re-checks count under the lock, so no wake-up is lost; the
+    atomic_store_explicit(&slot->enqueued_ns, now_ns, memory_order_relaxed);
+    atomic_store_explicit(&slot->ts_ns, m->ts_ns, memory_order_relaxed);
+    atomic_store_explicit(&q->tail, tail + 1, memory_order_release);
+    /* The wake-up, when not held, is given after the store: the consumer
+     * re-checks tail after raising its flag, so no wake-up is lost; the
      * queue outlives the producer's last push (the hub joins the ingress
      * before it frees the consumers). */
-    if (wake)
-        pthread_cond_signal(&q->not_empty);
+    if (!q->hold_wakeups)
+        wake_consumer(q);
+    else
+        q->wake_pending = true;
     return HS_OK;
 }
 
@@ -124,23 +164,26 @@ void hs__queue_hold_wakeups(hs__queue *q, bool hold)
 
 void hs__queue_wake(hs__queue *q)
 {
-    /* No lock: both fields are the producer's own. consumer_waiting was true
-     * under the lock when the wake-up was held; if the consumer woke by
-     * itself since, this signal finds nobody or wakes it once for nothing. */
+    /* Something was pushed while held: a consumer that went to sleep since
+     * (its flag raised) is woken; one that is awake sees tail itself. Nothing
+     * pushed, nothing to say: a sleeping worker is not woken for nothing. */
     if (q->wake_pending) {
         q->wake_pending = false;
-        pthread_cond_signal(&q->not_empty);
+        wake_consumer(q);
     }
 }
 
-/* Called with the lock held; returns with it released. */
+/* Consumer, lock held: the head slot into *out, waiting for one. */
 static int peek_locked(hs__queue *q, hs__queue_item *out)
 {
-    if (q->count > 0) {
+    size_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+    if (q->tail_seen == head)
+        q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
+    if (q->tail_seen != head) {
         /* Behind the producer: messages come faster than the sink takes
          * them, so a spin would find the next one. */
         q->spins = HS__QUEUE_SPINS;
-    } else if (!q->closed && q->spins > 0) {
+    } else if (!atomic_load_explicit(&q->closed, memory_order_acquire) && q->spins > 0) {
         /* A burst usually brings the next message within microseconds: spin
          * a few microseconds before paying for a sleep and a wake-up. Spin,
          * not sched_yield: on a busy machine a yield hands the core to
@@ -150,41 +193,54 @@ static int peek_locked(hs__queue *q, hs__queue_item *out)
         unsigned spins = q->spins;
         pthread_mutex_unlock(&q->lock);
         for (unsigned spin = 0; spin < spins; spin++) {
-            if (atomic_load_explicit(&q->count_hint, memory_order_relaxed) > 0)
+            if (atomic_load_explicit(&q->tail, memory_order_relaxed) != head)
                 break;
             cpu_relax();
         }
         pthread_mutex_lock(&q->lock);
+        q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
         /* A spin that found nothing is halved for the next time: at a steady
          * rate slower than the spin (10,000 msg/s: a message every 100 us)
          * it only burnt the CPU, about as much as the message itself cost. */
-        q->spins = q->count > 0 ? HS__QUEUE_SPINS : spins / 2;
+        q->spins = q->tail_seen != head ? HS__QUEUE_SPINS : spins / 2;
     }
-    while (q->count == 0 && !q->closed) {
-        q->consumer_waiting = true;
-        pthread_cond_wait(&q->not_empty, &q->lock);
-        q->consumer_waiting = false;
+    if (q->tail_seen == head) {
+        atomic_store(&q->consumer_waiting, true);
+        while ((q->tail_seen = atomic_load(&q->tail)) == head && !atomic_load(&q->closed))
+            pthread_cond_wait(&q->not_empty, &q->lock);
+        atomic_store(&q->consumer_waiting, false);
     }
-    if (q->count == 0) {
+    if (q->tail_seen == head) {
         pthread_mutex_unlock(&q->lock);
         return HS_ECLOSED;
     }
-    *out = q->ring[q->head];
+    const hs__queue_slot *slot = &q->ring[head & q->mask];
+    out->msg = slot->msg;
+    out->enqueued_ns = atomic_load_explicit(&slot->enqueued_ns, memory_order_relaxed);
+    out->ts_ns = atomic_load_explicit(&slot->ts_ns, memory_order_relaxed);
     pthread_mutex_unlock(&q->lock);
     return HS_OK;
 }
 
-/* Called with the lock held. */
+/* Consumer, lock held, the ring not empty: remove the head slot, and wake
+ * a producer waiting for room. */
 static void remove_head_locked(hs__queue *q)
 {
-    if (q->count > 0) {
-        q->ring[q->head].msg = NULL;
-        q->head = (q->head + 1) % q->cap;
-        q->count--;
-        atomic_store_explicit(&q->count_hint, q->count, memory_order_relaxed);
-        if (q->producer_waiting)
-            pthread_cond_signal(&q->not_full);
-    }
+    /* The slot is left as it is (the producer overwrites it): a write here
+     * would take its cache line from the producer, which is filling it. */
+    size_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+    atomic_store(&q->head, head + 1); /* seq_cst: ordered before the look at the flag */
+    if (atomic_load(&q->producer_waiting))
+        pthread_cond_signal(&q->not_full);
+}
+
+/* Consumer, lock held: is there an item at the head? */
+static bool any_locked(hs__queue *q)
+{
+    size_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+    if (q->tail_seen == head)
+        q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
+    return q->tail_seen != head;
 }
 
 int hs__queue_peek(hs__queue *q, hs__queue_item *out)
@@ -196,48 +252,50 @@ int hs__queue_peek(hs__queue *q, hs__queue_item *out)
 void hs__queue_done(hs__queue *q)
 {
     pthread_mutex_lock(&q->lock);
-    remove_head_locked(q);
+    if (any_locked(q))
+        remove_head_locked(q);
     pthread_mutex_unlock(&q->lock);
 }
 
 int hs__queue_done_peek(hs__queue *q, hs__queue_item *out)
 {
     pthread_mutex_lock(&q->lock);
-    remove_head_locked(q);
+    if (any_locked(q))
+        remove_head_locked(q);
     return peek_locked(q, out);
 }
 
 int hs__queue_pop_now(hs__queue *q, hs__queue_item *out)
 {
     pthread_mutex_lock(&q->lock);
-    if (q->count == 0) {
+    if (!any_locked(q)) {
         pthread_mutex_unlock(&q->lock);
         return HS_EEMPTY;
     }
-    *out = q->ring[q->head];
-    q->ring[q->head].msg = NULL;
-    q->head = (q->head + 1) % q->cap;
-    q->count--;
-    atomic_store_explicit(&q->count_hint, q->count, memory_order_relaxed);
-    if (q->producer_waiting)
-        pthread_cond_signal(&q->not_full);
+    const hs__queue_slot *slot = &q->ring[atomic_load(&q->head) & q->mask];
+    out->msg = slot->msg;
+    out->enqueued_ns = atomic_load_explicit(&slot->enqueued_ns, memory_order_relaxed);
+    out->ts_ns = atomic_load_explicit(&slot->ts_ns, memory_order_relaxed);
+    remove_head_locked(q);
     pthread_mutex_unlock(&q->lock);
     return HS_OK;
 }
 
 size_t hs__queue_abandon(hs__queue *q, void (*fn)(void *arg, hs__msg *m, bool in_flight), void *arg)
 {
+    /* The producer has stopped (the hub joins the ingress first), so tail
+     * is this thread's to lower; the consumer reads it only under lock,
+     * through tail_seen, which is lowered with it. */
     pthread_mutex_lock(&q->lock);
-    size_t seen = q->count;
+    size_t head = atomic_load(&q->head), tail = atomic_load(&q->tail);
+    size_t seen = tail - head;
     for (size_t k = 0; k < seen; k++) {
-        hs__queue_item *slot = &q->ring[(q->head + k) % q->cap];
+        const hs__queue_slot *slot = &q->ring[(head + k) & q->mask];
         fn(arg, slot->msg, k == 0);
-        if (k > 0)
-            slot->msg = NULL;
     }
     if (seen > 1) {
-        q->count = 1;
-        atomic_store_explicit(&q->count_hint, q->count, memory_order_relaxed);
+        atomic_store(&q->tail, head + 1);
+        q->tail_seen = head + 1;
     }
     pthread_mutex_unlock(&q->lock);
     return seen;
@@ -245,27 +303,48 @@ size_t hs__queue_abandon(hs__queue *q, void (*fn)(void *arg, hs__msg *m, bool in
 
 void hs__queue_close(hs__queue *q)
 {
+    atomic_store(&q->closed, true);
     pthread_mutex_lock(&q->lock);
-    q->closed = true;
     pthread_cond_broadcast(&q->not_empty);
     pthread_cond_broadcast(&q->not_full);
     pthread_mutex_unlock(&q->lock);
 }
 
+/* The head index of a non-empty ring and its slot, read without a lock: the
+ * slot is the head's while head has not moved (the producer writes only
+ * slots at tail, less than cap ahead of head, never the head's own). */
+static bool head_slot(hs__queue *q, size_t *count, uint64_t *enqueued_ns, uint64_t *ts_ns)
+{
+    for (;;) {
+        size_t head = atomic_load_explicit(&q->head, memory_order_acquire);
+        size_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+        if (tail == head) {
+            *count = 0;
+            return false;
+        }
+        const hs__queue_slot *slot = &q->ring[head & q->mask];
+        /* acquire: the look at head again comes after them */
+        uint64_t e = atomic_load_explicit(&slot->enqueued_ns, memory_order_acquire);
+        uint64_t t = atomic_load_explicit(&slot->ts_ns, memory_order_acquire);
+        if (atomic_load_explicit(&q->head, memory_order_relaxed) == head) {
+            *count = tail - head;
+            *enqueued_ns = e;
+            *ts_ns = t;
+            return true;
+        }
+    }
+}
+
 void hs__queue_stats(hs__queue *q, size_t *count, uint64_t *oldest_ns)
 {
-    pthread_mutex_lock(&q->lock);
-    *count = q->count;
-    *oldest_ns = q->count > 0 ? q->ring[q->head].enqueued_ns : 0;
-    pthread_mutex_unlock(&q->lock);
+    uint64_t ts;
+    if (!head_slot(q, count, oldest_ns, &ts))
+        *oldest_ns = 0;
 }
 
 bool hs__queue_head_time(hs__queue *q, uint64_t *ts_ns)
 {
-    pthread_mutex_lock(&q->lock);
-    bool any = q->count > 0;
-    if (any)
-        *ts_ns = q->ring[q->head].ts_ns;
-    pthread_mutex_unlock(&q->lock);
-    return any;
+    size_t count;
+    uint64_t enqueued;
+    return head_slot(q, &count, &enqueued, ts_ns);
 }

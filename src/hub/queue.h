@@ -10,9 +10,15 @@
  * room (lossless), block=false returns HS_EFULL at once (drop and count).
  *
  * Threads: one producer and one consumer thread, plus any number of readers
- * of hs__queue_stats (the metrics thread); every function takes the queue's
- * mutex. Wake-ups are signalled only when the other side is waiting, so an
- * uncontended push or pop costs a lock and an unlock, no system call.
+ * of hs__queue_stats and hs__queue_head_time (the metrics and membership
+ * threads). A push takes no lock: it writes its slot and publishes the new
+ * tail (one store), so the producer and the consumer do not take turns at a
+ * mutex for each message (they did: a contended lock was a sixth of an
+ * owned message's ingress CPU). The consumer's side takes the queue's
+ * mutex, which nobody else takes but to sleep, to wake a sleeper, to close
+ * or to abandon, so it is uncontended; the readers take nothing. Wake-ups
+ * are signalled only when the other side sleeps, so an uncontended push or
+ * pop costs no system call.
  */
 #ifndef HS_HUB_QUEUE_H
 #define HS_HUB_QUEUE_H
@@ -32,21 +38,42 @@ typedef struct hs__queue_item {
                              by its worker before the slot is removed) */
 } hs__queue_item;
 
+/* A slot: the times are atomic for the readers of stats and head time,
+ * which look at the head slot without a lock (relaxed loads: plain moves). */
+typedef struct hs__queue_slot {
+    hs__msg *msg;
+    _Atomic uint64_t enqueued_ns;
+    _Atomic uint64_t ts_ns;
+} hs__queue_slot;
+
 typedef struct hs__queue {
+    /* Read-only after init. The ring has a power of two of slots, at least
+     * cap; at most cap are used. */
+    hs__queue_slot *ring;
+    size_t cap, mask;
+    char pad0[64];
+    /* The producer's: items pushed ever (published with release), its
+     * cached view of head, whether it holds wake-ups back and whether it
+     * pushed since it last gave one. */
+    atomic_size_t tail;
+    size_t head_seen;
+    bool hold_wakeups, wake_pending;
+    char pad1[64];
+    /* The consumer's: items removed ever (published seq_cst, for the
+     * producer that may sleep on a full ring), its cached view of tail
+     * (read and written under lock only, so that hs__queue_abandon can
+     * reset it), and how long it spins next time (pauses; adaptive). */
+    atomic_size_t head;
+    size_t tail_seen;
+    unsigned spins;
+    char pad2[64];
+    /* Sleeping and waking. */
     pthread_mutex_t lock;
     pthread_cond_t not_empty; /* the consumer waits here */
     pthread_cond_t not_full;  /* the producer waits here */
-    hs__queue_item *ring;
-    size_t cap, head, count;
-    bool closed;
-    bool consumer_waiting;
-    bool producer_waiting;
-    /* count, mirrored for the consumer's short spin before it sleeps */
-    atomic_size_t count_hint;
-    /* how long the consumer spins next time (pauses); its own, adaptive */
-    unsigned spins;
-    /* the producer's own: hold the consumer's wake-up back, and one is due */
-    bool hold_wakeups, wake_pending;
+    atomic_bool closed;
+    atomic_bool consumer_waiting;
+    atomic_bool producer_waiting;
 } hs__queue;
 
 /* cap >= 1. HS_ENOMEM, HS_ESYSTEM. */

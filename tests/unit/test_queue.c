@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -223,7 +224,7 @@ static void test_queue_held_wakeups_lose_nothing_when_the_ring_fills(void **stat
 static bool consumer_sleeps(hs__queue *q)
 {
     pthread_mutex_lock(&q->lock);
-    bool waiting = q->consumer_waiting;
+    bool waiting = atomic_load(&q->consumer_waiting);
     pthread_mutex_unlock(&q->lock);
     return waiting;
 }
@@ -244,9 +245,16 @@ static void test_queue_held_wakeup_is_given_by_wake(void **state)
     hs__queue_hold_wakeups(&q, true);
     assert_int_equal(hs__queue_push(&q, numbered(0), 1, true, NULL), HS_OK);
     assert_int_equal(hs__queue_push(&q, numbered(1), 2, true, NULL), HS_OK);
-    assert_true(q.wake_pending);
+    /* Held: the consumer sleeps on with both queued. */
+    struct timespec held = {0, 20000000};
+    nanosleep(&held, NULL);
+    size_t queued;
+    uint64_t since;
+    hs__queue_stats(&q, &queued, &since);
+    assert_int_equal(queued, 2);
+    assert_int_equal(since, 1);
+    assert_true(consumer_sleeps(&q));
     hs__queue_wake(&q);
-    assert_false(q.wake_pending);
     /* Woken, the consumer takes both and sleeps again. */
     size_t count = 2;
     uint64_t oldest;
@@ -259,6 +267,111 @@ static void test_queue_held_wakeup_is_given_by_wake(void **state)
     hs__queue_close(&q);
     assert_int_equal(pthread_join(t, NULL), 0);
     assert_int_equal(c.got, 2);
+    hs__queue_destroy(&q);
+}
+
+/* hs__queue_abandon: the main thread dead-letters what is behind a worker
+ * stuck in its head item; the worker, when it comes back, finds nothing. */
+typedef struct abandoned {
+    unsigned in_flight, behind, first;
+} abandoned;
+
+static void note_abandoned(void *arg, hs__msg *m, bool in_flight)
+{
+    abandoned *a = arg;
+    if (in_flight) {
+        a->in_flight++;
+        a->first = (unsigned)m->key_hash;
+    } else {
+        a->behind++;
+        hs__msg_release(m);
+    }
+}
+
+static void test_queue_abandon_keeps_the_head_and_takes_the_rest(void **state)
+{
+    (void)state;
+    hs__queue q;
+    /* 5 is not a power of two: the ring has 8 slots, 5 usable. */
+    assert_int_equal(hs__queue_init(&q, 5), HS_OK);
+    for (unsigned i = 0; i < 5; i++)
+        assert_int_equal(hs__queue_push(&q, numbered(i), 10 + i, true, NULL), HS_OK);
+    assert_int_equal(hs__queue_push(&q, numbered(99), 1, false, NULL), HS_EFULL);
+    hs__queue_item item;
+    assert_int_equal(hs__queue_peek(&q, &item), HS_OK); /* the worker's head, in flight */
+    abandoned a = {0};
+    assert_int_equal(hs__queue_abandon(&q, note_abandoned, &a), 5);
+    assert_int_equal(a.in_flight, 1);
+    assert_int_equal(a.first, 0);
+    assert_int_equal(a.behind, 4);
+    size_t count;
+    uint64_t oldest;
+    hs__queue_stats(&q, &count, &oldest);
+    assert_int_equal(count, 1);
+    assert_int_equal(oldest, 10);
+    hs__queue_close(&q);
+    /* The worker finishes its message: nothing behind it any more. */
+    hs__msg_release(item.msg);
+    assert_int_equal(hs__queue_done_peek(&q, &item), HS_ECLOSED);
+    hs__queue_stats(&q, &count, &oldest);
+    assert_int_equal(count, 0);
+    assert_int_equal(oldest, 0);
+    hs__queue_destroy(&q);
+}
+
+/* The metrics thread reads the backlog and the head's time while both sides
+ * run, without the queue's lock: every reading is one the queue had (a
+ * count within the ring, a head time among the pushed ones, in order). */
+typedef struct reader_ctx {
+    hs__queue *q;
+    atomic_bool stop;
+    unsigned readings, bad;
+} reader_ctx;
+
+static void *read_stats(void *arg)
+{
+    reader_ctx *r = arg;
+    uint64_t last_ts = 0;
+    while (!atomic_load(&r->stop)) {
+        size_t count;
+        uint64_t oldest, ts;
+        hs__queue_stats(r->q, &count, &oldest);
+        if (count > r->q->cap || (count > 0 && (oldest == 0 || oldest > THREADED_COUNT)))
+            r->bad++;
+        if (hs__queue_head_time(r->q, &ts)) {
+            if (ts < last_ts || ts > THREADED_COUNT)
+                r->bad++;
+            last_ts = ts;
+        }
+        r->readings++;
+    }
+    return NULL;
+}
+
+static void test_queue_stats_read_while_both_sides_run(void **state)
+{
+    (void)state;
+    hs__queue q;
+    assert_int_equal(hs__queue_init(&q, 64), HS_OK);
+    consumer_ctx c = {.q = &q};
+    reader_ctx r = {.q = &q};
+    atomic_init(&r.stop, false);
+    pthread_t tc, tr;
+    assert_int_equal(pthread_create(&tc, NULL, consume_all, &c), 0);
+    assert_int_equal(pthread_create(&tr, NULL, read_stats, &r), 0);
+    for (unsigned i = 0; i < THREADED_COUNT; i++) {
+        hs__msg *m = numbered(i);
+        m->ts_ns = i + 1;
+        assert_int_equal(hs__queue_push(&q, m, i + 1, true, NULL), HS_OK);
+    }
+    hs__queue_close(&q);
+    assert_int_equal(pthread_join(tc, NULL), 0);
+    atomic_store(&r.stop, true);
+    assert_int_equal(pthread_join(tr, NULL), 0);
+    assert_int_equal(c.got, THREADED_COUNT);
+    assert_int_equal(c.out_of_order, 0);
+    assert_true(r.readings > 0);
+    assert_int_equal(r.bad, 0);
     hs__queue_destroy(&q);
 }
 
@@ -293,6 +406,8 @@ int main(void)
         cmocka_unit_test(test_queue_threaded_small_ring_loses_nothing_and_keeps_order),
         cmocka_unit_test(test_queue_held_wakeups_lose_nothing_when_the_ring_fills),
         cmocka_unit_test(test_queue_held_wakeup_is_given_by_wake),
+        cmocka_unit_test(test_queue_abandon_keeps_the_head_and_takes_the_rest),
+        cmocka_unit_test(test_queue_stats_read_while_both_sides_run),
         cmocka_unit_test(test_msg_is_one_block_with_nul_terminated_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
