@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,7 +35,6 @@
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define CERT_MAX_BYTES 65536
-#define AUTH_POLL_MS 100
 #define AUTH_MAX_WATCHED 8
 
 const char *const hs__auth_failure_labels[HS__AUTH_FAILURE__COUNT] = {
@@ -506,6 +506,7 @@ struct hs__curve_auth {
     pthread_t thread;
     bool running;
     atomic_bool stop;
+    int wake_fd; /* eventfd: a socket to watch, or stop (the thread waits without a timeout) */
     unsigned denied_unmatched; /* the thread's: ZAP denials whose event is still to come */
     atomic_uint_fast64_t failures[HS__AUTH_FAILURE__COUNT];
     hs__log_rate rate;
@@ -639,21 +640,27 @@ static void monitor_event(hs__curve_auth *a, void *pair)
 static void *auth_main(void *arg)
 {
     hs__curve_auth *a = arg;
+    pthread_setname_np(pthread_self(), "hs-zap"); /* for top -H, perf and /proc */
     while (!atomic_load_explicit(&a->stop, memory_order_acquire)) {
         pthread_mutex_lock(&a->lock);
         for (size_t i = 0; i < a->npending && a->nwatched < AUTH_MAX_WATCHED; i++)
             a->watched[a->nwatched++] = a->pending[i];
         a->npending = 0;
         pthread_mutex_unlock(&a->lock);
-        zmq_pollitem_t items[1 + AUTH_MAX_WATCHED];
+        zmq_pollitem_t items[2 + AUTH_MAX_WATCHED];
         items[0] = (zmq_pollitem_t){.socket = a->zap, .events = ZMQ_POLLIN};
         for (size_t i = 0; i < a->nwatched; i++)
             items[1 + i] = (zmq_pollitem_t){.socket = a->watched[i], .events = ZMQ_POLLIN};
-        int rc = zmq_poll(items, (int)(1 + a->nwatched), AUTH_POLL_MS);
+        items[1 + a->nwatched] = (zmq_pollitem_t){.fd = a->wake_fd, .events = ZMQ_POLLIN};
+        /* No timeout: an idle hub's handler does not wake (wake_fd does it). */
+        int rc = zmq_poll(items, (int)(2 + a->nwatched), -1);
         if (rc < 0 && zmq_errno() == ETERM)
             break;
         if (rc <= 0)
             continue;
+        eventfd_t woken;
+        if (items[1 + a->nwatched].revents & ZMQ_POLLIN)
+            eventfd_read(a->wake_fd, &woken);
         /* The ZAP answer first: a denial's event comes after it. */
         if (items[0].revents & ZMQ_POLLIN)
             zap_answer(a);
@@ -683,7 +690,11 @@ int hs__curve_auth_start(hs__curve_auth **out, void *ctx, const char *allow_dir,
     pthread_mutex_init(&a->lock, NULL);
     hs__log_rate_init(&a->rate);
     int rc = HS_OK;
-    if (allow_dir != NULL) {
+    a->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (a->wake_fd < 0) {
+        snprintf(err, errlen, "CURVE: cannot make the ZAP handler's eventfd: %s", strerror(errno));
+        rc = HS_ESYSTEM;
+    } else if (allow_dir != NULL) {
         if ((a->dir = strdup(allow_dir)) == NULL)
             rc = HS_ENOMEM;
         else
@@ -709,6 +720,8 @@ int hs__curve_auth_start(hs__curve_auth **out, void *ctx, const char *allow_dir,
             snprintf(err, errlen, "out of memory");
         if (a->zap != NULL)
             zmq_close(a->zap);
+        if (a->wake_fd >= 0)
+            close(a->wake_fd);
         hs__curve_allow_free(a->allow);
         free(a->dir);
         hs__log_rate_destroy(&a->rate);
@@ -747,6 +760,7 @@ int hs__curve_auth_watch(hs__curve_auth *a, void *socket, char *err, size_t errl
     a->pending[a->npending++] = pair;
     a->nmonitors++;
     pthread_mutex_unlock(&a->lock);
+    eventfd_write(a->wake_fd, 1);
     return HS_OK;
 }
 
@@ -786,8 +800,10 @@ void hs__curve_auth_stop(hs__curve_auth *a)
     if (a == NULL)
         return;
     atomic_store_explicit(&a->stop, true, memory_order_release);
+    eventfd_write(a->wake_fd, 1);
     if (a->running)
         pthread_join(a->thread, NULL);
+    close(a->wake_fd);
     for (size_t i = 0; i < a->npending; i++)
         zmq_close(a->pending[i]);
     hs__curve_allow_free(a->allow);

@@ -468,7 +468,7 @@ static uint64_t leave(hs__hub *hub, const sigset_t *signals)
 
 static void stop_started(hs__hub *hub)
 {
-    atomic_store(&hub->stop, true);
+    hs__ingress_stop(hub);
     atomic_store(&hub->abort, true);
     hs__ingress_join(hub);
     hs__membership_stop(hub->membership, false);
@@ -549,9 +549,13 @@ static int run_until_stopped(hs__hub *hub, const hs__hub_config *cfg, const sigs
     uint64_t fed_ns = hs__monotonic_ns();
     int status = 0;
     for (;;) {
-        struct timespec tick = {0, 200 * 1000000L};
-        if (watchdog_ns > 0 && watchdog_ns / 4 < 200 * 1000000ull)
-            tick.tv_nsec = (long)(watchdog_ns / 4);
+        /* A dynamic hub looks at its membership five times a second; a
+         * static one has nothing to do but on a signal (a failed ingress
+         * sends one) or for systemd's watchdog, so an idle hub sleeps. */
+        uint64_t tick_ns = hub->dynamic ? 200 * 1000000ull : 60 * 1000000000ull;
+        if (watchdog_ns > 0 && watchdog_ns / 4 < tick_ns)
+            tick_ns = watchdog_ns / 4;
+        struct timespec tick = {(time_t)(tick_ns / 1000000000ull), (long)(tick_ns % 1000000000ull)};
         int sig = sigtimedwait(signals, NULL, &tick);
         if (sig == SIGHUP) {
             /* Each owner reopens its file before its next write. The log is
@@ -599,6 +603,7 @@ int hs__hub_run(const hs__hub_config *cfg)
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, HS__HUB_FAILED_SIGNAL);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -624,7 +629,7 @@ int hs__hub_run(const hs__hub_config *cfg)
     uint64_t deadline = t0 + (uint64_t)(cfg->drain_timeout_s * 1e9);
     if (deadline == t0)
         deadline = t0 + 1;
-    atomic_store(&hub->stop, true);
+    hs__ingress_stop(hub);
     if (hub->ingress_running && join_by(hub->ingress, deadline) != 0) {
         atomic_store(&hub->abort, true);
         pthread_join(hub->ingress, NULL);

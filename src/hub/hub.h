@@ -225,10 +225,11 @@ typedef struct hs__hub {
 
     pthread_t ingress;
     bool ingress_running;
-    atomic_bool stop;   /* ingress: stop receiving */
-    atomic_bool abort;  /* ingress: give up a blocked hand-over */
-    atomic_bool failed; /* ingress: died of an error; the hub stops */
-    void *metrics;      /* struct MHD_Daemon * */
+    int ingress_wake_fd; /* eventfd: hs__ingress_stop wakes a waiting ingress */
+    atomic_bool stop;    /* ingress: stop receiving (set by hs__ingress_stop) */
+    atomic_bool abort;   /* ingress: give up a blocked hand-over */
+    atomic_bool failed;  /* ingress: died of an error; the hub stops */
+    void *metrics;       /* struct MHD_Daemon * */
     char metrics_addr[300];
     struct hs__webauth *webauth; /* who may read the metrics endpoint; NULL: anyone */
 
@@ -302,7 +303,13 @@ bool hs__ingress_value(const hs__ingress_verdict *v, hs__ingress_key k, const ch
                        size_t *len);
 void hs__ingress_verdict_free(hs__ingress_verdict *v);
 int hs__ingress_start(hs__hub *hub, char *err, size_t errlen);
+/* Main thread: the ingress stops receiving; one waiting for the bus is
+ * woken (a static hub's ingress waits without a timeout). */
+void hs__ingress_stop(hs__hub *hub);
 void hs__ingress_join(hs__hub *hub);
+/* The ingress died of an error (hub->failed); SIGUSR1 to this process tells
+ * the main thread, which waits for signals, at once. */
+#define HS__HUB_FAILED_SIGNAL SIGUSR1
 
 /* The value of a row of HS__HUB_COUNTER_MAP (REASONS: the sum over the
  * reasons). Any thread. */

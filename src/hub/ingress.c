@@ -26,11 +26,19 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <zmq.h>
 
+/* How long a dynamic hub's ingress waits for the bus at most: it looks at
+ * new timelines (a crash to replay) and held messages' timeouts between
+ * messages. A static hub's waits until a message or hs__ingress_stop: an
+ * idle hub wakes for nothing (a wake-up costs some 100 us of CPU on a
+ * virtual machine, docs/benchmarks.md "Paced"). */
 #define INGRESS_POLL_MS 100
 
 const char *const hs__malformed_labels[HS__MALFORMED__COUNT] = {
@@ -686,6 +694,13 @@ typedef struct bus_wait {
     bool lingering;
 } bus_wait;
 
+/* The bus failed: the hub stops (the main thread is told at once). */
+static void fail(hs__hub *hub)
+{
+    atomic_store(&hub->failed, true);
+    kill(getpid(), HS__HUB_FAILED_SIGNAL);
+}
+
 /* The socket is empty: wait until it may not be (or the poll interval
  * passed, so that the caller sees the stop flag). false: the bus failed. */
 static bool wait_for_bus(ingress *in, bus_wait *w)
@@ -697,11 +712,12 @@ static bool wait_for_bus(ingress *in, bus_wait *w)
         nanosleep(&pause, NULL);
         return true;
     }
-    zmq_pollitem_t item = {.socket = in->socket, .events = ZMQ_POLLIN};
-    int rc = zmq_poll(&item, 1, INGRESS_POLL_MS);
+    zmq_pollitem_t items[2] = {{.socket = in->socket, .events = ZMQ_POLLIN},
+                               {.fd = in->hub->ingress_wake_fd, .events = ZMQ_POLLIN}};
+    int rc = zmq_poll(items, 2, in->hub->dynamic ? INGRESS_POLL_MS : -1);
     if (rc < 0 && zmq_errno() != EINTR) {
         hs__error("bus: waiting for messages failed: %s", zmq_strerror(zmq_errno()));
-        atomic_store(&in->hub->failed, true);
+        fail(in->hub);
         return false;
     }
     if (rc > 0) {
@@ -784,7 +800,7 @@ static void *ingress_main(void *arg)
             if (e == EINTR)
                 continue;
             hs__error("bus: receive failed: %s", zmq_strerror(e));
-            atomic_store(&hub->failed, true);
+            fail(hub);
             break;
         }
         wait.taken++;
@@ -927,9 +943,18 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
         return rc;
     }
     in->socket = s;
+    hub->ingress_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (hub->ingress_wake_fd < 0) {
+        snprintf(err, errlen, "cannot make the ingress thread's eventfd: %s", strerror(errno));
+        zmq_close(s);
+        ingress_free(in);
+        return HS_ESYSTEM;
+    }
     int e = pthread_create(&hub->ingress, NULL, ingress_main, in);
     if (e != 0) { /* pthread_create returns its error; errno is not set */
         snprintf(err, errlen, "cannot start the ingress thread: %s", strerror(e));
+        close(hub->ingress_wake_fd);
+        hub->ingress_wake_fd = -1;
         zmq_close(s);
         ingress_free(in);
         return HS_ESYSTEM;
@@ -938,10 +963,19 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
     return HS_OK;
 }
 
+void hs__ingress_stop(hs__hub *hub)
+{
+    atomic_store(&hub->stop, true);
+    if (hub->ingress_running && eventfd_write(hub->ingress_wake_fd, 1) != 0)
+        hs__warn("bus: cannot wake the ingress thread: %s", strerror(errno));
+}
+
 void hs__ingress_join(hs__hub *hub)
 {
     if (hub->ingress_running) {
         pthread_join(hub->ingress, NULL);
         hub->ingress_running = false;
+        close(hub->ingress_wake_fd);
+        hub->ingress_wake_fd = -1;
     }
 }

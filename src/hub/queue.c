@@ -32,6 +32,7 @@
 
 /* At most about 5 us of spinning on x86-64 (a pause is 40 to 140 cycles). */
 #define HS__QUEUE_SPINS 100
+#define HS__QUEUE_SPIN_NS 5000u
 
 static inline void cpu_relax(void)
 {
@@ -180,9 +181,10 @@ static int peek_locked(hs__queue *q, hs__queue_item *out)
     if (q->tail_seen == head)
         q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
     if (q->tail_seen != head) {
-        /* Behind the producer: messages come faster than the sink takes
-         * them, so a spin would find the next one. */
-        q->spins = HS__QUEUE_SPINS;
+        /* Behind the producer: nothing to wait for, nothing learnt. (This
+         * used to reset the spin: then at a rate where messages come in
+         * batches, as the ingress gives them, every batch ended with a spin
+         * that could not find the next one, 5 us burnt per batch.) */
     } else if (!atomic_load_explicit(&q->closed, memory_order_acquire) && q->spins > 0) {
         /* A burst usually brings the next message within microseconds: spin
          * a few microseconds before paying for a sleep and a wake-up. Spin,
@@ -205,10 +207,15 @@ static int peek_locked(hs__queue *q, hs__queue_item *out)
         q->spins = q->tail_seen != head ? HS__QUEUE_SPINS : spins / 2;
     }
     if (q->tail_seen == head) {
+        uint64_t slept = hs__monotonic_ns();
         atomic_store(&q->consumer_waiting, true);
         while ((q->tail_seen = atomic_load(&q->tail)) == head && !atomic_load(&q->closed))
             pthread_cond_wait(&q->not_empty, &q->lock);
         atomic_store(&q->consumer_waiting, false);
+        /* Woken within what a full spin lasts: spinning would have been
+         * cheaper than this sleep and wake-up, so spin again next time. */
+        if (hs__monotonic_ns() - slept < HS__QUEUE_SPIN_NS)
+            q->spins = HS__QUEUE_SPINS;
     }
     if (q->tail_seen == head) {
         pthread_mutex_unlock(&q->lock);
