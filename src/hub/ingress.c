@@ -701,8 +701,9 @@ static void fail(hs__hub *hub)
     kill(getpid(), HS__HUB_FAILED_SIGNAL);
 }
 
-/* The socket is empty: wait until it may not be (or the poll interval
- * passed, so that the caller sees the stop flag). false: the bus failed. */
+/* The socket is empty: wait until it may not be, or hs__ingress_stop wrote
+ * the eventfd (or, for a dynamic hub, the poll interval passed, so that the
+ * caller looks at its timeline). false: the bus failed. */
 static bool wait_for_bus(ingress *in, bus_wait *w)
 {
     bool linger = w->lingering && w->taken > 0;
