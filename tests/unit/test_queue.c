@@ -270,6 +270,58 @@ static void test_queue_held_wakeup_is_given_by_wake(void **state)
     hs__queue_destroy(&q);
 }
 
+/* Drop mode under load: every message is either taken by the worker, in
+ * order, or refused at once and still the producer's; none is lost or seen
+ * twice. */
+typedef struct ordered_ctx {
+    hs__queue *q;
+    unsigned got, last, out_of_order;
+} ordered_ctx;
+
+static void *consume_increasing(void *arg)
+{
+    ordered_ctx *c = arg;
+    hs__queue_item item;
+    int rc = hs__queue_peek(c->q, &item);
+    while (rc == HS_OK) {
+        unsigned n = (unsigned)item.msg->key_hash;
+        if (c->got > 0 && n <= c->last)
+            c->out_of_order++;
+        c->last = n;
+        c->got++;
+        hs__msg_release(item.msg);
+        rc = hs__queue_done_peek(c->q, &item);
+    }
+    return NULL;
+}
+
+static void test_queue_drop_mode_under_load_takes_or_refuses_each_once(void **state)
+{
+    (void)state;
+    hs__queue q;
+    assert_int_equal(hs__queue_init(&q, 8), HS_OK);
+    ordered_ctx c = {.q = &q};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, consume_increasing, &c), 0);
+    unsigned refused = 0;
+    for (unsigned i = 0; i < THREADED_COUNT; i++) {
+        hs__msg *m = numbered(i);
+        int rc = hs__queue_push(&q, m, i + 1, false, NULL);
+        if (rc == HS_EFULL) {
+            refused++;
+            hs__msg_release(m);
+        } else {
+            assert_int_equal(rc, HS_OK);
+        }
+    }
+    hs__queue_close(&q);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(c.got + refused, THREADED_COUNT);
+    assert_int_equal(c.out_of_order, 0);
+    assert_true(c.got > 0);
+    hs__queue_destroy(&q);
+}
+
 /* hs__queue_abandon: the main thread dead-letters what is behind a worker
  * stuck in its head item; the worker, when it comes back, finds nothing. */
 typedef struct abandoned {
@@ -408,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_queue_threaded_small_ring_loses_nothing_and_keeps_order),
         cmocka_unit_test(test_queue_held_wakeups_lose_nothing_when_the_ring_fills),
         cmocka_unit_test(test_queue_held_wakeup_is_given_by_wake),
+        cmocka_unit_test(test_queue_drop_mode_under_load_takes_or_refuses_each_once),
         cmocka_unit_test(test_queue_abandon_keeps_the_head_and_takes_the_rest),
         cmocka_unit_test(test_queue_stats_read_while_both_sides_run),
         cmocka_unit_test(test_msg_is_one_block_with_nul_terminated_parts),
