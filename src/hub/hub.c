@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <zmq.h>
 
 /* Extra time past the drain deadline for a worker stuck inside its sink;
@@ -121,6 +123,7 @@ static void stop_stuck_children(hs__hub *hub, const unsigned *stuck, int sig)
 
 static void hub_free(hs__hub *hub, const unsigned *stuck)
 {
+    close(hub->ingress_wake_fd);
     for (size_t i = 0; i < hub->nconsumers; i++)
         if (stuck == NULL || stuck[i] == 0)
             hs__consumer_free(hub->consumers[i]);
@@ -378,6 +381,8 @@ static int membership_start(hs__hub *hub)
     m.placement = cfg->placement != NULL ? cfg->placement : "jump";
     m.hasher = &hub->hasher;
     m.box = &hub->box;
+    m.notify = hs__ingress_wake; /* a new timeline: the ingress looks at it now */
+    m.notify_arg = hub;
     char err[512];
     if (hs__membership_start(&hub->membership, &m, err, sizeof err) != HS_OK) {
         hs__error("membership: %s", err);
@@ -614,6 +619,14 @@ int hs__hub_run(const hs__hub_config *cfg)
     }
     hub->cfg = cfg;
     atomic_store(&hub->started_ns, hs__realtime_ns());
+    /* Open for the hub's whole life: the membership thread may still wake
+     * the ingress after it stopped. */
+    hub->ingress_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (hub->ingress_wake_fd < 0) {
+        hs__error("cannot make the ingress thread's eventfd: %s", strerror(errno));
+        free(hub);
+        return 1;
+    }
     if (start(hub, cfg) != 0) {
         stop_started(hub);
         hub_free(hub, NULL);

@@ -225,7 +225,7 @@ typedef struct hs__hub {
 
     pthread_t ingress;
     bool ingress_running;
-    int ingress_wake_fd; /* eventfd: hs__ingress_stop wakes a waiting ingress */
+    int ingress_wake_fd; /* eventfd, the hub's lifetime: hs__ingress_wake */
     atomic_bool stop;    /* ingress: stop receiving (set by hs__ingress_stop) */
     atomic_bool abort;   /* ingress: give up a blocked hand-over */
     atomic_bool failed;  /* ingress: died of an error; the hub stops */
@@ -306,6 +306,9 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen);
 /* Main thread: the ingress stops receiving; one waiting for the bus is
  * woken (a static hub's ingress waits without a timeout). */
 void hs__ingress_stop(hs__hub *hub);
+/* Any thread (arg: the hub): wake an ingress waiting for the bus, to look
+ * at a new timeline (the membership thread's notify). */
+void hs__ingress_wake(void *arg);
 void hs__ingress_join(hs__hub *hub);
 /* The ingress died of an error (hub->failed); SIGUSR1 to this process tells
  * the main thread, which waits for signals, at once. */

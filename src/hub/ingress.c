@@ -34,12 +34,13 @@
 #include <unistd.h>
 #include <zmq.h>
 
-/* How long a dynamic hub's ingress waits for the bus at most: it looks at
- * new timelines (a crash to replay) and held messages' timeouts between
- * messages. A static hub's waits until a message or hs__ingress_stop: an
- * idle hub wakes for nothing (a wake-up costs some 100 us of CPU on a
- * virtual machine, docs/benchmarks.md "Paced"). */
+/* How long a dynamic hub's ingress waits for the bus at most while it has
+ * work on the clock, and when it has none (poll_timeout_ms). A static hub's
+ * waits until a message or hs__ingress_stop: an idle hub wakes for nothing
+ * (a wake-up costs some 100 us of CPU on a virtual machine,
+ * docs/benchmarks.md "Rates, a lock-free push and an idle hub"). */
 #define INGRESS_POLL_MS 100
+#define INGRESS_IDLE_POLL_MS 1000
 
 const char *const hs__malformed_labels[HS__MALFORMED__COUNT] = {
 #define HS__MALFORMED_LABEL(e, label) label,
@@ -701,6 +702,25 @@ static void fail(hs__hub *hub)
     kill(getpid(), HS__HUB_FAILED_SIGNAL);
 }
 
+/* How long the ingress may wait for the bus. A static hub: until a message
+ * or hs__ingress_stop. A dynamic one has work on the clock while it holds
+ * messages (their old owners' watermarks, the hold timeout), keeps messages
+ * in its ring (they expire) or knows a view that is not in force yet (the
+ * claim's stats say when it is): then INGRESS_POLL_MS. Otherwise what it
+ * waits for comes with a timeline, and the membership thread wakes it for
+ * each (hs__ingress_wake, every heartbeat and every fence change): at most
+ * INGRESS_IDLE_POLL_MS, in case. */
+static int poll_timeout_ms(ingress *in)
+{
+    hs__hub *hub = in->hub;
+    if (!hub->dynamic)
+        return -1;
+    if (hs__claim_held(in->claim) > 0 || hub->ring.count > 0 ||
+        atomic_load_explicit(&hub->claim.pending, memory_order_relaxed) > 0)
+        return INGRESS_POLL_MS;
+    return INGRESS_IDLE_POLL_MS;
+}
+
 /* The socket is empty: wait until it may not be, or hs__ingress_stop wrote
  * the eventfd (or, for a dynamic hub, the poll interval passed, so that the
  * caller looks at its timeline). false: the bus failed. */
@@ -715,7 +735,11 @@ static bool wait_for_bus(ingress *in, bus_wait *w)
     }
     zmq_pollitem_t items[2] = {{.socket = in->socket, .events = ZMQ_POLLIN},
                                {.fd = in->hub->ingress_wake_fd, .events = ZMQ_POLLIN}};
-    int rc = zmq_poll(items, 2, in->hub->dynamic ? INGRESS_POLL_MS : -1);
+    int rc = zmq_poll(items, 2, poll_timeout_ms(in));
+    if (rc > 0 && (items[1].revents & ZMQ_POLLIN)) {
+        eventfd_t woken;
+        eventfd_read(in->hub->ingress_wake_fd, &woken);
+    }
     if (rc < 0 && zmq_errno() != EINTR) {
         hs__error("bus: waiting for messages failed: %s", zmq_strerror(zmq_errno()));
         fail(in->hub);
@@ -944,18 +968,9 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
         return rc;
     }
     in->socket = s;
-    hub->ingress_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (hub->ingress_wake_fd < 0) {
-        snprintf(err, errlen, "cannot make the ingress thread's eventfd: %s", strerror(errno));
-        zmq_close(s);
-        ingress_free(in);
-        return HS_ESYSTEM;
-    }
     int e = pthread_create(&hub->ingress, NULL, ingress_main, in);
     if (e != 0) { /* pthread_create returns its error; errno is not set */
         snprintf(err, errlen, "cannot start the ingress thread: %s", strerror(e));
-        close(hub->ingress_wake_fd);
-        hub->ingress_wake_fd = -1;
         zmq_close(s);
         ingress_free(in);
         return HS_ESYSTEM;
@@ -964,11 +979,17 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
     return HS_OK;
 }
 
+void hs__ingress_wake(void *arg)
+{
+    hs__hub *hub = arg;
+    if (eventfd_write(hub->ingress_wake_fd, 1) != 0)
+        hs__warn("bus: cannot wake the ingress thread: %s", strerror(errno));
+}
+
 void hs__ingress_stop(hs__hub *hub)
 {
     atomic_store(&hub->stop, true);
-    if (hub->ingress_running && eventfd_write(hub->ingress_wake_fd, 1) != 0)
-        hs__warn("bus: cannot wake the ingress thread: %s", strerror(errno));
+    hs__ingress_wake(hub);
 }
 
 void hs__ingress_join(hs__hub *hub)
@@ -976,7 +997,5 @@ void hs__ingress_join(hs__hub *hub)
     if (hub->ingress_running) {
         pthread_join(hub->ingress, NULL);
         hub->ingress_running = false;
-        close(hub->ingress_wake_fd);
-        hub->ingress_wake_fd = -1;
     }
 }

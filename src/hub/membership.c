@@ -323,6 +323,7 @@ static void update_fenced(hs__membership *m)
 static void *membership_main(void *arg)
 {
     hs__membership *m = arg;
+    pthread_setname_np(pthread_self(), "hs-membership"); /* for top -H, perf and /proc */
     uint64_t backoff = 0, last_event_round = 0;
     bool connected = false, complained = false;
     unsigned timeout_ms = (unsigned)(m->cfg.heartbeat_ns / 1000000);

@@ -2,8 +2,10 @@
 nothing arrives (each wake-up costs some 100 us of CPU on a virtual machine),
 yet it takes the next message at once and stops at once on SIGTERM; with
 CURVE (the hub a server with an allow-list), its ZAP handler sleeps too and
-still refuses a key it does not know. Every message sent is counted by
-msg_id at the consumer's file.
+still refuses a key it does not know. An idle dynamic hub (a real
+redis-server) heartbeats, and its ingress wakes only with the membership's
+timelines, not ten times a second. Every message sent is counted by msg_id
+at the consumer's file.
 """
 import json
 import os
@@ -154,6 +156,45 @@ class Idle(unittest.TestCase):
         finally:
             for s in socks:
                 s.close()
+
+
+    def test_an_idle_dynamic_hub_wakes_its_ingress_only_for_timelines(self):
+        import clustertest
+        if not (os.environ.get("HS_REDIS_SERVER") or shutil.which("redis-server")
+                or os.path.exists("/usr/bin/redis-server")):
+            self.assertNotEqual(os.environ.get("HS_REQUIRE_REDIS"), "1", "redis-server not found")
+            self.skipTest("redis-server not found")
+        redis = clustertest.Redis(self.tmp)
+        self.addCleanup(redis.stop)
+        out = os.path.join(self.tmp, "out.jsonl")
+        # The default heartbeat (1 s); a ring that empties 1 s after the
+        # last message (while it keeps messages, the ingress looks at it).
+        hub = Hub(["--connect", self.pub.endpoint, "--coordinator", redis.url, "--cluster", "idle",
+                   "--self", "a", "--ring-seconds", "1", "--dead-letter", "none",
+                   "--consumer", "org.*=file:%s" % out], "a", self.tmp)
+        hubtest.wait_subscribed(self.pub, [hub], scaled(10))
+        wait_until(lambda: hub.metric("hashspace_view_members") == 1, scaled(15),
+                   "the hub's view to be in force")
+        sent = self.send(1, 50)
+        wait_until(lambda: len(read_jsonl(out)) >= 50, scaled(10), "the 50 processed")
+        wait_until(lambda: hub.metric("hashspace_ring_messages") == 0, scaled(10),
+                   "the ring to empty")
+        time.sleep(1)
+        before = switches(hub.proc.pid)
+        time.sleep(3)
+        after = switches(hub.proc.pid)
+        woke = {t: after[t] - before.get(t, 0) for t in after if after[t] != before.get(t, 0)}
+        hubtest.log("idle dynamic hub, 3 s: context switches by thread %s" % woke)
+        ingress = sum(n for t, n in woke.items() if t.startswith("hs-ingress/"))
+        # Before: 10 a second, plus the timelines. Now about one per heartbeat.
+        self.assertLessEqual(ingress, 12, "the ingress woke %d times in 3 s: %s" % (ingress, woke))
+        self.assertTrue(any(t.startswith("hs-membership/") for t in woke),
+                        "the membership thread did not heartbeat: %s" % woke)
+        # Still takes the next message at once.
+        sent += self.send(51, 1)
+        wait_until(lambda: len(read_jsonl(out)) >= 51, scaled(5), "message 51 processed")
+        self.assertEqual(hub.stop(timeout=20), 0)
+        self.assert_all_once(out, sent)
 
 
 if __name__ == "__main__":
