@@ -174,18 +174,35 @@ void hs__queue_wake(hs__queue *q)
     }
 }
 
-/* Consumer, lock held: the head slot into *out, waiting for one. */
-static int peek_locked(hs__queue *q, hs__queue_item *out)
+/* Consumer, lock held: is there an item at the head? (tail is read only
+ * when the copy of it says no.) */
+static bool any_locked(hs__queue *q)
 {
     size_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
     if (q->tail_seen == head)
         q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
-    if (q->tail_seen != head) {
-        /* Behind the producer: nothing to wait for, nothing learnt. (This
-         * used to reset the spin: then at a rate where messages come in
-         * batches, as the ingress gives them, every batch ended with a spin
-         * that could not find the next one, 5 us burnt per batch.) */
-    } else if (!atomic_load_explicit(&q->closed, memory_order_acquire) && q->spins > 0) {
+    return q->tail_seen != head;
+}
+
+/* Consumer, lock held, the ring not empty: the head slot into *out. */
+static void head_item_locked(const hs__queue *q, hs__queue_item *out)
+{
+    const hs__queue_slot *slot =
+        &q->ring[atomic_load_explicit(&q->head, memory_order_relaxed) & q->mask];
+    out->msg = slot->msg;
+    out->enqueued_ns = atomic_load_explicit(&slot->enqueued_ns, memory_order_relaxed);
+    out->ts_ns = atomic_load_explicit(&slot->ts_ns, memory_order_relaxed);
+}
+
+/* Consumer, lock held: the head slot into *out, waiting for one. */
+static int peek_locked(hs__queue *q, hs__queue_item *out)
+{
+    size_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+    /* Behind the producer (an item is there) there is nothing to wait for
+     * and nothing learnt. (That used to reset the spin: then at a rate where
+     * messages come in batches, as the ingress gives them, every batch ended
+     * with a spin that could not find the next one, 5 us burnt per batch.) */
+    if (!any_locked(q) && !atomic_load_explicit(&q->closed, memory_order_acquire) && q->spins > 0) {
         /* A burst usually brings the next message within microseconds: spin
          * a few microseconds before paying for a sleep and a wake-up. Spin,
          * not sched_yield: on a busy machine a yield hands the core to
@@ -221,10 +238,7 @@ static int peek_locked(hs__queue *q, hs__queue_item *out)
         pthread_mutex_unlock(&q->lock);
         return HS_ECLOSED;
     }
-    const hs__queue_slot *slot = &q->ring[head & q->mask];
-    out->msg = slot->msg;
-    out->enqueued_ns = atomic_load_explicit(&slot->enqueued_ns, memory_order_relaxed);
-    out->ts_ns = atomic_load_explicit(&slot->ts_ns, memory_order_relaxed);
+    head_item_locked(q, out);
     pthread_mutex_unlock(&q->lock);
     return HS_OK;
 }
@@ -239,15 +253,6 @@ static void remove_head_locked(hs__queue *q)
     atomic_store(&q->head, head + 1); /* seq_cst: ordered before the look at the flag */
     if (atomic_load(&q->producer_waiting))
         pthread_cond_signal(&q->not_full);
-}
-
-/* Consumer, lock held: is there an item at the head? */
-static bool any_locked(hs__queue *q)
-{
-    size_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
-    if (q->tail_seen == head)
-        q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
-    return q->tail_seen != head;
 }
 
 int hs__queue_peek(hs__queue *q, hs__queue_item *out)
@@ -279,10 +284,7 @@ int hs__queue_pop_now(hs__queue *q, hs__queue_item *out)
         pthread_mutex_unlock(&q->lock);
         return HS_EEMPTY;
     }
-    const hs__queue_slot *slot = &q->ring[atomic_load(&q->head) & q->mask];
-    out->msg = slot->msg;
-    out->enqueued_ns = atomic_load_explicit(&slot->enqueued_ns, memory_order_relaxed);
-    out->ts_ns = atomic_load_explicit(&slot->ts_ns, memory_order_relaxed);
+    head_item_locked(q, out);
     remove_head_locked(q);
     pthread_mutex_unlock(&q->lock);
     return HS_OK;

@@ -3,6 +3,7 @@ hubs that join, leave and crash, a publisher that numbers each user's
 messages, and the count of what came out (docs/design.md "Membership").
 
 Stable API (tests and the demo import it):
+    find_redis(): the redis-server binary, or None
     require_redis(): the redis-server binary, or exit with a clear message
         (status 77, skipped; 1 under HS_REQUIRE_REDIS=1)
     Redis(workdir): a redis-server on a free loopback port, --save ''
@@ -42,10 +43,16 @@ TOPIC = "org.hashspace.test"
 FAST = ["--heartbeat", "0.2", "--expiry", "1", "--lead-time", "0.5", "--join-wait", "0.2"]
 
 
-def require_redis():
+def find_redis():
+    """The redis-server binary, or None."""
     path = os.environ.get("HS_REDIS_SERVER") or shutil.which("redis-server") or (
         "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None)
-    if path and os.access(path, os.X_OK):
+    return path if path and os.access(path, os.X_OK) else None
+
+
+def require_redis():
+    path = find_redis()
+    if path:
         return path
     print("SKIPPED: redis-server not found (install it: scripts/deps.sh, or apt-get install "
           "redis-server; HS_REDIS_SERVER=PATH names another)", file=sys.stderr)

@@ -160,8 +160,7 @@ class Idle(unittest.TestCase):
 
     def test_an_idle_dynamic_hub_wakes_its_ingress_only_for_timelines(self):
         import clustertest
-        if not (os.environ.get("HS_REDIS_SERVER") or shutil.which("redis-server")
-                or os.path.exists("/usr/bin/redis-server")):
+        if clustertest.find_redis() is None:
             self.assertNotEqual(os.environ.get("HS_REQUIRE_REDIS"), "1", "redis-server not found")
             self.skipTest("redis-server not found")
         redis = clustertest.Redis(self.tmp)
