@@ -7,7 +7,10 @@
  * as JSON, so there the DOM is asked again with integers as reals and the two
  * must agree on whether there is a key. And hs__key_extract_many over the
  * pointer, its prefixes and a few fixed specs must give each of them what
- * hs__key_extract gives it alone. */
+ * hs__key_extract gives it alone. With the pointer stopping the pass and the
+ * bus sequence's targets read from the end, a tail memo
+ * (hs__key_extract_many_memo) kept from the body itself, or from the body
+ * with the digits of its end changed, must change nothing either. */
 #include "fuzz_util.h"
 
 #include "key.h"
@@ -70,6 +73,60 @@ static void check_many(const hs__key_spec *spec, const char *text, const char *f
     hs__key_buf_free(&one);
 }
 
+/* The claim's targets as the ingress asks for them: the pointer and the
+ * bus sequence (json:/i, json:/username, from the end), each stopping. */
+static void memo_targets(hs__key_target *t, const hs__key_spec *specs, hs__key_buf *bufs)
+{
+    for (size_t i = 0; i < 3; i++)
+        t[i] = (hs__key_target){.spec = &specs[i], .buf = &bufs[i], .stop = true, .tail = i > 0};
+}
+
+/* body with the memo as it is, then without: the same. */
+static void memo_agrees(const hs__key_spec *specs, hs__key_tail_memo **memo, const char *body,
+                        size_t len)
+{
+    hs__key_buf bufs[3] = {{0}}, plain_bufs[3] = {{0}};
+    hs__key_target t[3], p[3];
+    memo_targets(t, specs, bufs);
+    memo_targets(p, specs, plain_bufs);
+    bool whole = hs__key_extract_many_memo(t, 3, "t", 1, body, len, memo);
+    FUZZ_ASSERT(whole == hs__key_extract_many(p, 3, "t", 1, body, len));
+    for (size_t i = 0; i < 3; i++) {
+        FUZZ_ASSERT(t[i].result == p[i].result);
+        if (t[i].result == HS__KEY_OK)
+            FUZZ_ASSERT(t[i].len == p[i].len && memcmp(t[i].key, p[i].key, p[i].len) == 0);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        hs__key_buf_free(&bufs[i]);
+        hs__key_buf_free(&plain_bufs[i]);
+    }
+}
+
+static void check_memo(const hs__key_spec *spec, const char *frame, size_t body_len)
+{
+    hs__key_spec specs[3];
+    char err[256];
+    specs[0] = *spec; /* borrowed */
+    FUZZ_ASSERT(hs__key_spec_parse(&specs[1], "json:/i", err, sizeof err) == HS_OK);
+    FUZZ_ASSERT(hs__key_spec_parse(&specs[2], "json:/username", err, sizeof err) == HS_OK);
+    /* The variant: each digit of the last 64 bytes one up ('9' to '0'). */
+    char *variant = malloc(body_len > 0 ? body_len : 1);
+    FUZZ_ASSERT(variant != NULL);
+    memcpy(variant, frame, body_len);
+    for (size_t i = body_len > 64 ? body_len - 64 : 0; i < body_len; i++)
+        if (variant[i] >= '0' && variant[i] <= '9')
+            variant[i] = variant[i] == '9' ? '0' : (char)(variant[i] + 1);
+    hs__key_tail_memo *memo = NULL;
+    memo_agrees(specs, &memo, frame, body_len);   /* keeps it */
+    memo_agrees(specs, &memo, frame, body_len);   /* from it */
+    memo_agrees(specs, &memo, variant, body_len); /* the digits differ */
+    memo_agrees(specs, &memo, frame, body_len);
+    hs__key_tail_memo_free(memo);
+    free(variant);
+    hs__key_spec_clear(&specs[1]);
+    hs__key_spec_clear(&specs[2]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t pointer_len, body_len;
@@ -93,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     check_many(&spec, used, frame, body_len);
+    check_memo(&spec, frame, body_len);
 
     hs__key_buf sbuf = {0}, dbuf = {0};
     const char *skey = NULL, *dkey = NULL;

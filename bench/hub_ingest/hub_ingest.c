@@ -189,6 +189,19 @@ static void blast(void *pub, const pool *p, uint64_t n)
 
 /* --- the bare loop: a process of its own, as the hub is --- */
 
+/* Per-thread CPU (below), also the bare loop's own. */
+#define MAX_THREADS 32
+/* One thread's name, CPU time (ns) and voluntary context switches. */
+typedef struct thread_cpu {
+    int tid;
+    char name[24];
+    uint64_t cpu_ns, switches;
+} thread_cpu;
+static size_t threads_cpu(pid_t pid, thread_cpu *out, size_t max);
+static size_t threads_diff(const thread_cpu *before, size_t nb, const thread_cpu *after, size_t na,
+                           thread_cpu *diff);
+static void threads_print(const char *what, const thread_cpu *t, size_t n, double per);
+
 /* `hub_ingest --bare-receiver EP N [stamps]`: a SUB socket connected to EP
  * receives N two-frame messages; prints what the probe plugin writes: "done
  * NS" (CLOCK_MONOTONIC, when the last one arrived), then with stamps the age
@@ -210,9 +223,16 @@ static int bare_receiver_main(const char *ep, uint64_t n, bool stamps)
     zmq_msg_t m;
     zmq_msg_init(&m);
     uint64_t got = 0, stamp = 0, cpu0 = 0;
+    thread_cpu *th0 = calloc(3 * MAX_THREADS, sizeof *th0), *th1 = th0 + MAX_THREADS,
+               *d = th1 + MAX_THREADS;
+    size_t n0 = 0;
+    if (th0 == NULL)
+        die("out of memory");
     while (got < n && zmq_msg_recv(&m, s, 0) >= 0) {
-        if (got == 0 && cpu0 == 0)
+        if (got == 0 && cpu0 == 0) {
             cpu0 = cpu_ns(0);
+            n0 = threads_cpu(getpid(), th0, MAX_THREADS);
+        }
         if (zmq_msg_more(&m)) {
             if (stamps) {
                 const char *t = zmq_msg_data(&m);
@@ -229,6 +249,10 @@ static int bare_receiver_main(const char *ep, uint64_t n, bool stamps)
         got++;
     }
     uint64_t done = hs__monotonic_ns(), cpu = cpu_ns(0) - cpu0;
+    size_t n1 = threads_cpu(getpid(), th1, MAX_THREADS);
+    if (!stamps && got == n) /* the bare loop's threads, beside the hub's */
+        threads_print("bare, per message", d, threads_diff(th0, n0, th1, n1, d), (double)n);
+    free(th0);
     zmq_msg_close(&m);
     zmq_close(s);
     zmq_ctx_term(ctx);
@@ -504,15 +528,6 @@ static rate_run hub_rate(void *ctx, const pool *p, uint64_t n)
     zmq_close(pub);
     return (rate_run){(double)n * 1e9 / (double)(done - t0), (double)cpu / (double)n};
 }
-
-#define MAX_THREADS 32
-
-/* One thread's name, CPU time (ns) and voluntary context switches. */
-typedef struct thread_cpu {
-    int tid;
-    char name[24];
-    uint64_t cpu_ns, switches;
-} thread_cpu;
 
 /* Every thread of pid: /proc/PID/task/TID/stat (name, utime, stime) and
  * .../status (voluntary_ctxt_switches). Returns how many were read. */

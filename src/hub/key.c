@@ -874,9 +874,14 @@ static ptrdiff_t value_start(const unsigned char *b, ptrdiff_t end, ptrdiff_t li
 /* Fill found[] for the top-level targets in `want` (each a one-token
  * pointer), reading the object backwards, at most TAIL_MAX_BYTES. Returns
  * those found (a scalar or null), or all of `want` when the object's start
- * is reached (the rest are missing), or 0 on anything unexpected. */
-static target_mask scan_tail(scan *s, target_mask wanted, const unsigned char *b, size_t len)
+ * is reached (the rest are missing), or 0 on anything unexpected. *first is
+ * set when every one was found: the index of the last member's opening
+ * quote (the read looked at no byte before the one ahead of it); otherwise
+ * -1. */
+static target_mask scan_tail(scan *s, target_mask wanted, const unsigned char *b, size_t len,
+                             ptrdiff_t *first)
 {
+    *first = -1;
     target_mask want = wanted; /* those not found yet */
     unsigned members = 0;
     ptrdiff_t limit = len > TAIL_MAX_BYTES ? (ptrdiff_t)(len - TAIL_MAX_BYTES) : 0;
@@ -927,8 +932,10 @@ static target_mask scan_tail(scan *s, target_mask wanted, const unsigned char *b
                 return 0;
             want &= ~(1u << t);
         }
-        if (want == 0)
+        if (want == 0) {
+            *first = k;
             return wanted;
+        }
         i = space_before(b, i);
         if (i == 0 || (b[i - 1] != ',' && b[i - 1] != '{'))
             return 0;
@@ -937,12 +944,130 @@ static target_mask scan_tail(scan *s, target_mask wanted, const unsigned char *b
     }
 }
 
+/* ---- the tail memo (key.h) ----
+ *
+ * scan_tail's result depends on nothing but the bytes it read: from the
+ * byte before the last member's opening quote (memo.from) to the end, all
+ * of them at fixed distances from the end, and the length only through
+ * TAIL_MAX_BYTES, which a window of MEMO_MAX_BYTES never reaches. A body
+ * whose last bytes are the window's gives the same values. One integer
+ * value may differ (memo.var): its digits split the window into a prefix
+ * and a suffix, each compared at its place (the suffix from the end, the
+ * prefix before the new digits); a run of digits, with no leading zero,
+ * between bytes that are not part of a number is one integer, and nothing
+ * else in the read changes with it. Anything else is a miss, and the body
+ * is read backwards again (and kept, if the read finds every target). */
+#define MEMO_MAX_BYTES 512
+#define MEMO_MAX_DIGITS 20 /* beyond that, a miss (and the full read) */
+
+struct hs__key_tail_memo {
+    size_t n; /* the targets it was kept for, by spec, and which were tail */
+    const hs__key_spec *specs[HS__KEY_TARGETS_MAX];
+    target_mask tail;
+    unsigned char bytes[MEMO_MAX_BYTES]; /* the window */
+    size_t len;
+    int var;                                /* the target whose integer may differ, or -1 */
+    size_t digits_at, digits_len;           /* its digits in bytes[] */
+    found_value found[HS__KEY_TARGETS_MAX]; /* the others': text into bytes[] */
+};
+
+static bool memo_for(const hs__key_tail_memo *m, const scan *s, size_t n, target_mask tail)
+{
+    if (m->n != n || m->tail != tail)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (m->specs[i] != s->specs[i])
+            return false;
+    return true;
+}
+
+static inline bool is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* The tail targets' values from the memo, when the body ends as its window
+ * does: `tail`, else 0. */
+static target_mask memo_take(const hs__key_tail_memo *m, scan *s, size_t n, target_mask tail,
+                             const unsigned char *b, size_t len)
+{
+    if (m == NULL || !memo_for(m, s, n, tail))
+        return 0;
+    const unsigned char *digits = NULL;
+    size_t ndigits = 0;
+    if (m->var < 0) {
+        if (len < m->len || memcmp(b + len - m->len, m->bytes, m->len) != 0)
+            return 0;
+    } else {
+        size_t after = m->digits_at + m->digits_len, suffix = m->len - after;
+        if (len < suffix || memcmp(b + len - suffix, m->bytes + after, suffix) != 0)
+            return 0;
+        size_t end = len - suffix, d = end;
+        while (d > 0 && end - d <= MEMO_MAX_DIGITS && is_digit(b[d - 1]))
+            d--;
+        ndigits = end - d;
+        if (ndigits == 0 || ndigits > MEMO_MAX_DIGITS || (ndigits > 1 && b[d] == '0') ||
+            d < m->digits_at || memcmp(b + d - m->digits_at, m->bytes, m->digits_at) != 0)
+            return 0;
+        digits = b + d;
+    }
+    for (target_mask t = tail; t != 0; t &= t - 1) {
+        unsigned i = (unsigned)__builtin_ctz(t);
+        s->found[i] = m->found[i];
+        if ((int)i == m->var)
+            s->found[i] = (found_value){.kind = FOUND_INTEGER, .text = digits, .len = ndigits};
+    }
+    return tail;
+}
+
+/* After scan_tail found every target in `tail`, its window read from
+ * `first` (scan_tail's): kept in *mp when it fits. */
+static void memo_keep(hs__key_tail_memo **mp, const scan *s, size_t n, target_mask tail,
+                      const unsigned char *b, size_t len, ptrdiff_t first)
+{
+    /* string_start read the byte before the quote, and more when it is a
+     * backslash: those windows are not kept. */
+    if (first < 1 || b[first - 1] == '\\' || len - (size_t)(first - 1) > MEMO_MAX_BYTES)
+        return;
+    hs__key_tail_memo *m = *mp;
+    if (m == NULL && (m = *mp = malloc(sizeof *m)) == NULL)
+        return; /* no memo: every body is read */
+    size_t from = (size_t)first - 1;
+    m->n = n;
+    for (size_t i = 0; i < n; i++)
+        m->specs[i] = s->specs[i];
+    m->tail = tail;
+    m->len = len - from;
+    memcpy(m->bytes, b + from, m->len);
+    m->var = -1;
+    for (target_mask t = tail; t != 0; t &= t - 1) {
+        unsigned i = (unsigned)__builtin_ctz(t);
+        const found_value *f = &s->found[i];
+        m->found[i] = *f;
+        m->found[i].text = f->text != NULL ? m->bytes + (f->text - (b + from)) : NULL;
+        bool digits = f->kind == FOUND_INTEGER && f->len > 0 && f->len <= MEMO_MAX_DIGITS;
+        for (size_t c = 0; digits && c < f->len; c++)
+            digits = is_digit(f->text[c]);
+        if (digits && m->var < 0) {
+            m->var = (int)i;
+            m->digits_at = (size_t)(f->text - (b + from));
+            m->digits_len = f->len;
+        }
+    }
+}
+
+void hs__key_tail_memo_free(hs__key_tail_memo *memo)
+{
+    free(memo);
+}
+
 /* One pass over the body for the json: targets t[0..n) (n at most
  * HS__KEY_TARGETS_MAX): each gets the result its spec alone would, unless
  * the pass stops early (targets with .stop set, all found): then those get
  * their value so far, the .tail targets found from the end theirs, and the
  * others HS__KEY_UNREAD. false: it stopped. */
-static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t body_len)
+static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t body_len,
+                         hs__key_tail_memo **memo)
 {
     scan s; /* not zeroed as a whole: only the first n found values are used */
     s.p = (const unsigned char *)body;
@@ -962,10 +1087,18 @@ static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t b
      * earlier (then they do not hold it up), or when there is no other
      * target (then there is no forward pass at all). */
     target_mask all = (target_mask)((1u << n) - 1);
-    if (tail != 0 && ((s.stop & ~tail) != 0 || (all & ~tail) == 0))
-        tail = scan_tail(&s, tail, (const unsigned char *)body, body_len);
-    else
+    if (tail != 0 && ((s.stop & ~tail) != 0 || (all & ~tail) == 0)) {
+        const unsigned char *b = (const unsigned char *)body;
+        target_mask wanted = tail;
+        if (memo == NULL || (tail = memo_take(*memo, &s, n, wanted, b, body_len)) == 0) {
+            ptrdiff_t first;
+            tail = scan_tail(&s, wanted, b, body_len, &first);
+            if (memo != NULL && first >= 0)
+                memo_keep(memo, &s, n, wanted, b, body_len, first);
+        }
+    } else {
         tail = 0;
+    }
     if (tail != 0) {
         for (size_t i = 0; i < n; i++)
             if (tail & (1u << i))
@@ -1036,6 +1169,13 @@ static bool key_outside_json(hs__key_target *t, const char *topic, size_t topic_
 bool hs__key_extract_many(hs__key_target *targets, size_t n, const char *topic, size_t topic_len,
                           const char *body, size_t body_len)
 {
+    return hs__key_extract_many_memo(targets, n, topic, topic_len, body, body_len, NULL);
+}
+
+bool hs__key_extract_many_memo(hs__key_target *targets, size_t n, const char *topic,
+                               size_t topic_len, const char *body, size_t body_len,
+                               hs__key_tail_memo **memo)
+{
     hs__key_target json[HS__KEY_TARGETS_MAX];
     size_t where[HS__KEY_TARGETS_MAX], njson = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1047,8 +1187,8 @@ bool hs__key_extract_many(hs__key_target *targets, size_t n, const char *topic, 
     if (njson == 0)
         return true;
     if (njson == n) /* all in the body's JSON: the scan fills them in place */
-        return scan_targets(targets, n, body, body_len);
-    bool whole = scan_targets(json, njson, body, body_len);
+        return scan_targets(targets, n, body, body_len, memo);
+    bool whole = scan_targets(json, njson, body, body_len, memo);
     for (size_t j = 0; j < njson; j++)
         targets[where[j]] = json[j];
     return whole;
@@ -1060,7 +1200,7 @@ hs__key_result hs__key_extract(const hs__key_spec *spec, const char *topic, size
 {
     hs__key_target t = {.spec = spec, .buf = buf};
     if (!key_outside_json(&t, topic, topic_len, body, body_len))
-        scan_targets(&t, 1, body, body_len);
+        scan_targets(&t, 1, body, body_len, NULL);
     if (t.result == HS__KEY_OK) {
         *key = t.key;
         *len = t.len;

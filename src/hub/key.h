@@ -101,6 +101,24 @@ typedef struct hs__key_target {
 bool hs__key_extract_many(hs__key_target *targets, size_t n, const char *topic, size_t topic_len,
                           const char *body, size_t body_len);
 
+/* What the last read from a body's end found, kept for the next body that
+ * ends the same way. fedmsg bodies of one publisher end alike but for the
+ * sequence number (`,"i":41,"username":"bodhi"}`, then 42): when the bytes
+ * that read looked at are the same but for the digits of one integer, so
+ * is what it finds, and the bytes are compared instead of read again.
+ * Opaque; NULL until the first call keeps something. One per caller of
+ * hs__key_extract_many_memo (with one set of targets), one thread. */
+typedef struct hs__key_tail_memo hs__key_tail_memo;
+
+/* hs__key_extract_many, with *memo (NULL at first) kept from call to call:
+ * the same results for every input. A string key found at the end may
+ * point into the memo instead of the body: valid until the next call with
+ * the same memo. */
+bool hs__key_extract_many_memo(hs__key_target *targets, size_t n, const char *topic,
+                               size_t topic_len, const char *body, size_t body_len,
+                               hs__key_tail_memo **memo);
+void hs__key_tail_memo_free(hs__key_tail_memo *memo);
+
 /* Is text[0..len) one JSON value (surrounding whitespace allowed), by the
  * same one-pass scanner, without building anything? Stricter than the key
  * path in one way: a NUL byte anywhere makes it not JSON. Pure. */

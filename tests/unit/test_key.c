@@ -758,6 +758,168 @@ static void test_key_tail_targets_are_read_from_the_end(void **state)
         check_stop_case(&cases[i]);
 }
 
+/* The tail memo (hs__key_extract_many_memo): every body of a stream gets,
+ * with the memo kept from the bodies before it, exactly what it gets
+ * without one. Returns whether the memo answered (the publisher's name,
+ * a string without escapes, then points outside the body). */
+typedef struct memo_stream {
+    hs__key_spec specs[3];
+    hs__key_tail_memo *memo;
+} memo_stream;
+
+static void memo_stream_init(memo_stream *m)
+{
+    static const char *const pointers[3] = {"json:/msg/user", "json:/i", "json:/username"};
+    char err[256];
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(hs__key_spec_parse(&m->specs[i], pointers[i], err, sizeof err), HS_OK);
+    m->memo = NULL;
+}
+
+static void memo_stream_clear(memo_stream *m)
+{
+    for (size_t i = 0; i < 3; i++)
+        hs__key_spec_clear(&m->specs[i]);
+    hs__key_tail_memo_free(m->memo);
+}
+
+static bool memo_matches_none(memo_stream *m, const char *body, size_t len)
+{
+    hs__key_buf bufs[3] = {{0}}, plain_bufs[3] = {{0}};
+    hs__key_target t[3], p[3];
+    for (size_t i = 0; i < 3; i++) {
+        t[i] = (hs__key_target){.spec = &m->specs[i], .buf = &bufs[i], .stop = true, .tail = i > 0};
+        p[i] = (hs__key_target){
+            .spec = &m->specs[i], .buf = &plain_bufs[i], .stop = true, .tail = i > 0};
+    }
+    bool whole = hs__key_extract_many_memo(t, 3, "org.topic", 9, body, len, &m->memo);
+    bool plain_whole = hs__key_extract_many(p, 3, "org.topic", 9, body, len);
+    if (whole != plain_whole)
+        fail_msg("'%.*s': whole %d with the memo, %d without", (int)len, body, whole, plain_whole);
+    for (size_t i = 0; i < 3; i++) {
+        if (t[i].result != p[i].result)
+            fail_msg("'%.*s', target %zu: %d with the memo, %d without", (int)len, body, i,
+                     t[i].result, p[i].result);
+        if (t[i].result == HS__KEY_OK &&
+            (t[i].len != p[i].len || memcmp(t[i].key, p[i].key, p[i].len) != 0))
+            fail_msg("'%.*s', target %zu: '%.*s' with the memo, '%.*s' without", (int)len, body, i,
+                     (int)t[i].len, t[i].key, (int)p[i].len, p[i].key);
+    }
+    bool answered = t[2].result == HS__KEY_OK && t[2].key != bufs[2].data &&
+                    (t[2].key < body || t[2].key >= body + len);
+    for (size_t i = 0; i < 3; i++) {
+        hs__key_buf_free(&bufs[i]);
+        hs__key_buf_free(&plain_bufs[i]);
+    }
+    return answered;
+}
+
+static void test_key_tail_memo_gives_what_the_read_gives(void **state)
+{
+    (void)state;
+    memo_stream m;
+    memo_stream_init(&m);
+    char body[512];
+    size_t answered = 0;
+    /* one publisher's stream: only i changes, across 9 -> 10, 99 -> 100 ... */
+    for (unsigned i = 1; i <= 1200; i++) {
+        int n = snprintf(
+            body, sizeof body,
+            "{\"topic\":\"t\",\"msg\":{\"user\":\"u%u\"},\"i\":%u,\"username\":\"pub\"}", i % 7, i);
+        answered += memo_matches_none(&m, body, (size_t)n);
+    }
+    /* all but the first (which kept the memo) */
+    if (answered != 1199)
+        fail_msg("the memo answered %zu of 1199", answered);
+    /* bodies that end almost alike: each must be read again, or give the same */
+    static const char *const near[] = {
+        "{\"msg\":{\"user\":\"u\"},\"i\":0,\"username\":\"pub\"}",   /* 0 alone is a number */
+        "{\"msg\":{\"user\":\"u\"},\"i\":07,\"username\":\"pub\"}",  /* a leading zero is not */
+        "{\"msg\":{\"user\":\"u\"},\"i\":-7,\"username\":\"pub\"}",  /* negative */
+        "{\"msg\":{\"user\":\"u\"},\"i\":7.5,\"username\":\"pub\"}", /* a real */
+        "{\"msg\":{\"user\":\"u\"},\"i\":1e5,\"username\":\"pub\"}", /* an exponent */
+        "{\"msg\":{\"user\":\"u\"},\"i\":x5,\"username\":\"pub\"}",  /* not a number */
+        "{\"msg\":{\"user\":\"u\"},\"i\": 5,\"username\":\"pub\"}",  /* a space */
+        "{\"msg\":{\"user\":\"u\"},\"i\":12345678901234567890123,\"username\":\"pub\"}",
+        "{\"msg\":{\"user\":\"u\"},\"i\":5,\"username\":\"puc\"}",   /* another name */
+        "{\"msg\":{\"user\":\"u\"},\"j\":5,\"username\":\"pub\"}",   /* another member */
+        "{\"msg\":{\"user\":\"u\"},\\\"i\":5,\"username\":\"pub\"}", /* a backslash ahead */
+        "{\"msg\":{\"user\":\"u\"},\"x\":\"a\\\",\"i\":5,\"username\":\"pub\"}", /* in a string */
+        "{\"msg\":{\"user\":\"u\"}\"i\":5,\"username\":\"pub\"}",                /* no comma */
+        "{\"i\":5,\"username\":\"pub\"}",                                        /* at the start */
+        "\"i\":5,\"username\":\"pub\"}",                                         /* no object */
+        "5,\"username\":\"pub\"}",                                               /* shorter */
+        ",\"username\":\"pub\"}",
+        "}",
+        "",
+        "{\"msg\":{\"user\":\"u\"},\"i\":5,\"username\":\"pub\"} ", /* after the end */
+        "{\"msg\":{\"user\":\"u\"},\"username\":\"pub\",\"i\":5}",  /* the other order */
+        "{\"msg\":{\"user\":\"u\"},\"username\":\"pub\",\"i\":6}",
+        "{\"msg\":{\"user\":\"u\"},\"username\":\"pub\",\"i\":60}",
+        "{\"msg\":{\"user\":\"u\"},\"username\":\"p\\u0075b\",\"i\":61}", /* escaped */
+        "{\"msg\":{\"user\":\"u\"},\"username\":\"p\\u0075b\",\"i\":62}",
+        "{\"msg\":{\"user\":\"u\"},\"username\":null,\"i\":63}",
+        "{\"msg\":{\"user\":\"u\"},\"username\":null,\"i\":64}",
+        "{\"msg\":{\"user\":\"u\"},\"username\":7,\"i\":64}", /* two integers */
+        "{\"msg\":{\"user\":\"u\"},\"username\":7,\"i\":65}",
+        "{\"msg\":{\"user\":\"u\"},\"username\":8,\"i\":65}",
+    };
+    for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+        /* after a memo of "i":5 (the stream's shape), and after its own */
+        int n =
+            snprintf(body, sizeof body, "{\"msg\":{\"user\":\"u\"},\"i\":5,\"username\":\"pub\"}");
+        memo_matches_none(&m, body, (size_t)n);
+        memo_matches_none(&m, near[i], strlen(near[i]));
+        memo_matches_none(&m, near[i], strlen(near[i]));
+    }
+    /* a window too long to keep: read every time, still the same */
+    char big[1024];
+    char name[601];
+    memset(name, 'n', 600);
+    name[600] = '\0';
+    int n =
+        snprintf(big, sizeof big, "{\"msg\":{\"user\":\"u\"},\"i\":5,\"username\":\"%s\"}", name);
+    assert_true(n > 0 && (size_t)n < sizeof big);
+    memo_matches_none(&m, big, (size_t)n);
+    assert_false(memo_matches_none(&m, big, (size_t)n));
+    memo_stream_clear(&m);
+}
+
+/* Random tails after random ones: the memo of the one before never changes
+ * what a body gives. */
+static void test_key_tail_memo_on_random_tails(void **state)
+{
+    (void)state;
+    memo_stream m;
+    memo_stream_init(&m);
+    static const char alphabet[] = "0123456789\"\\{}[]:, -.eiu";
+    unsigned seed = 29;
+    char body[256];
+    size_t answered = 0;
+    int pub = 0;
+    for (int round = 0; round < 20000; round++) {
+        if (rand_r(&seed) % 50 == 0)
+            pub = rand_r(&seed) % 3; /* now and then another publisher */
+        int n = snprintf(body, sizeof body,
+                         "{\"topic\":\"t\",\"msg\":{\"user\":\"u\"},\"i\":%d,\"username\":\"p%d\"}",
+                         rand_r(&seed) % 2000, pub);
+        assert_true(n > 0);
+        size_t len = (size_t)n;
+        /* in one body of four, change up to two of the last 30 bytes;
+         * sometimes cut the end */
+        for (int k = rand_r(&seed) % 4 == 0 ? 1 + rand_r(&seed) % 2 : 0; k > 0; k--)
+            body[len - 1 - (size_t)rand_r(&seed) % 30] =
+                alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
+        if (rand_r(&seed) % 8 == 0)
+            len -= (size_t)rand_r(&seed) % 10;
+        answered += memo_matches_none(&m, body, len);
+    }
+    /* the memo was used, and not only for exact repeats */
+    if (answered < 10000)
+        fail_msg("the memo answered %zu of 20000", answered);
+    memo_stream_clear(&m);
+}
+
 /* On random bodies: a pass that reads it all gives what the pass without
  * stop targets gives; one that stops has found every stop target. */
 static void test_key_stop_agrees_with_the_whole_pass_on_random_bodies(void **state)
@@ -892,6 +1054,8 @@ int main(void)
         cmocka_unit_test(test_key_stop_ends_the_pass_at_the_last_stop_target),
         cmocka_unit_test(test_key_stop_agrees_with_the_whole_pass_on_random_bodies),
         cmocka_unit_test(test_key_tail_targets_are_read_from_the_end),
+        cmocka_unit_test(test_key_tail_memo_gives_what_the_read_gives),
+        cmocka_unit_test(test_key_tail_memo_on_random_tails),
         cmocka_unit_test(test_key_nesting_limit_is_janssons),
         cmocka_unit_test(test_key_big_integer_is_its_text),
         cmocka_unit_test(test_utf8_validation),
