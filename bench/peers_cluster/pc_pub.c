@@ -5,14 +5,20 @@
  *
  *   pc_pub --system SYSTEM --url URL [--count N] [--rate R] [--users U]
  *          [--size BYTES] [--partitions P] [--subscribers K] [--ids PATH]
- *          [--seed S]
+ *          [--seed S] [--hwm N]
  *
  * SYSTEM:
  *   nats-queue     NATS, every message on subject p.all (a queue group shares it)
  *   nats-subjects  NATS, subject p.<fnv1a64(user) % P>: the publisher partitions
  *   amqp           RabbitMQ, exchange "pc" (x-consistent-hash), routing key = user
  *   zmq            ZeroMQ XPUB bound at URL (the hashspace bus), frames
- *                  [topic, body]; waits for K subscriptions first
+ *                  [topic, body]; waits for K subscriptions first. It waits
+ *                  instead of dropping (ZMQ_XPUB_NODROP) once a subscriber
+ *                  has --hwm messages queued (default 1000, ZeroMQ's own
+ *                  default): a bounded queue, as the NATS and AMQP clients
+ *                  have. A queue that holds the whole run (--hwm 1000000,
+ *                  what this publisher used before) costs it page faults
+ *                  for every page it grows by, on the cores the hubs need.
  *   zmq-topic      the same with the user appended to the topic (--key topic)
  *
  * Prints "go" when about to send, then "start NS end NS cpu NS"
@@ -175,6 +181,7 @@ struct sender {
     void *zctx, *zpub;
     bool topic_key;
     bool paced; /* sending at a steady rate: latency matters, not throughput */
+    int hwm;    /* zmq: messages queued per subscriber before a send waits */
 };
 
 static void nats_send(sender *s, const workload *w, uint64_t i)
@@ -257,8 +264,8 @@ static send_fn sender_open(sender *s, const char *url, unsigned subscribers)
         s->topic_key = strcmp(s->system, "zmq-topic") == 0;
         s->zctx = zmq_ctx_new();
         s->zpub = zmq_socket(s->zctx, ZMQ_XPUB);
-        int hwm = 1000000, one = 1, linger = 60000;
-        zmq_setsockopt(s->zpub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+        int one = 1, linger = 60000;
+        zmq_setsockopt(s->zpub, ZMQ_SNDHWM, &s->hwm, sizeof s->hwm);
         zmq_setsockopt(s->zpub, ZMQ_XPUB_NODROP, &one, sizeof one);
         zmq_setsockopt(s->zpub, ZMQ_XPUB_VERBOSE, &one, sizeof one);
         zmq_setsockopt(s->zpub, ZMQ_LINGER, &linger, sizeof linger);
@@ -311,19 +318,14 @@ static void sleep_until(uint64_t due)
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"system", required_argument, NULL, 's'},
-        {"url", required_argument, NULL, 'u'},
-        {"count", required_argument, NULL, 'n'},
-        {"rate", required_argument, NULL, 'r'},
-        {"users", required_argument, NULL, 'U'},
-        {"size", required_argument, NULL, 'S'},
-        {"partitions", required_argument, NULL, 'p'},
-        {"subscribers", required_argument, NULL, 'k'},
-        {"ids", required_argument, NULL, 'i'},
-        {"seed", required_argument, NULL, 'x'},
-        {NULL, 0, NULL, 0},
+        {"system", required_argument, NULL, 's'},     {"url", required_argument, NULL, 'u'},
+        {"count", required_argument, NULL, 'n'},      {"rate", required_argument, NULL, 'r'},
+        {"users", required_argument, NULL, 'U'},      {"size", required_argument, NULL, 'S'},
+        {"partitions", required_argument, NULL, 'p'}, {"subscribers", required_argument, NULL, 'k'},
+        {"ids", required_argument, NULL, 'i'},        {"seed", required_argument, NULL, 'x'},
+        {"hwm", required_argument, NULL, 'w'},        {NULL, 0, NULL, 0},
     };
-    sender s = {0};
+    sender s = {.hwm = 1000};
     const char *url = NULL, *ids = NULL;
     uint64_t n = 200000, users = 5000, seed = 1;
     double rate = 0;
@@ -362,13 +364,18 @@ int main(int argc, char **argv)
         case 'x':
             seed = strtoull(optarg, NULL, 10);
             break;
+        case 'w':
+            s.hwm = atoi(optarg);
+            break;
         default:
             return 2;
         }
     }
-    if (s.system == NULL || url == NULL || n == 0 || users == 0 || size > 4000 || partitions == 0)
+    if (s.system == NULL || url == NULL || n == 0 || users == 0 || size > 4000 || partitions == 0 ||
+        s.hwm <= 0)
         die("usage: pc_pub --system SYSTEM --url URL [--count N] [--rate R] [--users U] "
-            "[--size BYTES<=4000] [--partitions P>0] [--subscribers K] [--ids PATH] [--seed S]");
+            "[--size BYTES<=4000] [--partitions P>0] [--subscribers K] [--ids PATH] [--seed S] "
+            "[--hwm N>0]");
     s.partitions = strcmp(s.system, "nats-subjects") == 0 ? partitions : 0;
     s.paced = rate > 0;
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);

@@ -360,7 +360,8 @@ class Bench:
                         "--url", bus if bus else self.servers[server].url,
                         "--count", str(n), "--rate", str(rate), "--users", str(self.a.users),
                         "--size", str(self.a.size), "--partitions", str(CONSUMERS),
-                        "--subscribers", str(CONSUMERS), "--ids", f"{d}/ids", "--seed", str(seed)]
+                        "--subscribers", str(CONSUMERS), "--ids", f"{d}/ids", "--seed", str(seed),
+                        "--hwm", str(self.a.zmq_hwm)]
             pub = Proc(pub_argv, f"{d}/pub.log", stdout=subprocess.PIPE)
             line = pub.p.stdout.readline().decode()
             if line.strip() != "go":
@@ -594,7 +595,8 @@ that rotates from round to round. The systems:
   confirms, transient messages.
 - **hashspace**: 4 `hashspace hub` processes (members h0..h3, default hash
   and placement) on one ZeroMQ bus (the publisher's XPUB with
-  `ZMQ_XPUB_NODROP`); each receives every message and keeps its share, with a
+  `ZMQ_XPUB_NODROP`, which waits once a hub has {a.get('zmq_hwm', 1000):,} messages queued,
+  `--zmq-hwm`; ZeroMQ's default, a bounded queue like the other clients'); each receives every message and keeps its share, with a
   `plugin:` consumer (`bench/peers_cluster/pc_plugin.c`, one worker) or a
   `push:` consumer to a PULL receiver; `--key json:/msg/user`, and
   `--key topic` with the user appended to the topic.
@@ -683,6 +685,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rate", type=float, default=10000, help="msg/s of the latency runs")
     ap.add_argument("--latency-count", type=int, default=20000)
+    ap.add_argument("--zmq-hwm", type=int, default=1000,
+                    help="messages the ZeroMQ publisher queues per hub before a send waits "
+                         "(default 1000, ZeroMQ's default; before 2026-12-02 this bench used "
+                         "1000000)")
     ap.add_argument("--idle", type=float, default=10,
                     help="seconds without a message, after the publisher ended, before a run "
                          "counts what is missing as lost")
