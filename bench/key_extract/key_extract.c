@@ -118,8 +118,8 @@ static void stream_free(stream *st)
         free(st->body[k]);
 }
 
-/* The hub's claim pass (ingress.c): the key, and the bus sequence read
- * from the end, stopping at the last of them, over a publisher's stream;
+/* The hub's claim pass (ingress.c): the key stopping the pass, and the bus
+ * sequence, where it did not meet it, read from the end, over a publisher's stream;
  * with memo, keeping a tail memo from body to body as the ingress does.
  * ns per pass. */
 static double time_claim(const hs__key_spec *specs, const stream *st, size_t iters,
@@ -246,9 +246,10 @@ int main(int argc, char **argv)
     }
     printf("speed-up: median of the per-round DOM / scanner ratios (goal >= 10x); to key: the\n"
            "scanner on the body cut after the key's value; rest: validating what follows;\n"
-           "claim: the hub's claim pass (the key, json:/i and json:/username read from the\n"
-           "end, stopping at the last of them) over 64 bodies whose i counts up; memo: the\n"
-           "same with the tail memo kept from body to body, as the hub's ingress does.\n");
+           "claim: the hub's claim pass (stopping at the key; json:/i and json:/username,\n"
+           "where it did not meet them, read from the end) over 64 bodies whose i counts\n"
+           "up; memo: the same with the tail memo kept from body to body, as the hub's\n"
+           "ingress does.\n");
     hs__key_buf_free(&buf);
     hs__key_spec_clear(&spec);
     for (int i = 0; i < 3; i++) {

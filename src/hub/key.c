@@ -1061,68 +1061,117 @@ void hs__key_tail_memo_free(hs__key_tail_memo *memo)
     free(memo);
 }
 
+/* The .tail targets in `wanted` read from the end, through the memo when
+ * it has them: those found (a scalar or null, or all of them when the
+ * object's start was reached), or 0. */
+static target_mask tail_read(scan *s, size_t n, target_mask wanted, const unsigned char *b,
+                             size_t len, hs__key_tail_memo **memo)
+{
+    target_mask got;
+    if (memo != NULL && (got = memo_take(*memo, s, n, wanted, b, len)) != 0)
+        return got;
+    ptrdiff_t first;
+    got = scan_tail(s, wanted, b, len, &first);
+    if (memo != NULL && first >= 0)
+        memo_keep(memo, s, n, wanted, b, len, first);
+    return got;
+}
+
+/* Of the targets in m, those without a scalar value so far. */
+static target_mask no_scalar(const scan *s, target_mask m)
+{
+    target_mask left = 0;
+    for (; m != 0; m &= m - 1) {
+        unsigned i = (unsigned)__builtin_ctz(m);
+        found_kind k = s->found[i].kind;
+        if (k == FOUND_NONE || k == FOUND_NULL || k == FOUND_CONTAINER)
+            left |= 1u << i;
+    }
+    return left;
+}
+
+/* The pass forwards from the body's start, ending early once each target
+ * in `stop` has a scalar value. */
+static int forward(scan *s, const char *body, size_t len, size_t n, target_mask stop)
+{
+    s->p = (const unsigned char *)body;
+    s->end = (const unsigned char *)body + len;
+    s->stop = s->pending = stop;
+    for (size_t i = 0; i < n; i++)
+        s->found[i].kind = FOUND_NONE;
+    skip_space(s);
+    return scan_value(s, 1, (target_mask)((1u << n) - 1));
+}
+
+static void results(hs__key_target *t, size_t n, const scan *s, target_mask m)
+{
+    for (size_t i = 0; i < n; i++)
+        if (m & (1u << i))
+            t[i].result = key_of(&s->found[i], t[i].buf, &t[i].key, &t[i].len);
+}
+
 /* One pass over the body for the json: targets t[0..n) (n at most
  * HS__KEY_TARGETS_MAX): each gets the result its spec alone would, unless
  * the pass stops early (targets with .stop set, all found): then those get
- * their value so far, the .tail targets found from the end theirs, and the
- * others HS__KEY_UNREAD. false: it stopped. */
+ * their value so far, the others HS__KEY_UNREAD. false: it stopped.
+ *
+ * The .tail targets (.stop, one token) do not hold the pass up: it stops
+ * once the other .stop targets have values, and those of them it did not
+ * meet on its way (fedmsg's `username`, written last; `i` too, unless
+ * sorted first) are read from the end. Only when that read cannot tell
+ * does the pass go again, forwards, until it has them as well. With no
+ * other target at all, they are read from the end first. */
 static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t body_len,
                          hs__key_tail_memo **memo)
 {
     scan s; /* not zeroed as a whole: only the first n found values are used */
-    s.p = (const unsigned char *)body;
-    s.end = (const unsigned char *)body + body_len;
-    s.stop = 0;
-    s.pending = 0;
-    target_mask tail = 0;
+    const unsigned char *b = (const unsigned char *)body;
+    target_mask stop = 0, tail = 0, all = (target_mask)((1u << n) - 1);
     for (size_t i = 0; i < n; i++) {
         s.specs[i] = t[i].spec;
-        s.found[i].kind = FOUND_NONE;
         if (t[i].stop)
-            s.stop |= 1u << i;
+            stop |= 1u << i;
         if (t[i].stop && t[i].tail && t[i].spec->ntokens == 1)
             tail |= 1u << i;
     }
-    /* Taken from the end when every other .stop target may end the pass
-     * earlier (then they do not hold it up), or when there is no other
-     * target (then there is no forward pass at all). */
-    target_mask all = (target_mask)((1u << n) - 1);
-    if (tail != 0 && ((s.stop & ~tail) != 0 || (all & ~tail) == 0)) {
-        const unsigned char *b = (const unsigned char *)body;
-        target_mask wanted = tail;
-        if (memo == NULL || (tail = memo_take(*memo, &s, n, wanted, b, body_len)) == 0) {
-            ptrdiff_t first;
-            tail = scan_tail(&s, wanted, b, body_len, &first);
-            if (memo != NULL && first >= 0)
-                memo_keep(memo, &s, n, wanted, b, body_len, first);
+    target_mask from_end = 0; /* the targets whose values the end gave */
+    int rc;
+    if (tail != 0 && (stop & ~tail) != 0) {
+        rc = forward(&s, body, body_len, n, stop & ~tail);
+        if (rc != SCAN_STOPPED)
+            goto whole;
+        target_mask left = no_scalar(&s, tail);
+        from_end = left != 0 ? tail_read(&s, n, left, b, body_len, memo) : 0;
+        if (from_end == left) {
+            for (size_t i = 0; i < n; i++)
+                if (!t[i].stop)
+                    t[i].result = HS__KEY_UNREAD;
+            results(t, n, &s, stop);
+            return false;
         }
-    } else {
-        tail = 0;
-    }
-    if (tail != 0) {
+    } else if (tail != 0 && (all & ~tail) == 0) {
+        s.p = b; /* scan_tail checks each value forwards, within its bounds */
+        s.end = b + body_len;
+        s.stop = s.pending = stop;
         for (size_t i = 0; i < n; i++)
-            if (tail & (1u << i))
-                t[i].result = key_of(&s.found[i], t[i].buf, &t[i].key, &t[i].len);
-        if ((all & ~tail) == 0)
+            s.found[i].kind = FOUND_NONE;
+        from_end = tail_read(&s, n, tail, b, body_len, memo);
+        if (from_end == tail) {
+            results(t, n, &s, tail);
             return false; /* the body is not known to be JSON */
-        s.stop &= ~tail;
-    }
-    s.p = (const unsigned char *)body;
-    s.end = (const unsigned char *)body + body_len;
-    s.pending = s.stop;
-    for (size_t i = 0; i < n; i++)
-        s.found[i].kind = FOUND_NONE;
-    skip_space(&s);
-    int rc = scan_value(&s, 1, all);
-    if (rc == SCAN_STOPPED) {
-        for (size_t i = 0; i < n; i++) {
-            if (tail & (1u << i))
-                continue; /* from the end */
-            t[i].result =
-                t[i].stop ? key_of(&s.found[i], t[i].buf, &t[i].key, &t[i].len) : HS__KEY_UNREAD;
         }
+    }
+    /* From the start (again), until the targets the end did not give. */
+    results(t, n, &s, from_end);
+    rc = forward(&s, body, body_len, n, stop & ~from_end);
+    if (rc == SCAN_STOPPED) {
+        for (size_t i = 0; i < n; i++)
+            if (!(from_end & (1u << i)) && !t[i].stop)
+                t[i].result = HS__KEY_UNREAD;
+        results(t, n, &s, stop & ~from_end);
         return false;
     }
+whole:;
     bool valid = rc == SCAN_OK;
     if (valid) {
         skip_space(&s);

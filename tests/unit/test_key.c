@@ -920,6 +920,78 @@ static void test_key_tail_memo_on_random_tails(void **state)
     memo_stream_clear(&m);
 }
 
+/* fedmsg bodies in every member order, with and without the bus sequence,
+ * signed or not: the claim's pass (the key stopping it, i and username
+ * read from the end when it did not meet them) gives each target what the
+ * whole pass gives it alone. */
+static void test_key_claim_pass_in_any_member_order(void **state)
+{
+    (void)state;
+    static const char *const members[] = {
+        "\"topic\":\"org.fedoraproject.prod.bodhi.update\"",
+        "\"msg\":{\"agent\":\"a\",\"user\":\"u\\u00e9\",\"list\":[1,{\"i\":9}]}",
+        "\"timestamp\":1700000000.5",
+        "\"msg_id\":\"2024-5f1c\"",
+        "\"i\":41",
+        "\"username\":\"bodhi\"",
+        "\"crypto\":\"x509\"",
+        "\"signature\":\"dGhl\\/IHNp\"",
+        "\"n\":null",
+        "\"c\":{\"username\":\"nested\"}",
+    };
+    enum { NMEMBERS = sizeof members / sizeof members[0] };
+    hs__key_spec specs[3];
+    static const char *const pointers[3] = {"json:/msg/user", "json:/i", "json:/username"};
+    char err[256];
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(hs__key_spec_parse(&specs[i], pointers[i], err, sizeof err), HS_OK);
+    unsigned seed = 41;
+    char body[1024];
+    size_t stopped = 0;
+    for (int round = 0; round < 5000; round++) {
+        size_t order[NMEMBERS];
+        for (size_t i = 0; i < NMEMBERS; i++)
+            order[i] = i;
+        for (size_t i = NMEMBERS - 1; i > 0; i--) {
+            size_t j = (size_t)rand_r(&seed) % (i + 1), x = order[i];
+            order[i] = order[j];
+            order[j] = x;
+        }
+        size_t take = 1 + (size_t)rand_r(&seed) % NMEMBERS, len = 0;
+        body[len++] = '{';
+        for (size_t i = 0; i < take; i++) {
+            const char *ws = rand_r(&seed) % 4 == 0 ? " \n" : "";
+            len += (size_t)snprintf(body + len, sizeof body - len, "%s%s%s%s", i ? "," : "", ws,
+                                    members[order[i]], ws);
+        }
+        body[len++] = '}';
+        hs__key_buf bufs[3] = {{0}}, one = {0};
+        hs__key_target t[3];
+        for (size_t i = 0; i < 3; i++)
+            t[i] =
+                (hs__key_target){.spec = &specs[i], .buf = &bufs[i], .stop = true, .tail = i > 0};
+        stopped += !hs__key_extract_many(t, 3, "org.topic", 9, body, len);
+        for (size_t i = 0; i < 3; i++) {
+            const char *key;
+            size_t klen;
+            hs__key_result r =
+                hs__key_extract(&specs[i], "org.topic", 9, body, len, &one, &key, &klen);
+            if (r != t[i].result)
+                fail_msg("'%.*s', %s: %d in the claim's pass, %d alone", (int)len, body,
+                         pointers[i], t[i].result, r);
+            if (r == HS__KEY_OK && (klen != t[i].len || memcmp(key, t[i].key, klen) != 0))
+                fail_msg("'%.*s', %s: '%.*s' in the claim's pass, '%.*s' alone", (int)len, body,
+                         pointers[i], (int)t[i].len, t[i].key, (int)klen, key);
+            hs__key_buf_free(&bufs[i]);
+        }
+        hs__key_buf_free(&one);
+    }
+    if (stopped < 1000)
+        fail_msg("the pass stopped early in %zu of 5000 bodies", stopped);
+    for (size_t i = 0; i < 3; i++)
+        hs__key_spec_clear(&specs[i]);
+}
+
 /* On random bodies: a pass that reads it all gives what the pass without
  * stop targets gives; one that stops has found every stop target. */
 static void test_key_stop_agrees_with_the_whole_pass_on_random_bodies(void **state)
@@ -1056,6 +1128,7 @@ int main(void)
         cmocka_unit_test(test_key_tail_targets_are_read_from_the_end),
         cmocka_unit_test(test_key_tail_memo_gives_what_the_read_gives),
         cmocka_unit_test(test_key_tail_memo_on_random_tails),
+        cmocka_unit_test(test_key_claim_pass_in_any_member_order),
         cmocka_unit_test(test_key_nesting_limit_is_janssons),
         cmocka_unit_test(test_key_big_integer_is_its_text),
         cmocka_unit_test(test_utf8_validation),
