@@ -959,6 +959,8 @@ static target_mask scan_tail(scan *s, target_mask wanted, const unsigned char *b
  * is read backwards again (and kept, if the read finds every target). */
 #define MEMO_MAX_BYTES 512
 #define MEMO_MAX_DIGITS 20 /* beyond that, a miss (and the full read) */
+#define MEMO_MISSES 8
+#define MEMO_RETRY 64
 
 struct hs__key_tail_memo {
     size_t n; /* the targets it was kept for, by spec, and which were tail */
@@ -969,6 +971,7 @@ struct hs__key_tail_memo {
     int var;                                /* the target whose integer may differ, or -1 */
     size_t digits_at, digits_len;           /* its digits in bytes[] */
     found_value found[HS__KEY_TARGETS_MAX]; /* the others': text into bytes[] */
+    unsigned misses;                        /* in a row */
 };
 
 static bool memo_for(const hs__key_tail_memo *m, const scan *s, size_t n, target_mask tail)
@@ -1030,8 +1033,11 @@ static void memo_keep(hs__key_tail_memo **mp, const scan *s, size_t n, target_ma
     if (first < 1 || b[first - 1] == '\\' || len - (size_t)(first - 1) > MEMO_MAX_BYTES)
         return;
     hs__key_tail_memo *m = *mp;
-    if (m == NULL && (m = *mp = malloc(sizeof *m)) == NULL)
-        return; /* no memo: every body is read */
+    if (m == NULL) {
+        if ((m = *mp = malloc(sizeof *m)) == NULL)
+            return; /* no memo: every body is read */
+        m->misses = 0;
+    }
     size_t from = (size_t)first - 1;
     m->n = n;
     for (size_t i = 0; i < n; i++)
@@ -1068,11 +1074,17 @@ static target_mask tail_read(scan *s, size_t n, target_mask wanted, const unsign
                              size_t len, hs__key_tail_memo **memo)
 {
     target_mask got;
-    if (memo != NULL && (got = memo_take(*memo, s, n, wanted, b, len)) != 0)
+    if (memo != NULL && (got = memo_take(*memo, s, n, wanted, b, len)) != 0) {
+        (*memo)->misses = 0;
         return got;
+    }
     ptrdiff_t first;
     got = scan_tail(s, wanted, b, len, &first);
-    if (memo != NULL && first >= 0)
+    /* Bodies whose ends differ in more than one integer (a signature, a
+     * time stamp) miss every time: after MEMO_MISSES in a row, only one in
+     * MEMO_RETRY is kept, to see whether the stream changed. */
+    unsigned misses = memo != NULL && *memo != NULL ? ++(*memo)->misses : 0;
+    if (memo != NULL && first >= 0 && (misses <= MEMO_MISSES || misses % MEMO_RETRY == 0))
         memo_keep(memo, s, n, wanted, b, len, first);
     return got;
 }

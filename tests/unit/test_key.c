@@ -885,6 +885,34 @@ static void test_key_tail_memo_gives_what_the_read_gives(void **state)
     memo_stream_clear(&m);
 }
 
+/* A stream whose ends differ in a string (a signature) misses every time,
+ * and the memo stops copying each one; once the ends repeat again it
+ * answers again within MEMO_RETRY (64) bodies. */
+static void test_key_tail_memo_comes_back_after_misses(void **state)
+{
+    (void)state;
+    memo_stream m;
+    memo_stream_init(&m);
+    char body[256];
+    size_t answered = 0;
+    for (unsigned i = 1; i <= 500; i++) {
+        int n = snprintf(body, sizeof body,
+                         "{\"msg\":{\"user\":\"u\"},\"i\":%u,\"username\":\"pub\",\"sig\":\"s%u\"}",
+                         i, i * 7919);
+        answered += memo_matches_none(&m, body, (size_t)n);
+    }
+    assert_int_equal(answered, 0);
+    for (unsigned i = 501; i <= 700; i++) {
+        int n =
+            snprintf(body, sizeof body,
+                     "{\"msg\":{\"user\":\"u\"},\"i\":%u,\"username\":\"pub\",\"sig\":\"s\"}", i);
+        answered += memo_matches_none(&m, body, (size_t)n);
+    }
+    if (answered < 200 - 65)
+        fail_msg("the memo answered %zu of the 200 bodies that end alike", answered);
+    memo_stream_clear(&m);
+}
+
 /* Random tails after random ones: the memo of the one before never changes
  * what a body gives. */
 static void test_key_tail_memo_on_random_tails(void **state)
@@ -1128,6 +1156,7 @@ int main(void)
         cmocka_unit_test(test_key_tail_targets_are_read_from_the_end),
         cmocka_unit_test(test_key_tail_memo_gives_what_the_read_gives),
         cmocka_unit_test(test_key_tail_memo_on_random_tails),
+        cmocka_unit_test(test_key_tail_memo_comes_back_after_misses),
         cmocka_unit_test(test_key_claim_pass_in_any_member_order),
         cmocka_unit_test(test_key_nesting_limit_is_janssons),
         cmocka_unit_test(test_key_big_integer_is_its_text),
