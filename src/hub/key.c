@@ -1139,8 +1139,11 @@ static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t b
     scan s; /* not zeroed as a whole: only the first n found values are used */
     const unsigned char *b = (const unsigned char *)body;
     target_mask stop = 0, tail = 0, all = (target_mask)((1u << n) - 1);
+    s.p = b; /* scan_tail checks each value forwards, within its bounds */
+    s.end = b + body_len;
     for (size_t i = 0; i < n; i++) {
         s.specs[i] = t[i].spec;
+        s.found[i].kind = FOUND_NONE;
         if (t[i].stop)
             stop |= 1u << i;
         if (t[i].stop && t[i].tail && t[i].spec->ntokens == 1)
@@ -1162,11 +1165,7 @@ static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t b
             return false;
         }
     } else if (tail != 0 && (all & ~tail) == 0) {
-        s.p = b; /* scan_tail checks each value forwards, within its bounds */
-        s.end = b + body_len;
         s.stop = s.pending = stop;
-        for (size_t i = 0; i < n; i++)
-            s.found[i].kind = FOUND_NONE;
         from_end = tail_read(&s, n, tail, b, body_len, memo);
         if (from_end == tail) {
             results(t, n, &s, tail);
@@ -1174,7 +1173,8 @@ static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t b
         }
     }
     /* From the start (again), until the targets the end did not give. */
-    results(t, n, &s, from_end);
+    if (from_end != 0)
+        results(t, n, &s, from_end);
     rc = forward(&s, body, body_len, n, stop & ~from_end);
     if (rc == SCAN_STOPPED) {
         for (size_t i = 0; i < n; i++)
