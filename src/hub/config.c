@@ -666,6 +666,11 @@ static const option_row options[] = {
     {.name = "rcv-hwm", .type = &T_INT, HUB(rcv_hwm), RANGE(0, INT_MAX), .dflt = "1000000",
      HELP("Bus", "N", "messages ZeroMQ buffers before the bus drops\n"
                       "(default 1000000; 0: no limit)")},
+    {.name = "reconnect-max", .type = &T_DURATION, HUB(reconnect_max_s), RANGE(0, 3600),
+     .dflt = "0",
+     HELP("Bus", "SECS", "a publisher that is gone is tried again every 100 ms; with\n"
+                         "SECS, the wait doubles up to SECS (fewer wake-ups, but up to\n"
+                         "SECS of its messages missed when it is back; default 0: off)")},
     {.name = "bus-seq", .type = &T_STRING, HUB(bus_seq), .valid = valid_bus_seq,
      .dflt = HS__DEFAULT_BUS_SEQ,
      HELP("Bus", "SPEC", "each publisher's sequence number, to count what the bus lost\n"

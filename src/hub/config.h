@@ -64,6 +64,7 @@ typedef struct hs__hub_config {
     hs__strlist connect, bind, subscribe;
     size_t max_body, max_topic;
     int rcv_hwm;
+    double reconnect_max_s; /* the longest wait between attempts to reach a publisher (0: 100 ms) */
     double drain_timeout_s;
     /* defaults for consumers that do not set their own */
     unsigned workers;

@@ -949,6 +949,13 @@ int hs__ingress_start(hs__hub *hub, char *err, size_t errlen)
         rc = sock_error(s, "cannot set", "ZMQ_LINGER", err, errlen);
     else if (zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0)
         rc = sock_error(s, "cannot set rcv-hwm to", hwm_text, err, errlen);
+    /* libzmq's default: a connection that failed is tried again every
+     * 100 ms (ZMQ_RECONNECT_IVL), for ever; ZMQ_RECONNECT_IVL_MAX makes the
+     * wait double after each attempt, up to it. */
+    int reconnect_max = (int)(cfg->reconnect_max_s * 1000 + 0.5);
+    if (rc == HS_OK && reconnect_max > 0 &&
+        zmq_setsockopt(s, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof reconnect_max) != 0)
+        rc = sock_error(s, "cannot set", "ZMQ_RECONNECT_IVL_MAX", err, errlen);
     if (rc == HS_OK && cfg->subscribe.n == 0 && zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0) != 0)
         rc = sock_error(s, "subscribe", "", err, errlen);
     for (size_t i = 0; rc == HS_OK && i < cfg->subscribe.n; i++)

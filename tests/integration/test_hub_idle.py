@@ -4,8 +4,10 @@ yet it takes the next message at once and stops at once on SIGTERM; with
 CURVE (the hub a server with an allow-list), its ZAP handler sleeps too and
 still refuses a key it does not know. An idle dynamic hub (a real
 redis-server) heartbeats, and its ingress wakes only with the membership's
-timelines, not ten times a second. Every message sent is counted by msg_id
-at the consumer's file.
+timelines, not ten times a second. A hub whose publisher is gone tries it
+again ten times a second, or, with --reconnect-max, less and less often,
+and takes its messages once it is back. Every message sent is counted by
+msg_id at the consumer's file.
 """
 import json
 import os
@@ -169,6 +171,60 @@ class Idle(unittest.TestCase):
             for s in socks:
                 s.close()
 
+
+    def test_a_hub_whose_publisher_is_gone_backs_off_with_reconnect_max(self):
+        outs, hubs = {}, {}
+        for name, extra in (("plain", []), ("backoff", ["--reconnect-max", "1"])):
+            outs[name] = os.path.join(self.tmp, name + ".jsonl")
+            hubs[name] = Hub(["--connect", self.pub.endpoint, "--self", "a", "--members", "a",
+                              "--dead-letter", "none", "--consumer", "org.*=file:%s" % outs[name]]
+                             + extra, name, self.tmp)
+        hubtest.wait_subscribed(self.pub, list(hubs.values()), scaled(10))
+        sent = self.send(1, 50)
+        for name in hubs:
+            wait_until(lambda: len(processed(outs[name])) >= 50, scaled(10),
+                       "%s: the first 50 processed" % name)
+        port = self.pub.port
+        self.pub.close()
+        time.sleep(0.5)
+
+        def io_switches(hub):
+            return sum(n for t, n in switches(hub.proc.pid).items() if t.startswith("ZMQbg/IO"))
+
+        before = {name: io_switches(h) for name, h in hubs.items()}
+        time.sleep(3)
+        woke = {name: io_switches(h) - before[name] for name, h in hubs.items()}
+        hubtest.log("publisher gone, 3 s: the I/O thread's context switches %s" % woke)
+        # libzmq tries again every 100 ms; doubling from 100 ms up to 1 s,
+        # a few times in these 3 s.
+        self.assertGreaterEqual(woke["plain"], 12, "the plain hub did not retry: %s" % woke)
+        self.assertLessEqual(woke["backoff"] * 3, woke["plain"], "no backoff: %s" % woke)
+
+        # The publisher is back on its port: each hub reconnects (the
+        # backoff's within its 1 s) and takes every message sent after that.
+        self.pub = Publisher(port=port)
+        self.addCleanup(self.pub.close)
+        got = {name: h.metric("hashspace_messages_received_total") for name, h in hubs.items()}
+        t0 = time.monotonic()
+        back = {}
+        warmups = 0
+        while len(back) < len(hubs):
+            self.pub.send(hubtest.WARMUP_TOPIC, fedmsg_body(hubtest.WARMUP_TOPIC.decode(),
+                                                            {"user": "w"}, i=warmups))
+            warmups += 1
+            time.sleep(0.02)
+            for name, h in hubs.items():
+                if name not in back and h.metric("hashspace_messages_received_total") > got[name]:
+                    back[name] = time.monotonic() - t0
+            self.assertLess(time.monotonic() - t0, scaled(10), "not back: %s" % back)
+        hubtest.log("back after the publisher returned: %s s" % back)
+        self.assertLess(back["backoff"], scaled(3))
+        sent += self.send(51, 50)
+        for name in hubs:
+            wait_until(lambda: len(processed(outs[name])) >= 100, scaled(10),
+                       "%s: all 100 processed" % name)
+            self.assertEqual(hubs[name].stop(timeout=10), 0)
+            self.assert_all_once(outs[name], sent)
 
     def test_an_idle_dynamic_hub_wakes_its_ingress_only_for_timelines(self):
         import clustertest
