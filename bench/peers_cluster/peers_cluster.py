@@ -595,8 +595,9 @@ that rotates from round to round. The systems:
   confirms, transient messages.
 - **hashspace**: 4 `hashspace hub` processes (members h0..h3, default hash
   and placement) on one ZeroMQ bus (the publisher's XPUB with
-  `ZMQ_XPUB_NODROP`, which waits once a hub has {a.get('zmq_hwm', 1000):,} messages queued,
-  `--zmq-hwm`; ZeroMQ's default, a bounded queue like the other clients'); each receives every message and keeps its share, with a
+  `ZMQ_XPUB_NODROP`: it waits once a hub has {a.get('zmq_hwm', 1000):,} messages
+  queued, `--zmq-hwm`, a bounded queue like the other clients'); each
+  receives every message and keeps its share, with a
   `plugin:` consumer (`bench/peers_cluster/pc_plugin.c`, one worker) or a
   `push:` consumer to a PULL receiver; `--key json:/msg/user`, and
   `--key topic` with the user appended to the topic.
