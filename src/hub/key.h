@@ -93,11 +93,14 @@ typedef struct hs__key_target {
  * path later, not the value the whole body gives), the others
  * HS__KEY_UNREAD, and it returns false: whether the body is JSON is not
  * known. The same body and targets always stop at the same byte. A .stop
- * target with .tail that names a top-level member (json:/NAME) is looked for
- * from the body's end first (reading the top-level object backwards, as
- * fedmsg writes its bus sequence last); when found there it does not hold
- * the pass up, and when the pass stops it gets that value (in a body that
- * is JSON, the value the whole pass gives). */
+ * target with .tail that names a top-level member (json:/NAME) does not hold
+ * the pass up: when the pass stops at the other .stop targets without having
+ * met it, it is looked for from the body's end (reading the top-level object
+ * backwards, as fedmsg writes its bus sequence last) and gets the value found
+ * there (in a body that is JSON and does not repeat it, the value the whole
+ * pass gives); only when the end cannot tell does the pass read on (from
+ * the start again) until it has it. With no other target, .tail targets are
+ * read from the end first. */
 bool hs__key_extract_many(hs__key_target *targets, size_t n, const char *topic, size_t topic_len,
                           const char *body, size_t body_len);
 
