@@ -6,10 +6,8 @@
  * expiry 250 ms, lead 100 ms) keep it quick; prints what it measures. */
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include <cmocka.h>
 
@@ -47,8 +45,7 @@ typedef struct hub {
     hs__timeline *mine;
 } hub;
 
-static void hub_start_with(hub *h, const char *cluster, const char *name,
-                           uint64_t (*watermark)(void *), void *arg)
+static void hub_start(hub *h, const char *cluster, const char *name)
 {
     h->name = name;
     h->mine = NULL;
@@ -62,17 +59,10 @@ static void hub_start_with(hub *h, const char *cluster, const char *name,
     cfg.expiry_ns = EXPIRY;
     cfg.lead_ns = LEAD;
     cfg.box = &h->box;
-    cfg.watermark = watermark;
-    cfg.watermark_arg = arg;
     char err[256];
     int rc = hs__membership_start(&h->m, &cfg, err, sizeof err);
     if (rc != HS_OK)
         fail_msg("start %s: %s", name, err);
-}
-
-static void hub_start(hub *h, const char *cluster, const char *name)
-{
-    hub_start_with(h, cluster, name, NULL, NULL);
 }
 
 static void hub_stop(hub *h, bool deregister)
@@ -232,42 +222,6 @@ static void test_membership_fenced_while_redis_is_down_rejoins_after_restart(voi
     hub_stop(&a, true);
 }
 
-/* With a watermark callback, each heartbeat carries what it returns at that
- * moment (the hub's ingress decides, nobody publishes it): the other hub
- * sees every new value within a few heartbeats. */
-static atomic_uint_fast64_t now_watermark;
-
-static uint64_t read_watermark(void *arg)
-{
-    return atomic_load((atomic_uint_fast64_t *)arg);
-}
-
-static uint64_t peer_watermark(hub *h, const char *name)
-{
-    const hs__timeline *t = follow(h);
-    const hs__timeline_peer *p = t != NULL ? hs__timeline_peer_find(t, name) : NULL;
-    return p != NULL && p->has_watermark ? p->watermark_ns : 0;
-}
-
-static void test_membership_heartbeat_asks_for_the_watermark(void **state)
-{
-    (void)state;
-    hub a, b;
-    atomic_store(&now_watermark, 1000);
-    hub_start_with(&a, "wm", "a", read_watermark, &now_watermark);
-    hub_start(&b, "wm", "b");
-    WAIT_FOR(newest_size(&a) == 2 && newest_size(&b) == 2, 5000);
-    WAIT_FOR(peer_watermark(&b, "a") == 1000, 2000);
-    for (uint64_t w = 2000; w <= 5000; w += 1000) {
-        atomic_store(&now_watermark, w);
-        uint64_t took = WAIT_FOR(peer_watermark(&b, "a") == w, 2000);
-        printf("watermark %llu seen by b after %.0f ms\n", (unsigned long long)w,
-               (double)took / 1e6);
-    }
-    hub_stop(&a, true);
-    hub_stop(&b, true);
-}
-
 static void test_membership_start_checks_its_config(void **state)
 {
     (void)state;
@@ -323,7 +277,6 @@ int main(void)
         cmocka_unit_test(test_membership_two_hubs_join_agree_and_one_leaves),
         cmocka_unit_test(test_membership_crashed_hub_expires_and_survivors_agree),
         cmocka_unit_test(test_membership_fenced_while_redis_is_down_rejoins_after_restart),
-        cmocka_unit_test(test_membership_heartbeat_asks_for_the_watermark),
         cmocka_unit_test(test_membership_start_checks_its_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
