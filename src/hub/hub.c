@@ -365,15 +365,6 @@ static int start(hs__hub *hub, const hs__hub_config *cfg)
     return 0;
 }
 
-static uint64_t watermark(hs__hub *hub);
-
-/* For the membership thread, before each heartbeat: watermark() reads
- * atomics only. */
-static uint64_t heartbeat_watermark(void *arg)
-{
-    return watermark(arg);
-}
-
 /* The membership thread's settings from the hub's. */
 static int membership_start(hs__hub *hub)
 {
@@ -392,8 +383,6 @@ static int membership_start(hs__hub *hub)
     m.box = &hub->box;
     m.notify = hs__ingress_wake; /* a new timeline: the ingress looks at it now */
     m.notify_arg = hub;
-    m.watermark = heartbeat_watermark; /* as fresh as the heartbeat */
-    m.watermark_arg = hub;
     char err[512];
     if (hs__membership_start(&hub->membership, &m, err, sizeof err) != HS_OK) {
         hs__error("membership: %s", err);
@@ -425,9 +414,7 @@ static uint64_t watermark(hs__hub *hub)
 }
 
 /* The main loop's share of membership: register once the bus is received
- * (or the bus stayed idle for join-wait), then mirror the membership's
- * figures for the metrics (the membership thread asks for the watermark
- * itself, before each heartbeat). */
+ * (or the bus stayed idle for join-wait), then publish the watermark. */
 static int membership_tick(hs__hub *hub, uint64_t started)
 {
     if (hub->membership == NULL) {
@@ -437,6 +424,7 @@ static int membership_tick(hs__hub *hub, uint64_t started)
         return membership_start(hub);
     }
     uint64_t wm = watermark(hub);
+    hs__membership_set_watermark(hub->membership, wm);
     hs__membership_stats st;
     hs__membership_stats_get(hub->membership, &st);
     atomic_store(&hub->coord_errors, st.coordinator_errors);
@@ -566,13 +554,10 @@ static int run_until_stopped(hs__hub *hub, const hs__hub_config *cfg, const sigs
     uint64_t fed_ns = hs__monotonic_ns();
     int status = 0;
     for (;;) {
-        /* A dynamic hub waits to register five times a second, then
-         * mirrors its membership's figures once a second; a static one has
-         * nothing to do but on a signal (a failed ingress sends one) or for
-         * systemd's watchdog, so an idle hub sleeps. */
-        uint64_t tick_ns = !hub->dynamic             ? 60 * 1000000000ull
-                           : hub->membership == NULL ? 200 * 1000000ull
-                                                     : 1000 * 1000000ull;
+        /* A dynamic hub looks at its membership five times a second; a
+         * static one has nothing to do but on a signal (a failed ingress
+         * sends one) or for systemd's watchdog, so an idle hub sleeps. */
+        uint64_t tick_ns = hub->dynamic ? 200 * 1000000ull : 60 * 1000000000ull;
         if (watchdog_ns > 0 && watchdog_ns / 4 < tick_ns)
             tick_ns = watchdog_ns / 4;
         struct timespec tick = {(time_t)(tick_ns / 1000000000ull), (long)(tick_ns % 1000000000ull)};

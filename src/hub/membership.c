@@ -225,11 +225,9 @@ static int round_once(hs__membership *m)
 {
     bool leaving = atomic_load(&m->leaving);
     uint64_t start = hs__monotonic_ns();
-    uint64_t watermark = m->cfg.watermark != NULL ? m->cfg.watermark(m->cfg.watermark_arg)
-                                                  : atomic_load(&m->watermark);
     hs__coord_beat beat = {.name = m->self,
                            .weight = m->cfg.weight,
-                           .watermark_ns = watermark,
+                           .watermark_ns = atomic_load(&m->watermark),
                            .expiry_ns = m->cfg.expiry_ns,
                            .leaving = leaving};
     int rc = hs__coord_heartbeat(m->coord, &beat, NULL);

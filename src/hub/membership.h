@@ -57,12 +57,6 @@ typedef struct hs__membership_config {
     hs__timeline_box *box;
     void (*notify)(void *arg);
     void *notify_arg;
-    /* The watermark for each heartbeat, asked for by the membership thread
-     * just before it sends one (NULL: the one hs__membership_set_watermark
-     * set last). The last heartbeat, at hs__membership_stop, sends the one
-     * set last either way. */
-    uint64_t (*watermark)(void *arg);
-    void *watermark_arg;
 } hs__membership_config;
 
 typedef struct hs__membership_stats {
