@@ -947,16 +947,17 @@ static target_mask scan_tail(scan *s, target_mask wanted, const unsigned char *b
 /* ---- the tail memo (key.h) ----
  *
  * scan_tail's result depends on nothing but the bytes it read: from the
- * byte before the last member's opening quote (memo.from) to the end, all
- * of them at fixed distances from the end, and the length only through
- * TAIL_MAX_BYTES, which a window of MEMO_MAX_BYTES never reaches. A body
- * whose last bytes are the window's gives the same values. One integer
- * value may differ (memo.var): its digits split the window into a prefix
- * and a suffix, each compared at its place (the suffix from the end, the
- * prefix before the new digits); a run of digits, with no leading zero,
- * between bytes that are not part of a number is one integer, and nothing
- * else in the read changes with it. Anything else is a miss, and the body
- * is read backwards again (and kept, if the read finds every target). */
+ * byte before the last member's opening quote (the window's start) to the
+ * end, all of them at fixed distances from the end, and the length only
+ * through TAIL_MAX_BYTES, which a window of MEMO_MAX_BYTES never reaches. A
+ * body whose last bytes are the window's gives the same values. One
+ * integer value may differ (memo.var): its digits split the window into a
+ * prefix and a suffix, each compared at its place (the suffix from the
+ * end, the prefix before the new digits); a run of digits, with no leading
+ * zero, between bytes that are not part of a number is one integer, and
+ * nothing else in the read changes with it. Anything else is a miss, and
+ * the body is read backwards again (and kept, if the read finds every
+ * target; after a run of misses, only now and then: tail_read). */
 #define MEMO_MAX_BYTES 512
 #define MEMO_MAX_DIGITS 20 /* beyond that, a miss (and the full read) */
 #define MEMO_MISSES 8
