@@ -1017,9 +1017,9 @@ static target_mask memo_take(const hs__key_tail_memo *m, scan *s, size_t n, targ
     }
     for (target_mask t = tail; t != 0; t &= t - 1) {
         unsigned i = (unsigned)__builtin_ctz(t);
-        s->found[i] = m->found[i];
-        if ((int)i == m->var)
-            s->found[i] = (found_value){.kind = FOUND_INTEGER, .text = digits, .len = ndigits};
+        s->found[i] = (int)i == m->var
+                          ? (found_value){.kind = FOUND_INTEGER, .text = digits, .len = ndigits}
+                          : m->found[i];
     }
     return tail;
 }
@@ -1123,6 +1123,16 @@ static void results(hs__key_target *t, size_t n, const scan *s, target_mask m)
             t[i].result = key_of(&s->found[i], t[i].buf, &t[i].key, &t[i].len);
 }
 
+/* The pass stopped: the targets in m get what it found, those that could
+ * not stop it (not .stop) HS__KEY_UNREAD. */
+static void stopped(hs__key_target *t, size_t n, const scan *s, target_mask m)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!t[i].stop)
+            t[i].result = HS__KEY_UNREAD;
+    results(t, n, s, m);
+}
+
 /* One pass over the body for the json: targets t[0..n) (n at most
  * HS__KEY_TARGETS_MAX): each gets the result its spec alone would, unless
  * the pass stops early (targets with .stop set, all found): then those get
@@ -1159,10 +1169,7 @@ static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t b
         target_mask left = no_scalar(&s, tail);
         from_end = left != 0 ? tail_read(&s, n, left, b, body_len, memo) : 0;
         if (from_end == left) {
-            for (size_t i = 0; i < n; i++)
-                if (!t[i].stop)
-                    t[i].result = HS__KEY_UNREAD;
-            results(t, n, &s, stop);
+            stopped(t, n, &s, stop);
             return false;
         }
     } else if (tail != 0 && (all & ~tail) == 0) {
@@ -1178,10 +1185,7 @@ static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t b
         results(t, n, &s, from_end);
     rc = forward(&s, body, body_len, n, stop & ~from_end);
     if (rc == SCAN_STOPPED) {
-        for (size_t i = 0; i < n; i++)
-            if (!(from_end & (1u << i)) && !t[i].stop)
-                t[i].result = HS__KEY_UNREAD;
-        results(t, n, &s, stop & ~from_end);
+        stopped(t, n, &s, stop & ~from_end); /* from_end, all .stop, has its results */
         return false;
     }
 whole:;
