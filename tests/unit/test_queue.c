@@ -185,19 +185,33 @@ static void *consume_all(void *arg)
     return NULL;
 }
 
+/* consume_all on a thread of its own against q, counting into *c. */
+static pthread_t consumer_start(consumer_ctx *c, hs__queue *q)
+{
+    *c = (consumer_ctx){.q = q};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, consume_all, c), 0);
+    return t;
+}
+
+/* No more pushes: the consumer takes what is left and ends. */
+static void consumer_finish(hs__queue *q, pthread_t t)
+{
+    hs__queue_close(q);
+    assert_int_equal(pthread_join(t, NULL), 0);
+}
+
 static void test_queue_threaded_small_ring_loses_nothing_and_keeps_order(void **state)
 {
     (void)state;
     hs__queue q;
     /* A ring of 16 makes the producer block often: every wake-up path runs. */
     assert_int_equal(hs__queue_init(&q, 16), HS_OK);
-    consumer_ctx c = {.q = &q};
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, consume_all, &c), 0);
+    consumer_ctx c;
+    pthread_t t = consumer_start(&c, &q);
     for (unsigned i = 0; i < THREADED_COUNT; i++)
         assert_int_equal(hs__queue_push(&q, numbered(i), i + 1, true, NULL), HS_OK);
-    hs__queue_close(&q);
-    assert_int_equal(pthread_join(t, NULL), 0);
+    consumer_finish(&q, t);
     assert_int_equal(c.got, THREADED_COUNT);
     assert_int_equal(c.out_of_order, 0);
     hs__queue_destroy(&q);
@@ -211,14 +225,12 @@ static void test_queue_held_wakeups_lose_nothing_when_the_ring_fills(void **stat
      * asleep is woken only because the ring is full (else this hangs). */
     assert_int_equal(hs__queue_init(&q, 4), HS_OK);
     hs__queue_hold_wakeups(&q, true);
-    consumer_ctx c = {.q = &q};
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, consume_all, &c), 0);
+    consumer_ctx c;
+    pthread_t t = consumer_start(&c, &q);
     for (unsigned i = 0; i < THREADED_COUNT / 10; i++)
         assert_int_equal(hs__queue_push(&q, numbered(i), i + 1, true, NULL), HS_OK);
     hs__queue_hold_wakeups(&q, false);
-    hs__queue_close(&q);
-    assert_int_equal(pthread_join(t, NULL), 0);
+    consumer_finish(&q, t);
     assert_int_equal(c.got, THREADED_COUNT / 10);
     assert_int_equal(c.out_of_order, 0);
     hs__queue_destroy(&q);
@@ -237,9 +249,8 @@ static void test_queue_held_wakeup_is_given_by_wake(void **state)
     (void)state;
     hs__queue q;
     assert_int_equal(hs__queue_init(&q, 8), HS_OK);
-    consumer_ctx c = {.q = &q};
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, consume_all, &c), 0);
+    consumer_ctx c;
+    pthread_t t = consumer_start(&c, &q);
     for (int i = 0; i < 2000 && !consumer_sleeps(&q); i++) {
         struct timespec pause = {0, 1000000};
         nanosleep(&pause, NULL);
@@ -267,8 +278,7 @@ static void test_queue_held_wakeup_is_given_by_wake(void **state)
         hs__queue_stats(&q, &count, &oldest);
     }
     assert_int_equal(count, 0);
-    hs__queue_close(&q);
-    assert_int_equal(pthread_join(t, NULL), 0);
+    consumer_finish(&q, t);
     assert_int_equal(c.got, 2);
     hs__queue_destroy(&q);
 }
@@ -281,9 +291,8 @@ static void test_queue_drop_mode_under_load_takes_or_refuses_each_once(void **st
     (void)state;
     hs__queue q;
     assert_int_equal(hs__queue_init(&q, 8), HS_OK);
-    consumer_ctx c = {.q = &q};
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, consume_all, &c), 0);
+    consumer_ctx c;
+    pthread_t t = consumer_start(&c, &q);
     unsigned refused = 0;
     for (unsigned i = 0; i < THREADED_COUNT; i++) {
         hs__msg *m = numbered(i);
@@ -295,8 +304,7 @@ static void test_queue_drop_mode_under_load_takes_or_refuses_each_once(void **st
             assert_int_equal(rc, HS_OK);
         }
     }
-    hs__queue_close(&q);
-    assert_int_equal(pthread_join(t, NULL), 0);
+    consumer_finish(&q, t);
     assert_int_equal(c.got + refused, THREADED_COUNT);
     assert_int_equal(c.out_of_order, 0);
     assert_true(c.got > 0);
@@ -388,19 +396,17 @@ static void test_queue_stats_read_while_both_sides_run(void **state)
     (void)state;
     hs__queue q;
     assert_int_equal(hs__queue_init(&q, 64), HS_OK);
-    consumer_ctx c = {.q = &q};
+    consumer_ctx c;
     reader_ctx r = {.q = &q};
     atomic_init(&r.stop, false);
-    pthread_t tc, tr;
-    assert_int_equal(pthread_create(&tc, NULL, consume_all, &c), 0);
+    pthread_t tc = consumer_start(&c, &q), tr;
     assert_int_equal(pthread_create(&tr, NULL, read_stats, &r), 0);
     for (unsigned i = 0; i < THREADED_COUNT; i++) {
         hs__msg *m = numbered(i);
         m->ts_ns = i + 1;
         assert_int_equal(hs__queue_push(&q, m, i + 1, true, NULL), HS_OK);
     }
-    hs__queue_close(&q);
-    assert_int_equal(pthread_join(tc, NULL), 0);
+    consumer_finish(&q, tc);
     atomic_store(&r.stop, true);
     assert_int_equal(pthread_join(tr, NULL), 0);
     assert_int_equal(c.got, THREADED_COUNT);
