@@ -9,6 +9,7 @@ message that did arrive is still processed.
 """
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -141,6 +142,55 @@ class BusLosses(unittest.TestCase):
         self.assertEqual(received + missing, n + 1)
         hubtest.wait_until(lambda: len(read_jsonl(out)) >= received, 30, "processing")
         self.assertEqual(len(read_jsonl(out)), received)
+        self.assertEqual(hub.stop(), 0, hub.log())
+
+    def test_one_name_on_two_hosts_is_two_publishers(self):
+        """Two publishers of one name, on 127.0.0.1 and 127.0.0.2, counting
+        alike and interleaved in a random order (so that one's next number
+        is often the other's too), then one of them alone: two
+        streams, each in order, nothing missing, late or duplicated."""
+        pubs = [Publisher(), Publisher()]
+        for p in pubs:
+            self.addCleanup(p.close)
+        pubs[1].sock.close()
+        pubs[1].sock = pubs[1].ctx.socket(zmq.PUB)
+        pubs[1].sock.setsockopt(zmq.SNDHWM, 0)
+        pubs[1].sock.setsockopt(zmq.LINGER, 0)
+        pubs[1].endpoint = "tcp://127.0.0.2:%d" % hubtest.free_port()
+        pubs[1].sock.bind(pubs[1].endpoint)
+        out = os.path.join(self.tmp.name, "out.jsonl")
+        hub = Hub(["--connect", pubs[0].endpoint, "--connect", pubs[1].endpoint, "--self", "a",
+                   "--members", "a", "--consumer", "org.*=file:" + out], "a", self.tmp.name)
+        for p in pubs:
+            hubtest.wait_subscribed(p, [hub])
+        n, sent, nxt = 2000, 0, [1, 1]
+        rng = random.Random(7)
+        while min(nxt) <= n:  # in a random order: runs of one, and of several
+            k = rng.randrange(2) if max(nxt) <= n else nxt.index(min(nxt))
+            if nxt[k] > n:
+                continue
+            pubs[k].send("org.test", fedmsg_body("org.test", {"k": k}, i=nxt[k], username=WHO))
+            nxt[k] += 1
+            sent += 1
+            if sent % 200 == 0:
+                time.sleep(0.01)
+        for i in range(n + 1, n + 501):  # the second one alone
+            pubs[1].send("org.test", fedmsg_body("org.test", {"k": 1, "i": i}, i=i, username=WHO))
+            sent += 1
+        hubtest.wait_until(lambda: len(read_jsonl(out)) >= sent, 30, "every message")
+        m = hub.scrape()
+
+        def bus(host, name):
+            return m.get(("hashspace_bus_%s_total" % name, (("publisher", host + " " + WHO),)))
+
+        for host, last in (("127.0.0.1", n), ("127.0.0.2", n + 500)):
+            self.assertEqual(bus(host, "received"), last, host)
+            for counter in ("missing", "gaps", "late", "duplicates", "restarts"):
+                self.assertEqual(bus(host, counter), 0, "%s %s" % (host, counter))
+        rows = {p["publisher"]: p for p in hub.status()["bus"]}
+        self.assertEqual(rows["127.0.0.1 " + WHO]["last"], n)
+        self.assertEqual(rows["127.0.0.2 " + WHO]["last"], n + 500)
+        self.assertEqual(len(read_jsonl(out)), sent)
         self.assertEqual(hub.stop(), 0, hub.log())
 
     def test_none_turns_tracking_off(self):
