@@ -82,7 +82,7 @@ static void memo_targets(hs__key_target *t, const hs__key_spec *specs, hs__key_b
 }
 
 /* body with the memo as it is, then without: the same. */
-static void memo_agrees(const hs__key_spec *specs, hs__key_tail_memo **memo, const char *body,
+static void memo_agrees(const hs__key_spec *specs, hs__key_memo **memo, const char *body,
                         size_t len)
 {
     hs__key_buf bufs[3] = {{0}}, plain_bufs[3] = {{0}};
@@ -138,12 +138,46 @@ static void check_memo(const hs__key_spec *spec, const char *frame, size_t body_
         }
         hs__key_buf_free(&one);
     }
-    hs__key_tail_memo *memo = NULL;
+    /* For the head template: every digit one up, and every digit doubled
+     * (integers and strings of other lengths; names rarely have digits). */
+    char *up = malloc(body_len > 0 ? body_len : 1), *twice = malloc(2 * body_len + 1);
+    FUZZ_ASSERT(up != NULL && twice != NULL);
+    size_t twice_len = 0;
+    for (size_t i = 0; i < body_len; i++) {
+        char c = frame[i];
+        bool digit = c >= '0' && c <= '9';
+        up[i] = digit ? (c == '9' ? '0' : (char)(c + 1)) : c;
+        twice[twice_len++] = c;
+        if (digit)
+            twice[twice_len++] = c;
+    }
+    hs__key_memo *memo = NULL;
     memo_agrees(specs, &memo, frame, body_len);   /* keeps it */
     memo_agrees(specs, &memo, frame, body_len);   /* from it */
-    memo_agrees(specs, &memo, variant, body_len); /* the digits differ */
+    memo_agrees(specs, &memo, variant, body_len); /* the digits at the end differ */
     memo_agrees(specs, &memo, frame, body_len);
-    hs__key_tail_memo_free(memo);
+    memo_agrees(specs, &memo, up, body_len); /* every digit differs */
+    memo_agrees(specs, &memo, frame, body_len);
+    memo_agrees(specs, &memo, twice, twice_len); /* longer */
+    memo_agrees(specs, &memo, twice, twice_len);
+    memo_agrees(specs, &memo, frame, body_len);
+    /* One digit doubled, after the body itself: a number that begins as
+     * the kept one did and goes on (1.5, then 1.55). Up to 8 places. */
+    size_t ndigits = 0, done = 0;
+    for (size_t i = 0; i < body_len; i++)
+        ndigits += frame[i] >= '0' && frame[i] <= '9';
+    for (size_t i = 0, seen = 0; i < body_len && done < 8; i++) {
+        if (frame[i] < '0' || frame[i] > '9' || seen++ % (ndigits / 8 + 1) != 0)
+            continue;
+        memcpy(twice, frame, i + 1);
+        memcpy(twice + i + 1, frame + i, body_len - i);
+        memo_agrees(specs, &memo, frame, body_len);
+        memo_agrees(specs, &memo, twice, body_len + 1);
+        done++;
+    }
+    hs__key_memo_free(memo);
+    free(up);
+    free(twice);
     free(variant);
     hs__key_spec_clear(&specs[1]);
     hs__key_spec_clear(&specs[2]);

@@ -120,13 +120,13 @@ static void stream_free(stream *st)
 
 /* The hub's claim pass (ingress.c): the key stopping the pass, and the bus
  * sequence, where it did not meet it, read from the end, over a publisher's stream;
- * with memo, keeping a tail memo from body to body as the ingress does.
+ * with memo, keeping a memo (head template, tail window) from body to body as the ingress does.
  * ns per pass. */
 static double time_claim(const hs__key_spec *specs, const stream *st, size_t iters,
                          hs__key_buf *bufs, bool memo)
 {
     size_t sum = 0;
-    hs__key_tail_memo *m = NULL;
+    hs__key_memo *m = NULL;
     uint64_t t0 = bench_now_ns();
     for (size_t i = 0; i < iters; i++) {
         hs__key_target t[3] = {{.spec = &specs[0], .buf = &bufs[0], .stop = true},
@@ -136,7 +136,7 @@ static double time_claim(const hs__key_spec *specs, const stream *st, size_t ite
         hs__key_extract_many_memo(t, 3, "t", 1, st->body[k], st->len[k], memo ? &m : NULL);
         sum += t[0].result == HS__KEY_OK ? t[0].len : 0;
     }
-    hs__key_tail_memo_free(m);
+    hs__key_memo_free(m);
     uint64_t t1 = bench_now_ns();
     if (sum == 0 && iters > 0)
         return -1;
@@ -248,8 +248,8 @@ int main(int argc, char **argv)
            "scanner on the body cut after the key's value; rest: validating what follows;\n"
            "claim: the hub's claim pass (stopping at the key; json:/i and json:/username,\n"
            "where it did not meet them, read from the end) over 64 bodies whose i counts\n"
-           "up; memo: the same with the tail memo kept from body to body, as the hub's\n"
-           "ingress does.\n");
+           "up; memo: the same with the memo (head template, tail window) kept from body\n"
+           "to body, as the hub's ingress does.\n");
     hs__key_buf_free(&buf);
     hs__key_spec_clear(&spec);
     for (int i = 0; i < 3; i++) {

@@ -282,7 +282,7 @@ typedef struct hs__ingress_verdict {
     /* By hs__ingress_key; .spec NULL when the rules do not want it. */
     hs__key_target values[HS__INGRESS_KEYS];
     hs__key_buf bufs[HS__INGRESS_KEYS];
-    hs__key_tail_memo *tail_memo; /* the bus sequence's, read from the end */
+    hs__key_memo *memo; /* the claim pass's, kept from body to body (key.h) */
 } hs__ingress_verdict;
 /* The checks on one [topic, body] message before the claim: the body's and
  * the topic's sizes (both HS__MALFORMED_OVERSIZE), the topic's UTF-8, then

@@ -373,8 +373,8 @@ void hs__ingress_verdict_free(hs__ingress_verdict *v)
 {
     for (size_t k = 0; k < HS__INGRESS_KEYS; k++)
         hs__key_buf_free(&v->bufs[k]);
-    hs__key_tail_memo_free(v->tail_memo);
-    v->tail_memo = NULL;
+    hs__key_memo_free(v->memo);
+    v->memo = NULL;
 }
 
 /* Every value the rules want, in one pass over the body (that may stop at
@@ -400,7 +400,7 @@ static void extract_values(const hs__ingress_rules *rules, const char *t, size_t
                                        .stop = seq ? stop_seq : stop && k != HS__INGRESS_FALLBACK,
                                        .tail = seq};
     }
-    v->whole = hs__key_extract_many_memo(wanted, n, t, tlen, b, blen, &v->tail_memo);
+    v->whole = hs__key_extract_many_memo(wanted, n, t, tlen, b, blen, &v->memo);
     n = 0;
     for (size_t k = 0; k < HS__INGRESS_KEYS; k++)
         v->values[k] = rules->specs[k] != NULL ? wanted[n++] : (hs__key_target){0};

@@ -183,12 +183,27 @@ typedef struct found_value {
  * matched the same number of tokens (the value's depth - 1). */
 typedef unsigned target_mask;
 
+/* The string and integer values a forward pass met, in order, while it
+ * records them for the head template (below). */
+#define HEAD_MAX_REGIONS 24
+typedef struct head_rec {
+    size_t n;
+    bool full; /* more than HEAD_MAX_REGIONS: nothing to keep */
+    struct {
+        const unsigned char *start, *end; /* a string's with its quotes */
+        unsigned char kind;               /* REGION_* */
+    } r[HEAD_MAX_REGIONS];
+} head_rec;
+
+enum { REGION_NONE, REGION_STRING, REGION_INTEGER, REGION_REAL };
+
 typedef struct scan {
     const unsigned char *p, *end;
     const hs__key_spec *specs[HS__KEY_TARGETS_MAX]; /* the json: targets */
     found_value found[HS__KEY_TARGETS_MAX];
     target_mask stop;    /* the targets whose values end the pass early; 0: read it all */
     target_mask pending; /* of those, the ones without a scalar value so far */
+    head_rec *rec;       /* recording the values met, or NULL */
 } scan;
 
 /* What the scan functions return: the value is valid, it is not, or every
@@ -638,6 +653,18 @@ static inline int after_scalar(const scan *s, target_mask here)
     return here != 0 && s->stop != 0 && s->pending == 0 ? SCAN_STOPPED : SCAN_OK;
 }
 
+static inline void record(head_rec *rec, const unsigned char *start, const unsigned char *end,
+                          unsigned char kind)
+{
+    if (rec->n == HEAD_MAX_REGIONS) {
+        rec->full = true;
+        return;
+    }
+    rec->r[rec->n].start = start;
+    rec->r[rec->n].end = end;
+    rec->r[rec->n++].kind = kind;
+}
+
 /* One value at nesting depth `depth` (the root is 1), s->p on its first
  * character. `on_path`: the targets whose pointer the path to it matches
  * so far (depth - 1 tokens each); 0 off every target's path. */
@@ -660,6 +687,8 @@ static int scan_value(scan *s, size_t depth, target_mask on_path)
         unsigned flags;
         if (scan_string(s, &text, &len, &flags) != 0)
             return -1;
+        if (s->rec != NULL)
+            record(s->rec, start, s->p, REGION_STRING);
         if (here != 0)
             found(s, here, FOUND_STRING, text, len, (flags & STRING_ESCAPED) != 0);
         return after_scalar(s, here);
@@ -686,6 +715,8 @@ static int scan_value(scan *s, size_t depth, target_mask on_path)
         bool integer;
         if (scan_number(s, &integer) != 0)
             return -1;
+        if (s->rec != NULL)
+            record(s->rec, start, s->p, integer ? REGION_INTEGER : REGION_REAL);
         if (here != 0)
             found(s, here, integer ? FOUND_INTEGER : FOUND_REAL, start, (size_t)(s->p - start),
                   false);
@@ -963,8 +994,8 @@ static target_mask scan_tail(scan *s, target_mask wanted, const unsigned char *b
 #define MEMO_MISSES 8
 #define MEMO_RETRY 64
 
-struct hs__key_tail_memo {
-    size_t n; /* the targets it was kept for, by spec, and which were tail */
+typedef struct tail_memo {
+    size_t n; /* the targets it was kept for, by spec, and which were tail; 0: none */
     const hs__key_spec *specs[HS__KEY_TARGETS_MAX];
     target_mask tail;
     unsigned char bytes[MEMO_MAX_BYTES]; /* the window */
@@ -973,9 +1004,69 @@ struct hs__key_tail_memo {
     size_t digits_at, digits_len;           /* its digits in bytes[] */
     found_value found[HS__KEY_TARGETS_MAX]; /* the others': text into bytes[] */
     unsigned misses;                        /* in a row */
+} tail_memo;
+
+/* ---- the head template (key.h) ----
+ *
+ * A forward pass that stops early (the claim's, at its key) has read the
+ * body's first bytes and nothing else, and what it found depends on them
+ * alone. Bodies of one stream begin alike but for their values: the same
+ * members, in the same order, with other strings and numbers
+ * (`{"topic": "...", "msg": {"key": "...", "user": "bob"`). The template
+ * keeps the bytes of the last such read but for its string and number
+ * values (its regions); a body whose bytes between the regions are the
+ * same, each region read again as the pass would (scan_string: escapes,
+ * UTF-8 and all; scan_number, an integer where an integer was, a real
+ * where a real was), is the same sequence of tokens, so the pass would
+ * take the same path, find its values in the same places and stop at the
+ * same one: the last value read is a region (read to its end, however
+ * long) or a literal (the pass stops right after its last letter,
+ * whatever follows). Anything else is a miss, and the body is read:
+ * literals, member names and whitespace are fixed bytes. */
+#define HEAD_MAX_BYTES 512 /* of fixed bytes */
+
+typedef struct head_template {
+    size_t n; /* the targets it was kept for, by spec, and the pass's stop; 0: none */
+    const hs__key_spec *specs[HS__KEY_TARGETS_MAX];
+    target_mask stop;
+    size_t nseg; /* segments: fixed bytes, then a region (the last: none) */
+    struct {
+        uint16_t at, len; /* the fixed bytes in bytes[] */
+        unsigned char region;
+    } seg[HEAD_MAX_REGIONS + 1];
+    unsigned char bytes[HEAD_MAX_BYTES];
+    struct {
+        found_kind kind;
+        uint16_t seg; /* the region after segment seg, or (a literal, a real, a
+                       * container) in seg's fixed bytes at off */
+        uint16_t off, len;
+    } found[HS__KEY_TARGETS_MAX];
+    unsigned misses;    /* in a row */
+    unsigned long hits; /* bodies it answered for */
+} head_template;
+
+struct hs__key_memo {
+    tail_memo tail;
+    head_template head;
 };
 
-static bool memo_for(const hs__key_tail_memo *m, const scan *s, size_t n, target_mask tail)
+/* *mp, allocated empty when it is NULL; NULL when it cannot be. */
+static hs__key_memo *memo_get(hs__key_memo **mp)
+{
+    if (*mp == NULL && (*mp = malloc(sizeof **mp)) != NULL) {
+        (*mp)->tail.n = (*mp)->head.n = 0;
+        (*mp)->tail.misses = (*mp)->head.misses = 0;
+        (*mp)->head.hits = 0;
+    }
+    return *mp;
+}
+
+unsigned long hs__key_memo_head_hits(const hs__key_memo *memo)
+{
+    return memo != NULL ? memo->head.hits : 0;
+}
+
+static bool memo_for(const tail_memo *m, const scan *s, size_t n, target_mask tail)
 {
     if (m->n != n || m->tail != tail)
         return false;
@@ -992,7 +1083,7 @@ static inline bool is_digit(unsigned char c)
 
 /* The tail targets' values from the memo, when the body ends as its window
  * does: `tail`, else 0. */
-static target_mask memo_take(const hs__key_tail_memo *m, scan *s, size_t n, target_mask tail,
+static target_mask memo_take(const tail_memo *m, scan *s, size_t n, target_mask tail,
                              const unsigned char *b, size_t len)
 {
     if (m == NULL || !memo_for(m, s, n, tail))
@@ -1026,19 +1117,17 @@ static target_mask memo_take(const hs__key_tail_memo *m, scan *s, size_t n, targ
 
 /* After scan_tail found every target in `tail`, its window read from
  * `first` (scan_tail's): kept in *mp when it fits. */
-static void memo_keep(hs__key_tail_memo **mp, const scan *s, size_t n, target_mask tail,
+static void memo_keep(hs__key_memo **mp, const scan *s, size_t n, target_mask tail,
                       const unsigned char *b, size_t len, ptrdiff_t first)
 {
     /* string_start read the byte before the quote, and more when it is a
      * backslash: those windows are not kept. */
     if (first < 1 || b[first - 1] == '\\' || len - (size_t)(first - 1) > MEMO_MAX_BYTES)
         return;
-    hs__key_tail_memo *m = *mp;
-    if (m == NULL) {
-        if ((m = *mp = malloc(sizeof *m)) == NULL)
-            return; /* no memo: every body is read */
-        m->misses = 0;
-    }
+    hs__key_memo *memo = memo_get(mp);
+    if (memo == NULL)
+        return; /* no memo: every body is read */
+    tail_memo *m = &memo->tail;
     size_t from = (size_t)first - 1;
     m->n = n;
     for (size_t i = 0; i < n; i++)
@@ -1063,7 +1152,7 @@ static void memo_keep(hs__key_tail_memo **mp, const scan *s, size_t n, target_ma
     }
 }
 
-void hs__key_tail_memo_free(hs__key_tail_memo *memo)
+void hs__key_memo_free(hs__key_memo *memo)
 {
     free(memo);
 }
@@ -1072,11 +1161,12 @@ void hs__key_tail_memo_free(hs__key_tail_memo *memo)
  * it has them: those found (a scalar or null, or all of them when the
  * object's start was reached), or 0. */
 static target_mask tail_read(scan *s, size_t n, target_mask wanted, const unsigned char *b,
-                             size_t len, hs__key_tail_memo **memo)
+                             size_t len, hs__key_memo **memo)
 {
     target_mask got;
-    if (memo != NULL && (got = memo_take(*memo, s, n, wanted, b, len)) != 0) {
-        (*memo)->misses = 0;
+    if (memo != NULL && *memo != NULL &&
+        (got = memo_take(&(*memo)->tail, s, n, wanted, b, len)) != 0) {
+        (*memo)->tail.misses = 0;
         return got;
     }
     ptrdiff_t first;
@@ -1084,7 +1174,7 @@ static target_mask tail_read(scan *s, size_t n, target_mask wanted, const unsign
     /* Bodies whose ends differ in more than one integer (a signature, a
      * time stamp) miss every time: after MEMO_MISSES in a row, only one in
      * MEMO_RETRY is kept, to see whether the stream changed. */
-    unsigned misses = memo != NULL && *memo != NULL ? ++(*memo)->misses : 0;
+    unsigned misses = memo != NULL && *memo != NULL ? ++(*memo)->tail.misses : 0;
     if (memo != NULL && first >= 0 && (misses <= MEMO_MISSES || misses % MEMO_RETRY == 0))
         memo_keep(memo, s, n, wanted, b, len, first);
     return got;
@@ -1103,17 +1193,153 @@ static target_mask no_scalar(const scan *s, target_mask m)
     return left;
 }
 
-/* The pass forwards from the body's start, ending early once each target
- * in `stop` has a scalar value. */
-static int forward(scan *s, const char *body, size_t len, size_t n, target_mask stop)
+static bool head_for(const head_template *h, const scan *s, size_t n, target_mask stop)
 {
-    s->p = (const unsigned char *)body;
-    s->end = (const unsigned char *)body + len;
+    if (h->n != n || h->stop != stop)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (h->specs[i] != s->specs[i])
+            return false;
+    return true;
+}
+
+/* What the pass would find in b[0..len) with stop `stop`, from the
+ * template: true, s->found and s->p set as the pass leaves them when it
+ * stops; false, a miss (s->p moved, nothing found). */
+static bool head_take(const head_template *h, scan *s, size_t n, target_mask stop,
+                      const unsigned char *b, size_t len)
+{
+    if (!head_for(h, s, n, stop))
+        return false;
+    const unsigned char *p = b, *end = b + len, *fixed[HEAD_MAX_REGIONS + 1];
+    found_value region[HEAD_MAX_REGIONS + 1];
+    for (size_t j = 0; j < h->nseg; j++) {
+        size_t flen = h->seg[j].len;
+        if ((size_t)(end - p) < flen || memcmp(p, h->bytes + h->seg[j].at, flen) != 0)
+            return false;
+        fixed[j] = p;
+        s->p = p + flen;
+        if (h->seg[j].region == REGION_STRING) {
+            unsigned flags;
+            if (s->p == end || *s->p != '"' ||
+                scan_string(s, &region[j].text, &region[j].len, &flags) != 0)
+                return false;
+            region[j].escaped = (flags & STRING_ESCAPED) != 0;
+        } else if (h->seg[j].region != REGION_NONE) {
+            bool integer;
+            region[j].text = s->p;
+            if (s->p == end || scan_number(s, &integer) != 0 ||
+                integer != (h->seg[j].region == REGION_INTEGER))
+                return false;
+            region[j].len = (size_t)(s->p - region[j].text);
+            region[j].escaped = false;
+        }
+        p = s->p;
+    }
+    for (size_t i = 0; i < n; i++) {
+        found_value *f = &s->found[i];
+        f->kind = h->found[i].kind;
+        size_t j = h->found[i].seg;
+        if (f->kind == FOUND_STRING || f->kind == FOUND_INTEGER || f->kind == FOUND_REAL) {
+            f->text = region[j].text;
+            f->len = region[j].len;
+            f->escaped = region[j].escaped;
+        } else if (f->kind != FOUND_NONE) {
+            f->text = fixed[j] + h->found[i].off;
+            f->len = h->found[i].len;
+            f->escaped = false;
+        }
+    }
+    s->pending = 0;
+    return true;
+}
+
+/* After a pass over b that stopped at s->p, having recorded rec: its
+ * template, kept in *mp when it fits. */
+static void head_keep(hs__key_memo **mp, const scan *s, size_t n, target_mask stop,
+                      const unsigned char *b, const head_rec *rec)
+{
+    size_t fixed_len = (size_t)(s->p - b);
+    for (size_t k = 0; k < rec->n; k++)
+        fixed_len -= (size_t)(rec->r[k].end - rec->r[k].start);
+    if (rec->full || fixed_len > HEAD_MAX_BYTES)
+        return;
+    hs__key_memo *memo = memo_get(mp);
+    if (memo == NULL)
+        return;
+    head_template *h = &memo->head;
+    const unsigned char *from[HEAD_MAX_REGIONS + 1], *at = b;
+    size_t used = 0;
+    for (size_t j = 0; j <= rec->n; j++) {
+        const unsigned char *to = j < rec->n ? rec->r[j].start : s->p;
+        from[j] = at;
+        h->seg[j].at = (uint16_t)used;
+        h->seg[j].len = (uint16_t)(to - at);
+        h->seg[j].region = j == rec->n ? REGION_NONE : rec->r[j].kind;
+        memcpy(h->bytes + used, at, (size_t)(to - at));
+        used += (size_t)(to - at);
+        at = j < rec->n ? rec->r[j].end : s->p;
+    }
+    h->nseg = rec->n + 1;
+    for (size_t i = 0; i < n; i++) {
+        const found_value *f = &s->found[i];
+        h->found[i].kind = f->kind;
+        if (f->kind == FOUND_NONE)
+            continue;
+        size_t j = 0; /* the region it is, or the fixed bytes it is in */
+        bool region = f->kind == FOUND_STRING || f->kind == FOUND_INTEGER || f->kind == FOUND_REAL;
+        while (j < rec->n && (region ? rec->r[j].end <= f->text : from[j + 1] <= f->text))
+            j++;
+        if (region ? j == rec->n || f->text < rec->r[j].start
+                   : f->text < from[j] || f->text + f->len > from[j] + h->seg[j].len) {
+            h->n = 0; /* not where it should be: nothing kept */
+            return;
+        }
+        h->found[i].seg = (uint16_t)j;
+        h->found[i].off = (uint16_t)(region ? 0 : f->text - from[j]);
+        h->found[i].len = (uint16_t)f->len;
+    }
+    h->n = n;
+    for (size_t i = 0; i < n; i++)
+        h->specs[i] = s->specs[i];
+    h->stop = stop;
+}
+
+/* The pass forwards from the body's start, ending early once each target
+ * in `stop` has a scalar value; with a memo, from the head template when
+ * the body begins as it does, and kept there when it does not (after
+ * MEMO_MISSES in a row, one body in MEMO_RETRY). */
+static int forward(scan *s, const char *body, size_t len, size_t n, target_mask stop,
+                   hs__key_memo **memo)
+{
+    const unsigned char *b = (const unsigned char *)body;
+    s->end = b + len;
     s->stop = s->pending = stop;
     for (size_t i = 0; i < n; i++)
         s->found[i].kind = FOUND_NONE;
+    head_rec rec;
+    s->rec = NULL;
+    if (memo != NULL && stop != 0) {
+        head_template *h = *memo != NULL ? &(*memo)->head : NULL;
+        if (h != NULL && head_take(h, s, n, stop, b, len)) {
+            h->misses = 0;
+            h->hits++;
+            return SCAN_STOPPED;
+        }
+        unsigned misses = h != NULL ? ++h->misses : 0;
+        if (misses <= MEMO_MISSES || misses % MEMO_RETRY == 0) {
+            rec.n = 0;
+            rec.full = false;
+            s->rec = &rec;
+        }
+    }
+    s->p = b;
     skip_space(s);
-    return scan_value(s, 1, (target_mask)((1u << n) - 1));
+    int rc = scan_value(s, 1, (target_mask)((1u << n) - 1));
+    if (rc == SCAN_STOPPED && s->rec != NULL)
+        head_keep(memo, s, n, stop, b, &rec);
+    s->rec = NULL;
+    return rc;
 }
 
 static void results(hs__key_target *t, size_t n, const scan *s, target_mask m)
@@ -1145,13 +1371,14 @@ static void stopped(hs__key_target *t, size_t n, const scan *s, target_mask m)
  * does the pass go again, forwards, until it has them as well. With no
  * other target at all, they are read from the end first. */
 static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t body_len,
-                         hs__key_tail_memo **memo)
+                         hs__key_memo **memo)
 {
     scan s; /* not zeroed as a whole: only the first n found values are used */
     const unsigned char *b = (const unsigned char *)body;
     target_mask stop = 0, tail = 0, all = (target_mask)((1u << n) - 1);
     s.p = b; /* scan_tail checks each value forwards, within its bounds */
     s.end = b + body_len;
+    s.rec = NULL;
     for (size_t i = 0; i < n; i++) {
         s.specs[i] = t[i].spec;
         s.found[i].kind = FOUND_NONE;
@@ -1163,7 +1390,7 @@ static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t b
     target_mask from_end = 0; /* the targets whose values the end gave */
     int rc;
     if (tail != 0 && (stop & ~tail) != 0) {
-        rc = forward(&s, body, body_len, n, stop & ~tail);
+        rc = forward(&s, body, body_len, n, stop & ~tail, memo);
         if (rc != SCAN_STOPPED)
             goto whole;
         target_mask left = no_scalar(&s, tail);
@@ -1183,7 +1410,7 @@ static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t b
     /* From the start (again), until the targets the end did not give. */
     if (from_end != 0)
         results(t, n, &s, from_end);
-    rc = forward(&s, body, body_len, n, stop & ~from_end);
+    rc = forward(&s, body, body_len, n, stop & ~from_end, tail == 0 ? memo : NULL);
     if (rc == SCAN_STOPPED) {
         stopped(t, n, &s, stop & ~from_end); /* from_end, all .stop, has its results */
         return false;
@@ -1240,7 +1467,7 @@ bool hs__key_extract_many(hs__key_target *targets, size_t n, const char *topic, 
 
 bool hs__key_extract_many_memo(hs__key_target *targets, size_t n, const char *topic,
                                size_t topic_len, const char *body, size_t body_len,
-                               hs__key_tail_memo **memo)
+                               hs__key_memo **memo)
 {
     hs__key_target json[HS__KEY_TARGETS_MAX];
     size_t where[HS__KEY_TARGETS_MAX], njson = 0;

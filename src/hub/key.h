@@ -104,14 +104,22 @@ typedef struct hs__key_target {
 bool hs__key_extract_many(hs__key_target *targets, size_t n, const char *topic, size_t topic_len,
                           const char *body, size_t body_len);
 
-/* What the last read from a body's end found, kept for the next body that
- * ends the same way. fedmsg bodies of one publisher end alike but for the
- * sequence number (`,"i":41,"username":"bodhi"}`, then 42): when the bytes
- * that read looked at are the same but for the digits of one integer, so
- * is what it finds, and the bytes are compared instead of read again.
+/* What the claim's pass found in the last bodies, kept for the next body
+ * that looks alike, in two parts.
+ * - The head template: the bytes a forward pass that stopped early (at the
+ *   key) read, but for its string and integer values. Bodies of one stream
+ *   begin with the same members in the same order (`{"topic": "...",
+ *   "msg": {"user": "...`): when the bytes between the values are the
+ *   same, and each value reads as a string or an integer again, the pass
+ *   would take the same path, so only the values are read.
+ * - The tail window: what the last read from a body's end found. fedmsg
+ *   bodies of one publisher end alike but for the sequence number
+ *   (`,"i":41,"username":"bodhi"}`, then 42): when the bytes that read
+ *   looked at are the same but for the digits of one integer, so is what
+ *   it finds, and the bytes are compared instead of read again.
  * Opaque; NULL until the first call keeps something. One per caller of
  * hs__key_extract_many_memo (with one set of targets), one thread. */
-typedef struct hs__key_tail_memo hs__key_tail_memo;
+typedef struct hs__key_memo hs__key_memo;
 
 /* hs__key_extract_many, with *memo (NULL at first) kept from call to call:
  * the same results for every input. A string key found at the end may
@@ -119,8 +127,10 @@ typedef struct hs__key_tail_memo hs__key_tail_memo;
  * the same memo. */
 bool hs__key_extract_many_memo(hs__key_target *targets, size_t n, const char *topic,
                                size_t topic_len, const char *body, size_t body_len,
-                               hs__key_tail_memo **memo);
-void hs__key_tail_memo_free(hs__key_tail_memo *memo);
+                               hs__key_memo **memo);
+void hs__key_memo_free(hs__key_memo *memo);
+/* How many bodies the head template answered for (tests, benchmarks). */
+unsigned long hs__key_memo_head_hits(const hs__key_memo *memo);
 
 /* Is text[0..len) one JSON value (surrounding whitespace allowed), by the
  * same one-pass scanner, without building anything? Stricter than the key

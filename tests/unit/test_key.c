@@ -763,40 +763,51 @@ static void test_key_tail_targets_are_read_from_the_end(void **state)
  * without one. Returns whether the memo answered (the publisher's name,
  * a string without escapes, then points outside the body). */
 typedef struct memo_stream {
-    hs__key_spec specs[3];
-    hs__key_tail_memo *memo;
+    hs__key_spec specs[4];
+    size_t n, first_tail; /* targets [first_tail, n) are .tail, all .stop */
+    hs__key_memo *memo;
 } memo_stream;
 
+static void memo_stream_init_with(memo_stream *m, const char *const *pointers, size_t n,
+                                  size_t first_tail)
+{
+    char err[256];
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(hs__key_spec_parse(&m->specs[i], pointers[i], err, sizeof err), HS_OK);
+    m->n = n;
+    m->first_tail = first_tail;
+    m->memo = NULL;
+}
+
+/* The key, then the bus sequence's two (.tail). */
 static void memo_stream_init(memo_stream *m)
 {
     static const char *const pointers[3] = {"json:/msg/user", "json:/i", "json:/username"};
-    char err[256];
-    for (size_t i = 0; i < 3; i++)
-        assert_int_equal(hs__key_spec_parse(&m->specs[i], pointers[i], err, sizeof err), HS_OK);
-    m->memo = NULL;
+    memo_stream_init_with(m, pointers, 3, 1);
 }
 
 static void memo_stream_clear(memo_stream *m)
 {
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < m->n; i++)
         hs__key_spec_clear(&m->specs[i]);
-    hs__key_tail_memo_free(m->memo);
+    hs__key_memo_free(m->memo);
 }
 
 static bool memo_matches_none(memo_stream *m, const char *body, size_t len)
 {
-    hs__key_buf bufs[3] = {{0}}, plain_bufs[3] = {{0}};
-    hs__key_target t[3], p[3];
-    for (size_t i = 0; i < 3; i++) {
-        t[i] = (hs__key_target){.spec = &m->specs[i], .buf = &bufs[i], .stop = true, .tail = i > 0};
+    hs__key_buf bufs[4] = {{0}}, plain_bufs[4] = {{0}};
+    hs__key_target t[4], p[4];
+    for (size_t i = 0; i < m->n; i++) {
+        bool tail = i >= m->first_tail;
+        t[i] = (hs__key_target){.spec = &m->specs[i], .buf = &bufs[i], .stop = true, .tail = tail};
         p[i] = (hs__key_target){
-            .spec = &m->specs[i], .buf = &plain_bufs[i], .stop = true, .tail = i > 0};
+            .spec = &m->specs[i], .buf = &plain_bufs[i], .stop = true, .tail = tail};
     }
-    bool whole = hs__key_extract_many_memo(t, 3, "org.topic", 9, body, len, &m->memo);
-    bool plain_whole = hs__key_extract_many(p, 3, "org.topic", 9, body, len);
+    bool whole = hs__key_extract_many_memo(t, m->n, "org.topic", 9, body, len, &m->memo);
+    bool plain_whole = hs__key_extract_many(p, m->n, "org.topic", 9, body, len);
     if (whole != plain_whole)
         fail_msg("'%.*s': whole %d with the memo, %d without", (int)len, body, whole, plain_whole);
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < m->n; i++) {
         if (t[i].result != p[i].result)
             fail_msg("'%.*s', target %zu: %d with the memo, %d without", (int)len, body, i,
                      t[i].result, p[i].result);
@@ -805,9 +816,10 @@ static bool memo_matches_none(memo_stream *m, const char *body, size_t len)
             fail_msg("'%.*s', target %zu: '%.*s' with the memo, '%.*s' without", (int)len, body, i,
                      (int)t[i].len, t[i].key, (int)p[i].len, p[i].key);
     }
-    bool answered = t[2].result == HS__KEY_OK && t[2].key != bufs[2].data &&
-                    (t[2].key < body || t[2].key >= body + len);
-    for (size_t i = 0; i < 3; i++) {
+    size_t last = m->n - 1; /* username */
+    bool answered = t[last].result == HS__KEY_OK && t[last].key != bufs[last].data &&
+                    (t[last].key < body || t[last].key >= body + len);
+    for (size_t i = 0; i < m->n; i++) {
         hs__key_buf_free(&bufs[i]);
         hs__key_buf_free(&plain_bufs[i]);
     }
@@ -945,6 +957,184 @@ static void test_key_tail_memo_on_random_tails(void **state)
     /* the memo was used, and not only for exact repeats */
     if (answered < 10000)
         fail_msg("the memo answered %zu of 20000", answered);
+    memo_stream_clear(&m);
+}
+
+/* The head template: a stream of bodies that begin with the same members
+ * but other values (strings of every length and kind, integers of every
+ * size and sign) is answered from the template after the first body, and
+ * each gets what it gets without a memo. */
+static void test_key_head_template_gives_what_the_pass_gives(void **state)
+{
+    (void)state;
+    static const char *const users[] = {
+        "bob",
+        "",
+        "a much longer user name than the others, with spaces",
+        "u\\u00e9",
+        "a\\\\b",
+        "a\\\"b",
+        "\\u0000",
+        "\\ud83d\\ude00",
+        "\\u00e9t\\u00e9",
+        "\xc3\xa9t\xc3\xa9",
+        "\\n",
+    };
+    static const char *const numbers[] = {"0", "7", "-3", "12345678901234567890123", "99", "100"};
+    memo_stream m;
+    memo_stream_init(&m);
+    char body[512];
+    const size_t rounds = 1200;
+    for (unsigned i = 0; i < rounds; i++) {
+        int n = snprintf(body, sizeof body,
+                         "{\"topic\": \"org.fedoraproject.prod.%s\", \"n\": %s, \"ok\": true, "
+                         "\"r\": 1.5, \"msg\": {\"key\": \"k%u\", \"user\": \"%s\"}, "
+                         "\"i\": %u, \"username\": \"pub\"}",
+                         i % 3 == 0 ? "bodhi.update" : "x", numbers[i % 6], i * 7919u,
+                         users[i % (sizeof users / sizeof users[0])], i + 1);
+        assert_true(n > 0 && (size_t)n < sizeof body);
+        memo_matches_none(&m, body, (size_t)n);
+    }
+    /* one body in eleven has a raw UTF-8 user: read by the region's scan too */
+    if (hs__key_memo_head_hits(m.memo) != rounds - 1)
+        fail_msg("the template answered %lu of %zu", hs__key_memo_head_hits(m.memo), rounds - 1);
+    memo_stream_clear(&m);
+}
+
+/* A dynamic hub's claim: the key and the message's time (a real, as
+ * fedmsg's timestamp) stop the pass, the time last. Times of every length
+ * one after the other: a longer one begins with the bytes of a shorter
+ * (1.5 then 1.55), and each is read whole. */
+static void test_key_head_template_reads_a_real_whole(void **state)
+{
+    (void)state;
+    static const char *const pointers[4] = {"json:/msg/user", "json:/timestamp", "json:/i",
+                                            "json:/username"};
+    static const char *const times[] = {"1764661234.5",
+                                        "1764661234.55",
+                                        "1764661234.555e3",
+                                        "1764661234",
+                                        "17646612345",
+                                        "1.5E-3",
+                                        "-0.0",
+                                        "2.5"};
+    memo_stream m;
+    memo_stream_init_with(&m, pointers, 4, 2);
+    char body[256];
+    size_t rounds = 0;
+    for (size_t a = 0; a < sizeof times / sizeof times[0]; a++) {
+        for (size_t b = 0; b < sizeof times / sizeof times[0]; b++) {
+            for (int k = 0; k < 2; k++) { /* a kept, b after it; then a again */
+                const char *t = k == 0 ? times[a] : times[b];
+                int n = snprintf(body, sizeof body,
+                                 "{\"topic\":\"t\",\"msg\":{\"user\":\"u%zu\",\"seq\":%zu},"
+                                 "\"timestamp\":%s,\"msg_id\":\"m\",\"i\":%zu,\"username\":\"p\"}",
+                                 a, b, t, rounds + 1);
+                memo_matches_none(&m, body, (size_t)n);
+                rounds++;
+            }
+        }
+    }
+    /* reals after reals, integers after integers: most from the template */
+    if (hs__key_memo_head_hits(m.memo) < rounds / 4)
+        fail_msg("the template answered %lu of %zu", hs__key_memo_head_hits(m.memo), rounds);
+    memo_stream_clear(&m);
+}
+
+/* Every body one byte off the template's (each byte replaced by each of a
+ * few others, and each cut), and a few chosen near misses: each gives what
+ * it gives without a memo, right after the template was kept. */
+static void test_key_head_template_near_misses(void **state)
+{
+    (void)state;
+    static const char base[] = "{\"topic\": \"org.x\", \"n\": 42, \"ok\": true, \"r\": 2.5, "
+                               "\"msg\": {\"key\": \"k1\", \"user\": \"bob\"}, \"i\": 7, "
+                               "\"username\": \"pub\"}";
+    static const char *const near[] = {
+        "{\"topic\": \"org.x\", \"n\": 42, \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\", \"user\": 5}}", /* a number where the string was */
+        "{\"topic\": 5, \"n\": 42, \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": \"k1\", "
+        "\"user\": \"bob\"}}",
+        "{\"topic\": \"org.x\", \"n\": \"42\", \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\", \"user\": \"bob\"}}", /* a string where the integer was */
+        "{\"topic\": \"org.x\", \"n\": 4.2, \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\", \"user\": \"bob\"}}", /* a real */
+        "{\"topic\": \"org.x\", \"n\": 4e2, \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\", \"user\": \"bob\"}}",
+        "{\"topic\": \"org.x\", \"n\": 042, \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\", \"user\": \"bob\"}}", /* a leading zero */
+        "{\"topic\": \"org.x\", \"n\": -, \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\", \"user\": \"bob\"}}",
+        "{\"topic\": \"org.x\", \"n\": 42, \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\", \"user\": \"b\xff"
+        "b\"}}", /* not UTF-8 */
+        "{\"topic\": \"org.x\", \"n\": 42, \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\", \"user\": \"b\tb\"}}", /* a raw tab */
+        "{\"topic\": \"org.x\", \"n\": 42, \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\", \"user\": \"b\\qb\"}}", /* a bad escape */
+        "{\"topic\": \"org.x\", \"n\": 42, \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\", \"user\": \"bob", /* unterminated */
+        "{\"topic\": \"org.x\", \"n\": 42, \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\", \"user\": \"a\", \"user\": \"b\"}}", /* repeated */
+        "{\"topic\": \"org.x\", \"n\": 42, \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\\\", \\\"user\\\": \\\"x\", \"user\": \"bob\"}}", /* a member in a string */
+        "{\"topic\": \"org.x\", \"n\": 42, \"ok\": false, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\", \"user\": \"bob\"}}",
+        "{\"topic\": \"org.x\", \"n\": 42 , \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\", \"user\": \"bob\"}}", /* a space more */
+        "{\"topic\": \"org.x\", \"n\": 42, \"ok\": true, \"r\": 2.5, \"msg\": {\"kex\": "
+        "\"k1\", \"user\": \"bob\"}}", /* another name */
+        "{\"topic\": \"org.x\", \"n\": 42, \"ok\": true, \"r\": 2.5, \"msg\": {\"key\": "
+        "\"k1\", \"u\\u0073er\": \"bob\"}}", /* the name escaped */
+        "{\"topic\": \"org.x\", \"n\": 42, \"ok\": true, \"r\": 2.5, \"msg\": [\"key\", "
+        "\"k1\", \"user\", \"bob\"]}",
+    };
+    memo_stream m;
+    memo_stream_init(&m);
+    const size_t len = sizeof base - 1;
+    char body[sizeof base];
+    static const char others[] = "\"\\{}[],: 0-9.eEtx\x80\xff";
+    unsigned long hits = 0;
+    size_t tried = 0;
+    for (size_t at = 0; at <= len; at++) {
+        for (size_t c = 0; c <= sizeof others - 1; c++) {
+            memo_matches_none(&m, base, len); /* the template, kept or answering */
+            memcpy(body, base, len);
+            size_t blen = len;
+            if (c == sizeof others - 1)
+                blen = at; /* cut */
+            else if (at < len)
+                body[at] = others[c];
+            else
+                continue;
+            memo_matches_none(&m, body, blen);
+            tried++;
+        }
+    }
+    hits = hs__key_memo_head_hits(m.memo);
+    /* the template answered base each time and some of the others (a
+     * digit for a digit, a letter in a value) */
+    if (hits < tried)
+        fail_msg("the template answered %lu times in %zu pairs", hits, tried);
+    for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+        memo_matches_none(&m, base, len);
+        memo_matches_none(&m, near[i], strlen(near[i]));
+        memo_matches_none(&m, near[i], strlen(near[i])); /* after its own, if kept */
+    }
+    /* The key an integer, i met on the way: a real, or another kind, in
+     * its place is not the same key. */
+    static const char *const key_values[] = {"4.2",    "4e2",  "42.0", "-42",  "0",   "00",
+                                             "\"42\"", "true", "null", "[42]", "420", "4"};
+    char b2[256];
+    for (size_t i = 0; i < sizeof key_values / sizeof key_values[0]; i++) {
+        const char *shape = "{\"i\": %s, \"msg\": {\"user\": %s}, \"username\": \"pub\"}";
+        int n = snprintf(b2, sizeof b2, shape, "7", "42");
+        memo_matches_none(&m, b2, (size_t)n);
+        n = snprintf(b2, sizeof b2, shape, "8", key_values[i]);
+        memo_matches_none(&m, b2, (size_t)n);
+        n = snprintf(b2, sizeof b2, shape, "8.5", "42"); /* i a real */
+        memo_matches_none(&m, b2, (size_t)n);
+    }
     memo_stream_clear(&m);
 }
 
@@ -1157,6 +1347,9 @@ int main(void)
         cmocka_unit_test(test_key_tail_memo_gives_what_the_read_gives),
         cmocka_unit_test(test_key_tail_memo_on_random_tails),
         cmocka_unit_test(test_key_tail_memo_comes_back_after_misses),
+        cmocka_unit_test(test_key_head_template_gives_what_the_pass_gives),
+        cmocka_unit_test(test_key_head_template_near_misses),
+        cmocka_unit_test(test_key_head_template_reads_a_real_whole),
         cmocka_unit_test(test_key_claim_pass_in_any_member_order),
         cmocka_unit_test(test_key_nesting_limit_is_janssons),
         cmocka_unit_test(test_key_big_integer_is_its_text),
