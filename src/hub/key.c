@@ -1066,14 +1066,22 @@ unsigned long hs__key_memo_head_hits(const hs__key_memo *memo)
     return memo != NULL ? memo->head.hits : 0;
 }
 
-static bool memo_for(const tail_memo *m, const scan *s, size_t n, target_mask tail)
+/* Whether what a memo kept for kept_n targets (kept[], with kept_mask)
+ * serves the scan's n targets with `mask`: the same specs, in order. */
+static bool kept_for(size_t kept_n, const hs__key_spec *const *kept, target_mask kept_mask,
+                     const scan *s, size_t n, target_mask mask)
 {
-    if (m->n != n || m->tail != tail)
+    if (kept_n != n || kept_mask != mask)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (m->specs[i] != s->specs[i])
+        if (kept[i] != s->specs[i])
             return false;
     return true;
+}
+
+static bool memo_for(const tail_memo *m, const scan *s, size_t n, target_mask tail)
+{
+    return kept_for(m->n, m->specs, m->tail, s, n, tail);
 }
 
 static inline bool is_digit(unsigned char c)
@@ -1193,23 +1201,13 @@ static target_mask no_scalar(const scan *s, target_mask m)
     return left;
 }
 
-static bool head_for(const head_template *h, const scan *s, size_t n, target_mask stop)
-{
-    if (h->n != n || h->stop != stop)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (h->specs[i] != s->specs[i])
-            return false;
-    return true;
-}
-
 /* What the pass would find in b[0..len) with stop `stop`, from the
  * template: true, s->found and s->p set as the pass leaves them when it
  * stops; false, a miss (s->p moved, nothing found). */
 static bool head_take(const head_template *h, scan *s, size_t n, target_mask stop,
                       const unsigned char *b, size_t len)
 {
-    if (!head_for(h, s, n, stop))
+    if (!kept_for(h->n, h->specs, h->stop, s, n, stop))
         return false;
     const unsigned char *p = b, *end = b + len, *fixed[HEAD_MAX_REGIONS + 1];
     found_value region[HEAD_MAX_REGIONS + 1];
