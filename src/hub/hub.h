@@ -279,8 +279,13 @@ typedef struct hs__ingress_verdict {
     size_t valid_topic_len;
     hs__malformed why;
     char detail[160]; /* a sentence, when refused */
-    /* By hs__ingress_key; .spec NULL when the rules do not want it. */
-    hs__key_target values[HS__INGRESS_KEYS];
+    /* The targets the rules want, in hs__ingress_key order, and where each
+     * key is among them (-1: not wanted): set up once per rules, the pass
+     * fills in their results. */
+    const hs__ingress_rules *targets_for;
+    hs__key_target targets[HS__INGRESS_KEYS];
+    size_t ntargets;
+    int target_of[HS__INGRESS_KEYS];
     hs__key_buf bufs[HS__INGRESS_KEYS];
     hs__key_memo *memo; /* the claim pass's, kept from body to body (key.h) */
 } hs__ingress_verdict;

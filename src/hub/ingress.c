@@ -361,8 +361,10 @@ static void wait_confirmed(ingress *in, uint64_t ts)
 bool hs__ingress_value(const hs__ingress_verdict *v, hs__ingress_key k, const char **text,
                        size_t *len)
 {
-    const hs__key_target *t = &v->values[k];
-    if (t->spec == NULL || t->result != HS__KEY_OK)
+    if (v->targets_for == NULL || v->target_of[k] < 0) /* not checked yet, not wanted */
+        return false;
+    const hs__key_target *t = &v->targets[v->target_of[k]];
+    if (t->result != HS__KEY_OK)
         return false;
     *text = t->key;
     *len = t->len;
@@ -383,27 +385,31 @@ void hs__ingress_verdict_free(hs__ingress_verdict *v)
 static void extract_values(const hs__ingress_rules *rules, const char *t, size_t tlen,
                            const char *b, size_t blen, hs__ingress_verdict *v)
 {
-    hs__key_target wanted[HS__INGRESS_KEYS];
-    size_t n = 0;
-    /* Only a key in the JSON stops the pass at the key and the time: the
-     * time of a body that is not JSON is "none", known at its end. The bus
-     * sequence (only counted) may be read from the end, and stop the pass,
-     * unless a time is wanted that only the whole pass gives. */
-    bool stop = rules->stop_early && hs__key_needs_json(rules->specs[HS__INGRESS_KEY]);
-    bool stop_seq = rules->stop_early && (stop || rules->specs[HS__INGRESS_TIME] == NULL);
-    for (size_t k = 0; k < HS__INGRESS_KEYS; k++) {
-        if (rules->specs[k] == NULL)
-            continue;
-        bool seq = k == HS__INGRESS_SEQ || k == HS__INGRESS_PUBLISHER;
-        wanted[n++] = (hs__key_target){.spec = rules->specs[k],
-                                       .buf = &v->bufs[k],
-                                       .stop = seq ? stop_seq : stop && k != HS__INGRESS_FALLBACK,
-                                       .tail = seq};
+    if (v->targets_for != rules) {
+        /* Only a key in the JSON stops the pass at the key and the time:
+         * the time of a body that is not JSON is "none", known at its end.
+         * The bus sequence (only counted) may be read from the end, and
+         * stop the pass, unless a time is wanted that only the whole pass
+         * gives. */
+        bool stop = rules->stop_early && hs__key_needs_json(rules->specs[HS__INGRESS_KEY]);
+        bool stop_seq = rules->stop_early && (stop || rules->specs[HS__INGRESS_TIME] == NULL);
+        size_t n = 0;
+        for (size_t k = 0; k < HS__INGRESS_KEYS; k++) {
+            v->target_of[k] = -1;
+            if (rules->specs[k] == NULL)
+                continue;
+            bool seq = k == HS__INGRESS_SEQ || k == HS__INGRESS_PUBLISHER;
+            v->target_of[k] = (int)n;
+            v->targets[n++] =
+                (hs__key_target){.spec = rules->specs[k],
+                                 .buf = &v->bufs[k],
+                                 .stop = seq ? stop_seq : stop && k != HS__INGRESS_FALLBACK,
+                                 .tail = seq};
+        }
+        v->ntargets = n;
+        v->targets_for = rules;
     }
-    v->whole = hs__key_extract_many_memo(wanted, n, t, tlen, b, blen, &v->memo);
-    n = 0;
-    for (size_t k = 0; k < HS__INGRESS_KEYS; k++)
-        v->values[k] = rules->specs[k] != NULL ? wanted[n++] : (hs__key_target){0};
+    v->whole = hs__key_extract_many_memo(v->targets, v->ntargets, t, tlen, b, blen, &v->memo);
 }
 
 bool hs__ingress_check(const hs__ingress_rules *rules, const char *t, size_t tlen, const char *b,
@@ -440,7 +446,7 @@ bool hs__ingress_check(const hs__ingress_rules *rules, const char *t, size_t tle
         v->fell_back = true;
         return true;
     }
-    switch (v->values[HS__INGRESS_KEY].result) {
+    switch (v->targets[v->target_of[HS__INGRESS_KEY]].result) {
     case HS__KEY_OK:
         break;
     case HS__KEY_BAD_JSON:
