@@ -102,6 +102,11 @@ static void memo_agrees(const hs__key_spec *specs, hs__key_memo **memo, const ch
     }
 }
 
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
 static void check_memo(const hs__key_spec *spec, const char *frame, size_t body_len)
 {
     hs__key_spec specs[3];
@@ -114,7 +119,7 @@ static void check_memo(const hs__key_spec *spec, const char *frame, size_t body_
     FUZZ_ASSERT(variant != NULL);
     memcpy(variant, frame, body_len);
     for (size_t i = body_len > 64 ? body_len - 64 : 0; i < body_len; i++)
-        if (variant[i] >= '0' && variant[i] <= '9')
+        if (is_digit(variant[i]))
             variant[i] = variant[i] == '9' ? '0' : (char)(variant[i] + 1);
     /* In a body jansson loads with no repeated member name, the claim's
      * pass (stopping at the pointer, i and username it did not meet read
@@ -145,7 +150,7 @@ static void check_memo(const hs__key_spec *spec, const char *frame, size_t body_
     size_t twice_len = 0;
     for (size_t i = 0; i < body_len; i++) {
         char c = frame[i];
-        bool digit = c >= '0' && c <= '9';
+        bool digit = is_digit(c);
         up[i] = digit ? (c == '9' ? '0' : (char)(c + 1)) : c;
         twice[twice_len++] = c;
         if (digit)
@@ -165,9 +170,9 @@ static void check_memo(const hs__key_spec *spec, const char *frame, size_t body_
      * the kept one did and goes on (1.5, then 1.55). Up to 8 places. */
     size_t ndigits = 0, done = 0;
     for (size_t i = 0; i < body_len; i++)
-        ndigits += frame[i] >= '0' && frame[i] <= '9';
+        ndigits += is_digit(frame[i]);
     for (size_t i = 0, seen = 0; i < body_len && done < 8; i++) {
-        if (frame[i] < '0' || frame[i] > '9' || seen++ % (ndigits / 8 + 1) != 0)
+        if (!is_digit(frame[i]) || seen++ % (ndigits / 8 + 1) != 0)
             continue;
         memcpy(twice, frame, i + 1);
         memcpy(twice + i + 1, frame + i, body_len - i);

@@ -183,7 +183,7 @@ typedef struct found_value {
  * matched the same number of tokens (the value's depth - 1). */
 typedef unsigned target_mask;
 
-/* The string and integer values a forward pass met, in order, while it
+/* The string and number values a forward pass met, in order, while it
  * records them for the head template (below). */
 #define HEAD_MAX_REGIONS 24
 typedef struct head_rec {
@@ -1089,6 +1089,15 @@ static inline bool is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
+/* Whether a body that missed should be kept (by either part of the memo):
+ * the first MEMO_MISSES misses in a row, then one in MEMO_RETRY, so that a
+ * stream whose bodies always differ (a signature, a time stamp) costs a
+ * copy now and then, and one that changed is taken up again. */
+static inline bool keep_after_miss(unsigned misses)
+{
+    return misses <= MEMO_MISSES || misses % MEMO_RETRY == 0;
+}
+
 /* The tail targets' values from the memo, when the body ends as its window
  * does: `tail`, else 0. */
 static target_mask memo_take(const tail_memo *m, scan *s, size_t n, target_mask tail,
@@ -1180,10 +1189,9 @@ static target_mask tail_read(scan *s, size_t n, target_mask wanted, const unsign
     ptrdiff_t first;
     got = scan_tail(s, wanted, b, len, &first);
     /* Bodies whose ends differ in more than one integer (a signature, a
-     * time stamp) miss every time: after MEMO_MISSES in a row, only one in
-     * MEMO_RETRY is kept, to see whether the stream changed. */
+     * time stamp) miss every time. */
     unsigned misses = memo != NULL && *memo != NULL ? ++(*memo)->tail.misses : 0;
-    if (memo != NULL && first >= 0 && (misses <= MEMO_MISSES || misses % MEMO_RETRY == 0))
+    if (memo != NULL && first >= 0 && keep_after_miss(misses))
         memo_keep(memo, s, n, wanted, b, len, first);
     return got;
 }
@@ -1199,6 +1207,14 @@ static target_mask no_scalar(const scan *s, target_mask m)
             left |= 1u << i;
     }
     return left;
+}
+
+/* Whether a found value of this kind is one of the template's regions (a
+ * string or a number); the others (literals, containers) are in its fixed
+ * bytes. */
+static inline bool in_region(found_kind kind)
+{
+    return kind == FOUND_STRING || kind == FOUND_INTEGER || kind == FOUND_REAL;
 }
 
 /* What the pass would find in b[0..len) with stop `stop`, from the
@@ -1238,7 +1254,7 @@ static bool head_take(const head_template *h, scan *s, size_t n, target_mask sto
         found_value *f = &s->found[i];
         f->kind = h->found[i].kind;
         size_t j = h->found[i].seg;
-        if (f->kind == FOUND_STRING || f->kind == FOUND_INTEGER || f->kind == FOUND_REAL) {
+        if (in_region(f->kind)) {
             f->text = region[j].text;
             f->len = region[j].len;
             f->escaped = region[j].escaped;
@@ -1285,7 +1301,7 @@ static void head_keep(hs__key_memo **mp, const scan *s, size_t n, target_mask st
         if (f->kind == FOUND_NONE)
             continue;
         size_t j = 0; /* the region it is, or the fixed bytes it is in */
-        bool region = f->kind == FOUND_STRING || f->kind == FOUND_INTEGER || f->kind == FOUND_REAL;
+        bool region = in_region(f->kind);
         while (j < rec->n && (region ? rec->r[j].end <= f->text : from[j + 1] <= f->text))
             j++;
         if (region ? j == rec->n || f->text < rec->r[j].start
@@ -1324,8 +1340,7 @@ static int forward(scan *s, const char *body, size_t len, size_t n, target_mask 
             h->hits++;
             return SCAN_STOPPED;
         }
-        unsigned misses = h != NULL ? ++h->misses : 0;
-        if (misses <= MEMO_MISSES || misses % MEMO_RETRY == 0) {
+        if (keep_after_miss(h != NULL ? ++h->misses : 0)) {
             rec.n = 0;
             rec.full = false;
             s->rec = &rec;

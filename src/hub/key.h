@@ -107,11 +107,12 @@ bool hs__key_extract_many(hs__key_target *targets, size_t n, const char *topic, 
 /* What the claim's pass found in the last bodies, kept for the next body
  * that looks alike, in two parts.
  * - The head template: the bytes a forward pass that stopped early (at the
- *   key) read, but for its string and integer values. Bodies of one stream
+ *   key) read, but for its string and number values. Bodies of one stream
  *   begin with the same members in the same order (`{"topic": "...",
  *   "msg": {"user": "...`): when the bytes between the values are the
- *   same, and each value reads as a string or an integer again, the pass
- *   would take the same path, so only the values are read.
+ *   same, and each value reads again as what it was (a string, an integer,
+ *   a real), the pass would take the same path, so only the values are
+ *   read.
  * - The tail window: what the last read from a body's end found. fedmsg
  *   bodies of one publisher end alike but for the sequence number
  *   (`,"i":41,"username":"bodhi"}`, then 42): when the bytes that read

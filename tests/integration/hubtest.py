@@ -166,7 +166,8 @@ class Publisher:
     """A fedmsg-style publisher: PUB bound on loopback, no send limit (so a
     burst is queued, never dropped on our side)."""
 
-    def __init__(self, port=None, curve_secret=None, curve_allow=None):
+    def __init__(self, port=None, curve_secret=None, curve_allow=None, host="127.0.0.1",
+                 sndhwm=0):
         self.ctx = zmq.Context()
         self.auth = None
         if curve_allow is not None:
@@ -179,10 +180,10 @@ class Publisher:
             self.sock.curve_secretkey = secret
             self.sock.curve_publickey = public
             self.sock.curve_server = True
-        self.sock.setsockopt(zmq.SNDHWM, 0)
+        self.sock.setsockopt(zmq.SNDHWM, sndhwm)  # 0: no limit
         self.sock.setsockopt(zmq.LINGER, 0)
         self.port = port or free_port()
-        self.endpoint = "tcp://127.0.0.1:%d" % self.port
+        self.endpoint = "tcp://%s:%d" % (host, self.port)
         self.sock.bind(self.endpoint)
 
     def send(self, topic, body):
