@@ -975,6 +975,47 @@ static target_mask scan_tail(scan *s, target_mask wanted, const unsigned char *b
     }
 }
 
+/* Whether a[0..n) and b[0..n) are the same bytes: memcmp(a, b, n) == 0, but
+ * inline for the short runs the memo compares (a template's fixed bytes
+ * between values, a tail window), where a call costs more than the compare:
+ * two overlapping loads from each end. */
+static inline bool same_bytes(const unsigned char *a, const unsigned char *b, size_t n)
+{
+    uint64_t x0, y0, x1, y1;
+    if (n >= 8 && n <= 16) {
+        memcpy(&x0, a, 8);
+        memcpy(&y0, b, 8);
+        memcpy(&x1, a + n - 8, 8);
+        memcpy(&y1, b + n - 8, 8);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n < 8) {
+        if (n < 4) {
+            for (size_t i = 0; i < n; i++)
+                if (a[i] != b[i])
+                    return false;
+            return true;
+        }
+        uint32_t u0, v0, u1, v1;
+        memcpy(&u0, a, 4);
+        memcpy(&v0, b, 4);
+        memcpy(&u1, a + n - 4, 4);
+        memcpy(&v1, b + n - 4, 4);
+        return ((u0 ^ v0) | (u1 ^ v1)) == 0;
+    }
+#if defined(__SSE2__)
+    if (n <= 32) {
+        __m128i a0 = _mm_loadu_si128((const __m128i *)(const void *)a),
+                b0 = _mm_loadu_si128((const __m128i *)(const void *)b),
+                a1 = _mm_loadu_si128((const __m128i *)(const void *)(a + n - 16)),
+                b1 = _mm_loadu_si128((const __m128i *)(const void *)(b + n - 16));
+        __m128i eq = _mm_and_si128(_mm_cmpeq_epi8(a0, b0), _mm_cmpeq_epi8(a1, b1));
+        return _mm_movemask_epi8(eq) == 0xFFFF;
+    }
+#endif
+    return memcmp(a, b, n) == 0;
+}
+
 /* ---- the tail memo (key.h) ----
  *
  * scan_tail's result depends on nothing but the bytes it read: from the
@@ -1108,18 +1149,18 @@ static target_mask memo_take(const tail_memo *m, scan *s, size_t n, target_mask 
     const unsigned char *digits = NULL;
     size_t ndigits = 0;
     if (m->var < 0) {
-        if (len < m->len || memcmp(b + len - m->len, m->bytes, m->len) != 0)
+        if (len < m->len || !same_bytes(b + len - m->len, m->bytes, m->len))
             return 0;
     } else {
         size_t after = m->digits_at + m->digits_len, suffix = m->len - after;
-        if (len < suffix || memcmp(b + len - suffix, m->bytes + after, suffix) != 0)
+        if (len < suffix || !same_bytes(b + len - suffix, m->bytes + after, suffix))
             return 0;
         size_t end = len - suffix, d = end;
         while (d > 0 && end - d <= MEMO_MAX_DIGITS && is_digit(b[d - 1]))
             d--;
         ndigits = end - d;
         if (ndigits == 0 || ndigits > MEMO_MAX_DIGITS || (ndigits > 1 && b[d] == '0') ||
-            d < m->digits_at || memcmp(b + d - m->digits_at, m->bytes, m->digits_at) != 0)
+            d < m->digits_at || !same_bytes(b + d - m->digits_at, m->bytes, m->digits_at))
             return 0;
         digits = b + d;
     }
@@ -1229,7 +1270,7 @@ static bool head_take(const head_template *h, scan *s, size_t n, target_mask sto
     found_value region[HEAD_MAX_REGIONS + 1];
     for (size_t j = 0; j < h->nseg; j++) {
         size_t flen = h->seg[j].len;
-        if ((size_t)(end - p) < flen || memcmp(p, h->bytes + h->seg[j].at, flen) != 0)
+        if ((size_t)(end - p) < flen || !same_bytes(p, h->bytes + h->seg[j].at, flen))
             return false;
         fixed[j] = p;
         s->p = p + flen;
@@ -1482,18 +1523,23 @@ bool hs__key_extract_many_memo(hs__key_target *targets, size_t n, const char *to
                                size_t topic_len, const char *body, size_t body_len,
                                hs__key_memo **memo)
 {
-    hs__key_target json[HS__KEY_TARGETS_MAX];
-    size_t where[HS__KEY_TARGETS_MAX], njson = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (key_outside_json(&targets[i], topic, topic_len, body, body_len))
-            continue;
-        where[njson] = i;
-        json[njson++] = targets[i];
-    }
+    size_t njson = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!key_outside_json(&targets[i], topic, topic_len, body, body_len))
+            njson++;
     if (njson == 0)
         return true;
     if (njson == n) /* all in the body's JSON: the scan fills them in place */
         return scan_targets(targets, n, body, body_len, memo);
+    hs__key_target json[HS__KEY_TARGETS_MAX];
+    size_t where[HS__KEY_TARGETS_MAX];
+    njson = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!hs__key_needs_json(targets[i].spec))
+            continue;
+        where[njson] = i;
+        json[njson++] = targets[i];
+    }
     bool whole = scan_targets(json, njson, body, body_len, memo);
     for (size_t j = 0; j < njson; j++)
         targets[where[j]] = json[j];

@@ -1138,6 +1138,63 @@ static void test_key_head_template_near_misses(void **state)
     memo_stream_clear(&m);
 }
 
+/* The memo compares runs of bytes of every length (the fixed bytes before
+ * a value, a tail window): with a member name of 1 to 48 bytes on the
+ * key's path and a publisher's name of as many, a body one byte off in
+ * either, at any place, is not the template's or the window's. */
+static void test_key_memo_compares_runs_of_every_length(void **state)
+{
+    (void)state;
+    for (size_t n = 1; n <= 48; n++) {
+        char name[64], pointer[80], body[256], off[256];
+        for (size_t k = 0; k < n; k++)
+            name[k] = (char)('a' + k % 26);
+        name[n] = '\0';
+        snprintf(pointer, sizeof pointer, "json:/%s", name);
+        const char *const pointers[3] = {pointer, "json:/i", "json:/username"};
+        memo_stream m;
+        memo_stream_init_with(&m, pointers, 3, 1);
+        int len = snprintf(body, sizeof body, "{\"%s\": \"v\", \"i\": 7, \"username\": \"%s\"}",
+                           name, name);
+        assert_true(len > 0 && (size_t)len < sizeof body);
+        for (size_t at = 0; at < (size_t)len; at++) {
+            if (body[at] < 'a' || body[at] > 'z')
+                continue;
+            memo_matches_none(&m, body, (size_t)len); /* kept, or answering */
+            memo_matches_none(&m, body, (size_t)len);
+            memcpy(off, body, (size_t)len);
+            off[at] = body[at] == 'z' ? 'y' : 'z';
+            memo_matches_none(&m, off, (size_t)len);
+        }
+        if (hs__key_memo_head_hits(m.memo) < n)
+            fail_msg("names of %zu bytes: the template answered %lu times", n,
+                     hs__key_memo_head_hits(m.memo));
+        memo_stream_clear(&m);
+    }
+    /* Runs of one to three bytes: the separators between two elements. */
+    static const char *const seps[] = {",", ", ", ",  "};
+    const char *const pointers[3] = {"json:/a/1", "json:/i", "json:/username"};
+    for (size_t k = 0; k < sizeof seps / sizeof seps[0]; k++) {
+        memo_stream m;
+        memo_stream_init_with(&m, pointers, 3, 1);
+        char body[128], off[128];
+        int len = snprintf(body, sizeof body,
+                           "{\"a\": [\"x\"%s\"y\"], \"i\": 7, \"username\": \"p\"}", seps[k]);
+        assert_true(len > 0 && (size_t)len < sizeof body);
+        const char *sep = strstr(body, seps[k]);
+        for (size_t at = 0; at < strlen(seps[k]); at++) {
+            memo_matches_none(&m, body, (size_t)len);
+            memo_matches_none(&m, body, (size_t)len);
+            memcpy(off, body, (size_t)len);
+            off[(size_t)(sep - body) + at] = 'q';
+            memo_matches_none(&m, off, (size_t)len);
+        }
+        if (hs__key_memo_head_hits(m.memo) == 0)
+            fail_msg("separator '%s': the template never answered", seps[k]);
+        memo_stream_clear(&m);
+    }
+}
+
 /* fedmsg bodies in every member order, with and without the bus sequence,
  * signed or not: the claim's pass (the key stopping it, i and username
  * read from the end when it did not meet them) gives each target what the
@@ -1350,6 +1407,7 @@ int main(void)
         cmocka_unit_test(test_key_head_template_gives_what_the_pass_gives),
         cmocka_unit_test(test_key_head_template_near_misses),
         cmocka_unit_test(test_key_head_template_reads_a_real_whole),
+        cmocka_unit_test(test_key_memo_compares_runs_of_every_length),
         cmocka_unit_test(test_key_claim_pass_in_any_member_order),
         cmocka_unit_test(test_key_nesting_limit_is_janssons),
         cmocka_unit_test(test_key_big_integer_is_its_text),
