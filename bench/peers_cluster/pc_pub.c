@@ -9,7 +9,7 @@
  *
  * SYSTEM:
  *   nats-queue     NATS, every message on subject p.all (a queue group shares it)
- *   nats-subjects  NATS, subject p.<fnv1a64(user) % P>: the publisher partitions
+ *   nats-subjects  NATS, subject p.<pc_fnv1a64(user) % P>: the publisher partitions
  *   amqp           RabbitMQ, exchange "pc" (x-consistent-hash), routing key = user
  *   zmq            ZeroMQ XPUB bound at URL (the hashspace bus), frames
  *                  [topic, body]; waits for K subscriptions first. It waits
@@ -80,14 +80,6 @@ static uint64_t splitmix64(uint64_t *state)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
-}
-
-static uint64_t fnv1a64(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return h;
 }
 
 /* The messages, built before the clock starts. */
@@ -191,7 +183,7 @@ static void nats_send(sender *s, const workload *w, uint64_t i)
         strcpy(subject, "p.all");
     else
         snprintf(subject, sizeof subject, "p.%u",
-                 (unsigned)(fnv1a64(w->user[i], strlen(w->user[i])) % s->partitions));
+                 (unsigned)(pc_fnv1a64(w->user[i], strlen(w->user[i])) % s->partitions));
     natsStatus st =
         natsConnection_Publish(s->nats, subject, w->bodies + i * w->stride, (int)w->len[i]);
     if (st != NATS_OK)

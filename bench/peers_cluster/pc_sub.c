@@ -9,6 +9,12 @@
  *   amqp           queue pc.<I>, bound with weight 1 to the x-consistent-hash
  *                  exchange "pc" (declared here), manual acknowledgements
  *   pull           a ZeroMQ PULL socket bound at URL: what a hub's push: sends
+ *   zmq-sub        a ZeroMQ SUB socket connected to the bus at URL (the hubs'
+ *                  publisher, every message to every receiver): each keeps
+ *                  the messages whose user is in partition I of 4
+ *                  (pc_fnv1a64(user) % 4, found in the body with memmem) and
+ *                  drops the rest. What a broadcast design costs with no
+ *                  work beyond finding the key: its floor.
  *
  * A receiver exits 0 after SIGTERM, having printed on stderr what its client
  * library dropped (NATS slow-consumer drops), if anything.
@@ -189,6 +195,60 @@ static void pull_run(pc_recorder *r, const char *url)
     zmq_ctx_term(ctx);
 }
 
+/* The user in a body from pc_pub (`"user":"NAME"`), or NULL. */
+static const char *user_of(const char *body, size_t len, size_t *ulen)
+{
+    static const char mark[] = "\"user\":\"";
+    const char *at = memmem(body, len, mark, sizeof mark - 1);
+    if (at == NULL)
+        return NULL;
+    at += sizeof mark - 1;
+    const char *end = memchr(at, '"', len - (size_t)(at - body));
+    if (end == NULL)
+        return NULL;
+    *ulen = (size_t)(end - at);
+    return at;
+}
+
+static void sub_run(pc_recorder *r, const char *url, unsigned index)
+{
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_SUB);
+    int hwm = 1000, timeout = 100, linger = 0; /* the hub's default queue at the bus */
+    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
+    if (zmq_connect(s, url) != 0)
+        die("connect %s: %s", url, zmq_strerror(errno));
+    pc_recorder_ready(r);
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    uint64_t foreign = 0;
+    while (!stopping) {
+        if (zmq_msg_recv(&m, s, 0) < 0) {
+            if (errno != EAGAIN && errno != EINTR)
+                die("receive: %s", zmq_strerror(errno));
+            continue;
+        }
+        if (zmq_msg_more(&m)) /* the topic: the body follows */
+            continue;
+        const char *body = zmq_msg_data(&m);
+        size_t len = zmq_msg_size(&m), ulen;
+        const char *user = user_of(body, len, &ulen);
+        if (user != NULL && pc_fnv1a64(user, ulen) % 4 != index) {
+            foreign++;
+            continue;
+        }
+        pc_recorder_add(r, body, len, pc_now_ns()); /* no user: noted, as bad */
+    }
+    zmq_msg_close(&m);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    fprintf(stderr, "pc_sub: %llu messages of the other partitions dropped\n",
+            (unsigned long long)foreign);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -222,7 +282,7 @@ int main(int argc, char **argv)
         }
     }
     if (system == NULL || url == NULL || out == NULL || cap == 0)
-        die("usage: pc_sub --system nats-queue|nats-subjects|amqp|pull --url URL --index I "
+        die("usage: pc_sub --system nats-queue|nats-subjects|amqp|pull|zmq-sub --url URL --index I "
             "--out PATH [--cap N]");
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
@@ -238,8 +298,11 @@ int main(int argc, char **argv)
         amqp_run(r, url, index);
     else if (strcmp(system, "pull") == 0)
         pull_run(r, url);
+    else if (strcmp(system, "zmq-sub") == 0)
+        sub_run(r, url, index);
     else
-        die("unknown --system '%s' (expected nats-queue, nats-subjects, amqp or pull)", system);
+        die("unknown --system '%s' (expected nats-queue, nats-subjects, amqp, pull or zmq-sub)",
+            system);
     pc_recorder_close(r);
     return 0;
 }

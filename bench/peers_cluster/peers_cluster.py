@@ -64,6 +64,12 @@ SYSTEMS = [
      dict(pub="zmq", key="json:/msg/user", kind="push", partitioned=True)),
     ("hashspace-topic", "hashspace, 4 hubs, plugin: consumer, --key topic", "hashspace",
      dict(pub="zmq-topic", key="topic", kind="plugin", partitioned=True)),
+    # Not a product: 4 bare libzmq SUB loops on the hubs' bus, each keeping
+    # the quarter of the users it is given and dropping the rest. The floor
+    # of a broadcast design: every receiver gets every message.
+    ("zmq-broadcast", "4 bare libzmq SUB loops on the same bus, each keeping a quarter "
+     "(the floor of any broadcast design)", "zmq",
+     dict(pub="zmq", sub="zmq-sub", partitioned=True)),
 ]
 BY_NAME = {s[0]: s for s in SYSTEMS}
 
@@ -337,6 +343,13 @@ class Bench:
                                            "--url", url, "--index", str(i), "--out", recs[i],
                                            "--cap", str(cap)], f"{d}/sub{i}.log"))
                 server_pids = self.servers[server].pids
+            elif server == "zmq":
+                bus = f"tcp://127.0.0.1:{free_port()}"
+                for i in range(CONSUMERS):
+                    consumers.append(Proc([f"{self.a.bin_dir}/pc_sub", "--system", how["sub"],
+                                           "--url", bus, "--index", str(i), "--out", recs[i],
+                                           "--cap", str(cap)], f"{d}/sub{i}.log"))
+                server_pids = []
             else:
                 bus = f"tcp://127.0.0.1:{free_port()}"
                 members = ",".join(f"h{i}" for i in range(CONSUMERS))
@@ -510,7 +523,7 @@ def ratios(summary):
     by = {s["system"]: s for s in summary}
     out = []
     for hs in ("hashspace-plugin", "hashspace-push", "hashspace-topic"):
-        for peer in ("nats-subjects", "nats-queue", "rabbitmq"):
+        for peer in ("nats-subjects", "nats-queue", "rabbitmq", "zmq-broadcast"):
             if hs in by and peer in by and by[peer]["msg_per_s"] > 0:
                 out.append(dict(system=hs, peer=peer,
                                 rate_ratio=by[hs]["msg_per_s"] / by[peer]["msg_per_s"],

@@ -32,6 +32,14 @@ uint64_t pc_now_ns(void)
     return hs__monotonic_ns();
 }
 
+uint64_t pc_fnv1a64(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h;
+}
+
 int pc_recorder_open(pc_recorder **out, const char *path, uint64_t capacity)
 {
     pc_recorder *r = calloc(1, sizeof *r);

@@ -45,4 +45,9 @@ void pc_recorder_close(pc_recorder *r);
 
 uint64_t pc_now_ns(void);
 
+/* FNV-1a (64 bits) of s[0..n): the partition of a user is
+ * pc_fnv1a64(user) % P, for the nats-subjects publisher and for the zmq-sub
+ * receivers alike. */
+uint64_t pc_fnv1a64(const char *s, size_t n);
+
 #endif
