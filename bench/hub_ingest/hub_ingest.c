@@ -520,10 +520,14 @@ static rate_run hub_rate(void *ctx, const pool *p, uint64_t n)
              (unsigned long long)n);
     int port;
     void *pub = hub_with_publisher(ctx, &port, "a", consumer, "100000");
+    thread_cpu th0[MAX_THREADS], th1[MAX_THREADS], d[MAX_THREADS];
+    size_t n0 = threads_cpu(hub_pid, th0, MAX_THREADS);
     uint64_t cpu0 = cpu_ns(hub_pid), t0 = hs__monotonic_ns(), done;
     blast(pub, p, n);
     free(wait_probe(out, 120, &done));
     uint64_t cpu = cpu_ns(hub_pid) - cpu0;
+    size_t n1 = threads_cpu(hub_pid, th1, MAX_THREADS);
+    threads_print("owned, per message", d, threads_diff(th0, n0, th1, n1, d), (double)n);
     hub_stop(true);
     zmq_close(pub);
     return (rate_run){(double)n * 1e9 / (double)(done - t0), (double)cpu / (double)n};

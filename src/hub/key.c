@@ -1396,20 +1396,20 @@ static int forward(scan *s, const char *body, size_t len, size_t n, target_mask 
     return rc;
 }
 
-static void results(hs__key_target *t, size_t n, const scan *s, target_mask m)
+static void results(hs__key_target *const *t, size_t n, const scan *s, target_mask m)
 {
     for (size_t i = 0; i < n; i++)
         if (m & (1u << i))
-            t[i].result = key_of(&s->found[i], t[i].buf, &t[i].key, &t[i].len);
+            t[i]->result = key_of(&s->found[i], t[i]->buf, &t[i]->key, &t[i]->len);
 }
 
 /* The pass stopped: the targets in m get what it found, those that could
  * not stop it (not .stop) HS__KEY_UNREAD. */
-static void stopped(hs__key_target *t, size_t n, const scan *s, target_mask m)
+static void stopped(hs__key_target *const *t, size_t n, const scan *s, target_mask m)
 {
     for (size_t i = 0; i < n; i++)
-        if (!t[i].stop)
-            t[i].result = HS__KEY_UNREAD;
+        if (!t[i]->stop)
+            t[i]->result = HS__KEY_UNREAD;
     results(t, n, s, m);
 }
 
@@ -1424,7 +1424,7 @@ static void stopped(hs__key_target *t, size_t n, const scan *s, target_mask m)
  * sorted first) are read from the end. Only when that read cannot tell
  * does the pass go again, forwards, until it has them as well. With no
  * other target at all, they are read from the end first. */
-static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t body_len,
+static bool scan_targets(hs__key_target *const *t, size_t n, const char *body, size_t body_len,
                          hs__key_memo **memo)
 {
     scan s; /* not zeroed as a whole: only the first n found values are used */
@@ -1434,11 +1434,11 @@ static bool scan_targets(hs__key_target *t, size_t n, const char *body, size_t b
     s.end = b + body_len;
     s.rec = NULL;
     for (size_t i = 0; i < n; i++) {
-        s.specs[i] = t[i].spec;
+        s.specs[i] = t[i]->spec;
         s.found[i].kind = FOUND_NONE;
-        if (t[i].stop)
+        if (t[i]->stop)
             stop |= 1u << i;
-        if (t[i].stop && t[i].tail && t[i].spec->ntokens == 1)
+        if (t[i]->stop && t[i]->tail && t[i]->spec->ntokens == 1)
             tail |= 1u << i;
     }
     target_mask from_end = 0; /* the targets whose values the end gave */
@@ -1476,8 +1476,8 @@ whole:;
         valid = s.p == s.end; /* nothing after the value */
     }
     for (size_t i = 0; i < n; i++)
-        t[i].result =
-            valid ? key_of(&s.found[i], t[i].buf, &t[i].key, &t[i].len) : HS__KEY_BAD_JSON;
+        t[i]->result =
+            valid ? key_of(&s.found[i], t[i]->buf, &t[i]->key, &t[i]->len) : HS__KEY_BAD_JSON;
     return true;
 }
 
@@ -1523,36 +1523,21 @@ bool hs__key_extract_many_memo(hs__key_target *targets, size_t n, const char *to
                                size_t topic_len, const char *body, size_t body_len,
                                hs__key_memo **memo)
 {
+    hs__key_target *json[HS__KEY_TARGETS_MAX];
     size_t njson = 0;
     for (size_t i = 0; i < n; i++)
         if (!key_outside_json(&targets[i], topic, topic_len, body, body_len))
-            njson++;
-    if (njson == 0)
-        return true;
-    if (njson == n) /* all in the body's JSON: the scan fills them in place */
-        return scan_targets(targets, n, body, body_len, memo);
-    hs__key_target json[HS__KEY_TARGETS_MAX];
-    size_t where[HS__KEY_TARGETS_MAX];
-    njson = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!hs__key_needs_json(targets[i].spec))
-            continue;
-        where[njson] = i;
-        json[njson++] = targets[i];
-    }
-    bool whole = scan_targets(json, njson, body, body_len, memo);
-    for (size_t j = 0; j < njson; j++)
-        targets[where[j]] = json[j];
-    return whole;
+            json[njson++] = &targets[i];
+    return njson == 0 || scan_targets(json, njson, body, body_len, memo);
 }
 
 hs__key_result hs__key_extract(const hs__key_spec *spec, const char *topic, size_t topic_len,
                                const char *body, size_t body_len, hs__key_buf *buf,
                                const char **key, size_t *len)
 {
-    hs__key_target t = {.spec = spec, .buf = buf};
+    hs__key_target t = {.spec = spec, .buf = buf}, *one = &t;
     if (!key_outside_json(&t, topic, topic_len, body, body_len))
-        scan_targets(&t, 1, body, body_len, NULL);
+        scan_targets(&one, 1, body, body_len, NULL);
     if (t.result == HS__KEY_OK) {
         *key = t.key;
         *len = t.len;
