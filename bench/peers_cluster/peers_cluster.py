@@ -576,7 +576,14 @@ def write_doc(path, summary, meta):
     ratio_lines = "\n".join(
         f"- `{r['system']}` / `{r['peer']}`: **{r['rate_ratio']:.2f}x** the delivered rate, "
         f"{xfmt(r['server_cpu_ratio'])} the server CPU per message"
-        for r in rs if r["peer"] in ("nats-subjects", "rabbitmq"))
+        for r in rs if r["peer"] in ("nats-subjects", "rabbitmq", "zmq-broadcast"))
+    by = {x["system"]: x for x in summary}
+    floor_line = ""
+    if "zmq-broadcast" in by and "nats-subjects" in by and by["nats-subjects"]["msg_per_s"] > 0:
+        f = by["zmq-broadcast"]["msg_per_s"] / by["nats-subjects"]["msg_per_s"]
+        floor_line = (f"The broadcast floor itself, four bare SUB loops, reached **{f:.2f}x** NATS "
+                      "subject partitioning in this run: the bound of any design that sends "
+                      "every message to every consumer over libzmq on this machine.")
     goal = next((r for r in rs if r["system"] == "hashspace-plugin"
                  and r["peer"] == "nats-subjects"), None)
     goal_line = ("Issue 13's goal, 4 hubs with `--key json:/msg/user` at ≥ 0.5x the delivered "
@@ -614,6 +621,12 @@ that rotates from round to round. The systems:
   `plugin:` consumer (`bench/peers_cluster/pc_plugin.c`, one worker) or a
   `push:` consumer to a PULL receiver; `--key json:/msg/user`, and
   `--key topic` with the user appended to the topic.
+- **zmq-broadcast** (not a product, a yardstick): 4 bare libzmq SUB loops
+  (`pc_sub --system zmq-sub`) on the same bus and publisher as the hubs,
+  each keeping the users of its quarter (`fnv1a64(user) % 4`, the user
+  found with `memmem`) and dropping the rest. What any design in which every
+  consumer receives every message costs with no work beyond finding the
+  key: the hubs' floor.
 
 Every consumer, whichever the system, does the same with a message
 (`recorder.c`: find `msg_id` and `user`, note the latency) and the publisher
@@ -649,7 +662,7 @@ Ratios of the medians:
 
 {ratio_lines}
 
-{goal_line}
+{goal_line} {floor_line}
 
 Skipped in this run:
 
