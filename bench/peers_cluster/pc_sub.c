@@ -168,14 +168,24 @@ static void amqp_run(pc_recorder *r, const char *url, unsigned index)
     amqp_destroy_connection(c);
 }
 
-static void pull_run(pc_recorder *r, const char *url)
+/* A receiving socket of `type` that queues at most hwm messages and wakes
+ * every 100 ms to look at `stopping`. */
+static void *zmq_receiver(void *ctx, int type, int hwm)
 {
-    void *ctx = zmq_ctx_new();
-    void *s = zmq_socket(ctx, ZMQ_PULL);
-    int hwm = 1000000, timeout = 100, linger = 0;
+    void *s = zmq_socket(ctx, type);
+    int timeout = 100, linger = 0;
+    if (s == NULL)
+        die("socket: %s", zmq_strerror(errno));
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    return s;
+}
+
+static void pull_run(pc_recorder *r, const char *url)
+{
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_receiver(ctx, ZMQ_PULL, 1000000);
     if (zmq_bind(s, url) != 0)
         die("bind %s: %s", url, zmq_strerror(errno));
     pc_recorder_ready(r);
@@ -213,11 +223,7 @@ static const char *user_of(const char *body, size_t len, size_t *ulen)
 static void sub_run(pc_recorder *r, const char *url, unsigned index)
 {
     void *ctx = zmq_ctx_new();
-    void *s = zmq_socket(ctx, ZMQ_SUB);
-    int hwm = 1000, timeout = 100, linger = 0; /* the hub's default queue at the bus */
-    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    void *s = zmq_receiver(ctx, ZMQ_SUB, 1000); /* the hub's default queue at the bus */
     zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
     if (zmq_connect(s, url) != 0)
         die("connect %s: %s", url, zmq_strerror(errno));
