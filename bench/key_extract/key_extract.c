@@ -30,6 +30,14 @@ static const char pub_body[] =
     "xxxxxxxxxxxxxxxx\"},\"timestamp\":1796165896.3095126,\"msg_id\":\"2026-1f5bfaca-3ef8-400a-"
     "a5ea-853f3c19d7e7\",\"i\":1,\"username\":\"hashspace\"}";
 
+/* bench/peers_cluster's body: pc_pub's fields and order, its send stamp
+ * (19 digits, in a string) last, different in every body. */
+static const char pc_body[] =
+    "{\"topic\":\"org.fedoraproject.dev.hashspace.load\",\"msg\":{\"user\":\"user-4711\","
+    "\"key\":\"key-4711\",\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"},"
+    "\"timestamp\":1796165896.309512,\"msg_id\":\"2026-1f5bfaca-3ef8-400a-a5ea-853f3c19d7e7\","
+    "\"i\":1,\"username\":\"hashspace\",\"sent\":\"0000001796165896309\"}";
+
 /* A pull-request message of about `size` bytes, shaped like the bus's
  * (nested objects, lists of comments with escapes, numbers, booleans), with
  * msg.user the last member of msg and only a few short fields after msg. */
@@ -108,6 +116,13 @@ static int stream_build(stream *st, const char *body, size_t len)
         int n = sprintf(st->body[k], "%.*s\"i\":%zu", (int)head, body, 4711 + k * 37);
         memcpy(st->body[k] + n, end, len - (size_t)(end - body));
         st->len[k] = (size_t)n + len - (size_t)(end - body);
+        st->body[k][st->len[k]] = '\0';
+        char *sent = strstr(st->body[k], "\"sent\":\"");
+        if (sent != NULL) { /* a send stamp: another in each body, as long */
+            char digits[20];
+            snprintf(digits, sizeof digits, "%019llu", 1796165896309000000ull + k * 7919);
+            memcpy(sent + 8, digits, 19);
+        }
     }
     return 0;
 }
@@ -189,6 +204,7 @@ int main(int argc, char **argv)
     workload work[] = {
         {"fedmsg body, json:/msg/user", bench_fedmsg_body, strlen(bench_fedmsg_body), 0},
         {"hashspace pub body, same key", pub_body, sizeof pub_body - 1, 0},
+        {"peers_cluster body, stamp last", pc_body, sizeof pc_body - 1, 0},
         {"4 KiB body, key near the end", big, big_len, 0},
     };
     hs__key_buf buf = {0};

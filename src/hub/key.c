@@ -840,12 +840,18 @@ static inline ptrdiff_t space_before(const unsigned char *b, ptrdiff_t i)
  * close, or -1. */
 static ptrdiff_t string_start(const unsigned char *b, ptrdiff_t close)
 {
-    for (ptrdiff_t k = close - 1; k >= 0; k--) {
-        /* Byte by byte: the strings read this way (member names, the bus
-         * sequence's values) are a few bytes long, shorter than what a call
-         * to memrchr costs. */
-        while (k >= 0 && b[k] != '"')
+    ptrdiff_t k = close - 1;
+    for (;;) {
+        /* Byte by byte for the first bytes: most strings read this way
+         * (member names, the bus sequence's values) are shorter than what a
+         * call to memrchr costs; a longer one (a signature) with it. */
+        ptrdiff_t near = k - 16;
+        while (k >= 0 && k > near && b[k] != '"')
             k--;
+        if (k >= 0 && b[k] != '"') {
+            const unsigned char *q = memrchr(b, '"', (size_t)k + 1);
+            k = q != NULL ? q - b : -1;
+        }
         if (k < 0)
             return -1;
         ptrdiff_t slashes = 0;
@@ -853,8 +859,8 @@ static ptrdiff_t string_start(const unsigned char *b, ptrdiff_t close)
             slashes++;
         if (slashes % 2 == 0)
             return k;
+        k--;
     }
-    return -1;
 }
 
 /* May c be part of a number or a literal (true, false, null)? A superset:
@@ -901,6 +907,14 @@ static ptrdiff_t value_start(const unsigned char *b, ptrdiff_t end, ptrdiff_t li
 #define TAIL_MAX_BYTES 4096
 #define TAIL_MAX_MEMBERS 5
 #define TAIL_MAX_CONTAINER 256 /* bytes: a container is stepped over backwards byte by byte */
+#define TAIL_MAX_STRINGS 4
+
+/* The string values of the members the read stepped over (not targets),
+ * rightmost first: the index of each one's opening and closing quote. */
+typedef struct tail_strings {
+    size_t n;
+    ptrdiff_t open[TAIL_MAX_STRINGS], close[TAIL_MAX_STRINGS];
+} tail_strings;
 
 /* Fill found[] for the top-level targets in `want` (each a one-token
  * pointer), reading the object backwards, at most TAIL_MAX_BYTES. Returns
@@ -910,9 +924,10 @@ static ptrdiff_t value_start(const unsigned char *b, ptrdiff_t end, ptrdiff_t li
  * quote (the read looked at no byte before the one ahead of it); otherwise
  * -1. */
 static target_mask scan_tail(scan *s, target_mask wanted, const unsigned char *b, size_t len,
-                             ptrdiff_t *first)
+                             ptrdiff_t *first, tail_strings *strs)
 {
     *first = -1;
+    strs->n = 0;
     target_mask want = wanted; /* those not found yet */
     unsigned members = 0;
     ptrdiff_t limit = len > TAIL_MAX_BYTES ? (ptrdiff_t)(len - TAIL_MAX_BYTES) : 0;
@@ -946,11 +961,13 @@ static target_mask scan_tail(scan *s, target_mask wanted, const unsigned char *b
             if (key[c] == '\\')
                 return wanted & ~want;
         i = k;
+        bool target = false;
         for (target_mask m = want; m != 0; m &= m - 1) {
             unsigned t = (unsigned)__builtin_ctz(m);
             const hs__key_spec *spec = s->specs[t];
             if (key_len != spec->token_lens[0] || memcmp(key, spec->tokens[0], key_len) != 0)
                 continue;
+            target = true;
             if (b[v] == '{' || b[v] == '[')
                 return wanted & ~want;
             /* check it forwards, within its bounds */
@@ -962,6 +979,11 @@ static target_mask scan_tail(scan *s, target_mask wanted, const unsigned char *b
             if (!ok)
                 return 0;
             want &= ~(1u << t);
+        }
+        if (!target && b[v] == '"' && strs->n < TAIL_MAX_STRINGS) {
+            /* stepped over: its quotes, rightmost first */
+            strs->open[strs->n] = v;
+            strs->close[strs->n++] = vend - 1;
         }
         if (want == 0) {
             *first = k;
@@ -1027,9 +1049,15 @@ static inline bool same_bytes(const unsigned char *a, const unsigned char *b, si
  * prefix and a suffix, each compared at its place (the suffix from the
  * end, the prefix before the new digits); a run of digits, with no leading
  * zero, between bytes that are not part of a number is one integer, and
- * nothing else in the read changes with it. Anything else is a miss, and
- * the body is read backwards again (and kept, if the read finds every
- * target; after a run of misses, only now and then: tail_read). */
+ * nothing else in the read changes with it. The string values of the
+ * members after it that are not targets may differ as well (memo.str: a
+ * time stamp or a signature written last): each is found as the read
+ * finds it, from its closing quote back to its opening one (string_start,
+ * whatever lies between), and the bytes between them are compared at their
+ * places from the end; a window that grows past TAIL_MAX_BYTES that way is
+ * a miss. Anything else is a miss, and the body is read backwards again
+ * (and kept, if the read finds every target; after a run of misses, only
+ * now and then: tail_read). */
 #define MEMO_MAX_BYTES 512
 #define MEMO_MAX_DIGITS 20 /* beyond that, a miss (and the full read) */
 #define MEMO_MISSES 8
@@ -1041,8 +1069,10 @@ typedef struct tail_memo {
     target_mask tail;
     unsigned char bytes[MEMO_MAX_BYTES]; /* the window */
     size_t len;
-    int var;                                /* the target whose integer may differ, or -1 */
-    size_t digits_at, digits_len;           /* its digits in bytes[] */
+    int var;                      /* the target whose integer may differ, or -1 */
+    size_t digits_at, digits_len; /* its digits in bytes[] */
+    size_t nstr;                  /* the strings that may differ, after the digits */
+    uint16_t str_open[TAIL_MAX_STRINGS], str_close[TAIL_MAX_STRINGS]; /* rightmost first */
     found_value found[HS__KEY_TARGETS_MAX]; /* the others': text into bytes[] */
     unsigned misses;                        /* in a row */
 } tail_memo;
@@ -1139,31 +1169,22 @@ static inline bool keep_after_miss(unsigned misses)
     return misses <= MEMO_MISSES || misses % MEMO_RETRY == 0;
 }
 
+static bool memo_match(const tail_memo *m, size_t nstr, const unsigned char *b, size_t len,
+                       const unsigned char **digits, size_t *ndigits);
+
 /* The tail targets' values from the memo, when the body ends as its window
- * does: `tail`, else 0. */
+ * does (first as it is, then with its strings that may differ read again):
+ * `tail`, else 0. */
 static target_mask memo_take(const tail_memo *m, scan *s, size_t n, target_mask tail,
                              const unsigned char *b, size_t len)
 {
     if (m == NULL || !memo_for(m, s, n, tail))
         return 0;
-    const unsigned char *digits = NULL;
-    size_t ndigits = 0;
-    if (m->var < 0) {
-        if (len < m->len || !same_bytes(b + len - m->len, m->bytes, m->len))
-            return 0;
-    } else {
-        size_t after = m->digits_at + m->digits_len, suffix = m->len - after;
-        if (len < suffix || !same_bytes(b + len - suffix, m->bytes + after, suffix))
-            return 0;
-        size_t end = len - suffix, d = end;
-        while (d > 0 && end - d <= MEMO_MAX_DIGITS && is_digit(b[d - 1]))
-            d--;
-        ndigits = end - d;
-        if (ndigits == 0 || ndigits > MEMO_MAX_DIGITS || (ndigits > 1 && b[d] == '0') ||
-            d < m->digits_at || !same_bytes(b + d - m->digits_at, m->bytes, m->digits_at))
-            return 0;
-        digits = b + d;
-    }
+    const unsigned char *digits;
+    size_t ndigits;
+    if (!memo_match(m, 0, b, len, &digits, &ndigits) &&
+        (m->nstr == 0 || !memo_match(m, m->nstr, b, len, &digits, &ndigits)))
+        return 0;
     for (target_mask t = tail; t != 0; t &= t - 1) {
         unsigned i = (unsigned)__builtin_ctz(t);
         s->found[i] = (int)i == m->var
@@ -1173,10 +1194,55 @@ static target_mask memo_take(const tail_memo *m, scan *s, size_t n, target_mask 
     return tail;
 }
 
+/* Whether b[0..len) ends as the window does, the nstr rightmost strings
+ * that may differ read again (0: the window's bytes as they are, but for
+ * the integer's digits, which *digits gets). */
+static bool memo_match(const tail_memo *m, size_t nstr, const unsigned char *b, size_t len,
+                       const unsigned char **digits, size_t *ndigits)
+{
+    /* What is left to match ends at `end` in the body, at `wend` in the
+     * window: from the end, the bytes after each string that may differ,
+     * then the string itself. */
+    size_t end = len, wend = m->len;
+    for (size_t r = 0; r < nstr; r++) {
+        size_t run = wend - m->str_close[r]; /* from its closing quote on */
+        if (end < run || !same_bytes(b + end - run, m->bytes + m->str_close[r], run))
+            return false;
+        ptrdiff_t open = string_start(b, (ptrdiff_t)(end - run));
+        if (open < 0)
+            return false;
+        end = (size_t)open + 1;
+        wend = m->str_open[r] + 1u;
+    }
+    size_t start;
+    *digits = NULL;
+    *ndigits = 0;
+    if (m->var < 0) {
+        if (end < wend || !same_bytes(b + end - wend, m->bytes, wend))
+            return false;
+        start = end - wend;
+    } else {
+        size_t after = m->digits_at + m->digits_len, suffix = wend - after;
+        if (end < suffix || !same_bytes(b + end - suffix, m->bytes + after, suffix))
+            return false;
+        size_t dend = end - suffix, d = dend;
+        while (d > 0 && dend - d <= MEMO_MAX_DIGITS && is_digit(b[d - 1]))
+            d--;
+        size_t nd = dend - d;
+        if (nd == 0 || nd > MEMO_MAX_DIGITS || (nd > 1 && b[d] == '0') || d < m->digits_at ||
+            !same_bytes(b + d - m->digits_at, m->bytes, m->digits_at))
+            return false;
+        *digits = b + d;
+        *ndigits = nd;
+        start = d - m->digits_at;
+    }
+    return len - start <= TAIL_MAX_BYTES; /* else the read would have stopped short */
+}
+
 /* After scan_tail found every target in `tail`, its window read from
  * `first` (scan_tail's): kept in *mp when it fits. */
 static void memo_keep(hs__key_memo **mp, const scan *s, size_t n, target_mask tail,
-                      const unsigned char *b, size_t len, ptrdiff_t first)
+                      const unsigned char *b, size_t len, ptrdiff_t first, const tail_strings *strs)
 {
     /* string_start read the byte before the quote, and more when it is a
      * backslash: those windows are not kept. */
@@ -1208,6 +1274,14 @@ static void memo_keep(hs__key_memo **mp, const scan *s, size_t n, target_mask ta
             m->digits_len = f->len;
         }
     }
+    /* The strings stepped over after the digits (all, without them). */
+    size_t after = m->var < 0 ? 0 : m->digits_at + m->digits_len;
+    m->nstr = 0;
+    for (size_t r = 0; r < strs->n && (size_t)(strs->open[r] - (ptrdiff_t)from) >= after; r++) {
+        m->str_open[r] = (uint16_t)(strs->open[r] - (ptrdiff_t)from);
+        m->str_close[r] = (uint16_t)(strs->close[r] - (ptrdiff_t)from);
+        m->nstr++;
+    }
 }
 
 void hs__key_memo_free(hs__key_memo *memo)
@@ -1228,12 +1302,13 @@ static target_mask tail_read(scan *s, size_t n, target_mask wanted, const unsign
         return got;
     }
     ptrdiff_t first;
-    got = scan_tail(s, wanted, b, len, &first);
+    tail_strings strs;
+    got = scan_tail(s, wanted, b, len, &first, &strs);
     /* Bodies whose ends differ in more than one integer (a signature, a
      * time stamp) miss every time. */
     unsigned misses = memo != NULL && *memo != NULL ? ++(*memo)->tail.misses : 0;
     if (memo != NULL && first >= 0 && keep_after_miss(misses))
-        memo_keep(memo, s, n, wanted, b, len, first);
+        memo_keep(memo, s, n, wanted, b, len, first, &strs);
     return got;
 }
 

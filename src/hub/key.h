@@ -116,8 +116,9 @@ bool hs__key_extract_many(hs__key_target *targets, size_t n, const char *topic, 
  * - The tail window: what the last read from a body's end found. fedmsg
  *   bodies of one publisher end alike but for the sequence number
  *   (`,"i":41,"username":"bodhi"}`, then 42): when the bytes that read
- *   looked at are the same but for the digits of one integer, so is what
- *   it finds, and the bytes are compared instead of read again.
+ *   looked at are the same but for the digits of one integer and the
+ *   strings after it that are not targets (a send stamp, a signature),
+ *   so is what it finds, and the bytes are compared instead of read again.
  * Opaque; NULL until the first call keeps something. One per caller of
  * hs__key_extract_many_memo (with one set of targets), one thread. */
 typedef struct hs__key_memo hs__key_memo;
