@@ -72,8 +72,10 @@ typedef struct ingress {
     hs__claim *claim;
     bool gave_up_confirming; /* until a message is confirmed again */
     hs__topic_buf topic_buf; /* the topic as a C string, for the globs */
-    seq_name seq_name;       /* track_seq's */
-    uint64_t now_ns;         /* CLOCK_MONOTONIC, read once per batch (ingress_main) */
+    bool matched;            /* targets[0..nmatched) are topic_buf's consumers */
+    size_t nmatched;
+    seq_name seq_name; /* track_seq's */
+    uint64_t now_ns;   /* CLOCK_MONOTONIC, read once per batch (ingress_main) */
     hs__consumer **targets, **ordered, **unordered; /* room for every consumer */
 } ingress;
 
@@ -116,16 +118,23 @@ static void refuse(ingress *in, hs__malformed why, const char *detail, const zmq
 
 static void deliver(void *arg, hs__msg *m, hs__consumer *const *targets, size_t n);
 
-/* The consumers that take a message of this topic; 0 also when out of
- * memory (then *copied is false). */
+/* The consumers that take a message of this topic (in->targets); 0 also
+ * when out of memory (then *copied is false). A stream's messages mostly
+ * share their topic: the last topic's consumers are kept. */
 static size_t match(ingress *in, const char *t, size_t tlen, bool *copied)
 {
     hs__hub *hub = in->hub;
+    hs__topic_buf *buf = &in->topic_buf;
+    *copied = true;
+    if (in->matched && buf->len == tlen && memcmp(buf->text, t, tlen) == 0)
+        return in->nmatched;
     size_t n = 0;
-    *copied = hs__topic_buf_set(&in->topic_buf, t, tlen) == HS_OK;
+    *copied = hs__topic_buf_set(buf, t, tlen) == HS_OK;
     for (size_t i = 0; *copied && i < hub->nconsumers; i++)
-        if (hs__consumer_matches(hub->consumers[i], &in->topic_buf))
+        if (hs__consumer_matches(hub->consumers[i], buf))
             in->targets[n++] = hub->consumers[i];
+    in->matched = *copied;
+    in->nmatched = n;
     return n;
 }
 
