@@ -201,6 +201,8 @@ static size_t threads_cpu(pid_t pid, thread_cpu *out, size_t max);
 static size_t threads_diff(const thread_cpu *before, size_t nb, const thread_cpu *after, size_t na,
                            thread_cpu *diff);
 static void threads_print(const char *what, const thread_cpu *t, size_t n, double per);
+static void threads_report(pid_t pid, const thread_cpu *before, size_t nb, const char *what,
+                           double per);
 
 /* `hub_ingest --bare-receiver EP N [stamps]`: a SUB socket connected to EP
  * receives N two-frame messages; prints what the probe plugin writes: "done
@@ -520,14 +522,13 @@ static rate_run hub_rate(void *ctx, const pool *p, uint64_t n)
              (unsigned long long)n);
     int port;
     void *pub = hub_with_publisher(ctx, &port, "a", consumer, "100000");
-    thread_cpu th0[MAX_THREADS], th1[MAX_THREADS], d[MAX_THREADS];
+    thread_cpu th0[MAX_THREADS];
     size_t n0 = threads_cpu(hub_pid, th0, MAX_THREADS);
     uint64_t cpu0 = cpu_ns(hub_pid), t0 = hs__monotonic_ns(), done;
     blast(pub, p, n);
     free(wait_probe(out, 120, &done));
     uint64_t cpu = cpu_ns(hub_pid) - cpu0;
-    size_t n1 = threads_cpu(hub_pid, th1, MAX_THREADS);
-    threads_print("owned, per message", d, threads_diff(th0, n0, th1, n1, d), (double)n);
+    threads_report(hub_pid, th0, n0, "owned, per message", (double)n);
     hub_stop(true);
     zmq_close(pub);
     return (rate_run){(double)n * 1e9 / (double)(done - t0), (double)cpu / (double)n};
@@ -605,6 +606,16 @@ static void threads_print(const char *what, const thread_cpu *t, size_t n, doubl
     fputc('\n', stderr);
 }
 
+/* What pid's threads used since `before` (threads_cpu's, nb of them), each
+ * over `per`, printed as threads_print does. */
+static void threads_report(pid_t pid, const thread_cpu *before, size_t nb, const char *what,
+                           double per)
+{
+    thread_cpu after[MAX_THREADS], d[MAX_THREADS];
+    size_t na = threads_cpu(pid, after, MAX_THREADS);
+    threads_print(what, d, threads_diff(before, nb, after, na, d), per);
+}
+
 /* Skipped: the hub is one of 1,000 members (jump, the default placement),
  * so it owns about 0.1% of the messages and skips the rest after extracting
  * and placing their key; timed until its received count reaches n (polled
@@ -623,7 +634,7 @@ static rate_run hub_skipped_rate(void *ctx, const pool *p, uint64_t n, double ra
     for (int i = 1; i < 1000; i++)
         len += (size_t)snprintf(members + len, sizeof members - len, ",m%d", i);
     void *pub = hub_with_publisher(ctx, &port, members, consumer, "100000");
-    thread_cpu th0[MAX_THREADS], th1[MAX_THREADS], d[MAX_THREADS];
+    thread_cpu th0[MAX_THREADS];
     size_t n0 = threads_cpu(hub_pid, th0, MAX_THREADS);
     uint64_t cpu0 = cpu_ns(hub_pid), t0 = hs__monotonic_ns(), deadline = t0 + 120 * 1000000000ull;
     if (rate > 0)
@@ -637,8 +648,7 @@ static rate_run hub_skipped_rate(void *ctx, const pool *p, uint64_t n, double ra
         sleep_ns(20000000);
     }
     uint64_t done = hs__monotonic_ns(), cpu = cpu_ns(hub_pid) - cpu0;
-    size_t n1 = threads_cpu(hub_pid, th1, MAX_THREADS);
-    threads_print("skipped, per message", d, threads_diff(th0, n0, th1, n1, d), (double)n);
+    threads_report(hub_pid, th0, n0, "skipped, per message", (double)n);
     *skipped_share = hub_metric(port, "hashspace_messages_skipped_total") / (double)n;
     hub_stop(true);
     zmq_close(pub);

@@ -205,21 +205,6 @@ static void pull_run(pc_recorder *r, const char *url)
     zmq_ctx_term(ctx);
 }
 
-/* The user in a body from pc_pub (`"user":"NAME"`), or NULL. */
-static const char *user_of(const char *body, size_t len, size_t *ulen)
-{
-    static const char mark[] = "\"user\":\"";
-    const char *at = memmem(body, len, mark, sizeof mark - 1);
-    if (at == NULL)
-        return NULL;
-    at += sizeof mark - 1;
-    const char *end = memchr(at, '"', len - (size_t)(at - body));
-    if (end == NULL)
-        return NULL;
-    *ulen = (size_t)(end - at);
-    return at;
-}
-
 static void sub_run(pc_recorder *r, const char *url, unsigned index)
 {
     void *ctx = zmq_ctx_new();
@@ -241,7 +226,7 @@ static void sub_run(pc_recorder *r, const char *url, unsigned index)
             continue;
         const char *body = zmq_msg_data(&m);
         size_t len = zmq_msg_size(&m), ulen;
-        const char *user = user_of(body, len, &ulen);
+        const char *user = pc_string_after(body, len, PC_USER_MARK, sizeof PC_USER_MARK - 1, &ulen);
         if (user != NULL && pc_fnv1a64(user, ulen) % 4 != index) {
             foreign++;
             continue;

@@ -74,17 +74,28 @@ void pc_recorder_ready(pc_recorder *r)
 }
 
 /* Copy the string value after `"name":"` into dst (NUL-padded); 0 if absent. */
-static int copy_field(const char *body, size_t len, const char *mark, size_t mark_len, char *dst,
-                      size_t cap)
+const char *pc_string_after(const char *body, size_t len, const char *mark, size_t mark_len,
+                            size_t *n)
 {
     const char *at = memmem(body, len, mark, mark_len);
     if (at == NULL)
-        return 0;
+        return NULL;
     at += mark_len;
     const char *end = memchr(at, '"', len - (size_t)(at - body));
     if (end == NULL)
+        return NULL;
+    *n = (size_t)(end - at);
+    return at;
+}
+
+static int copy_field(const char *body, size_t len, const char *mark, size_t mark_len, char *dst,
+                      size_t cap)
+{
+    size_t found;
+    const char *at = pc_string_after(body, len, mark, mark_len, &found);
+    if (at == NULL)
         return 0;
-    size_t n = (size_t)(end - at) < cap - 1 ? (size_t)(end - at) : cap - 1;
+    size_t n = found < cap - 1 ? found : cap - 1;
     memcpy(dst, at, n);
     memset(dst + n, 0, cap - n);
     return 1;
@@ -92,7 +103,7 @@ static int copy_field(const char *body, size_t len, const char *mark, size_t mar
 
 void pc_recorder_add(pc_recorder *r, const char *body, size_t len, uint64_t now_ns)
 {
-    static const char id_mark[] = "\"msg_id\":\"", user_mark[] = "\"user\":\"";
+    static const char id_mark[] = "\"msg_id\":\"", user_mark[] = PC_USER_MARK;
     int ok = 1;
     if (r->count < r->head->capacity) {
         unsigned char *rec = r->records + r->count * PC_RECORD_SIZE;

@@ -50,4 +50,14 @@ uint64_t pc_now_ns(void);
  * receivers alike. */
 uint64_t pc_fnv1a64(const char *s, size_t n);
 
+/* What precedes a body's user (`"user":"NAME"`), for the recorder and the
+ * zmq-sub receivers' partition. */
+#define PC_USER_MARK "\"user\":\""
+
+/* The string after the first `mark` in body[0..len) (mark ends with its
+ * opening quote), up to the next quote: its start, *n its length; NULL
+ * when either is missing. */
+const char *pc_string_after(const char *body, size_t len, const char *mark, size_t mark_len,
+                            size_t *n);
+
 #endif

@@ -1050,7 +1050,7 @@ static inline bool same_bytes(const unsigned char *a, const unsigned char *b, si
  * end, the prefix before the new digits); a run of digits, with no leading
  * zero, between bytes that are not part of a number is one integer, and
  * nothing else in the read changes with it. The string values of the
- * members after it that are not targets may differ as well (memo.str: a
+ * members after it that are not targets may differ as well (nstr: a
  * time stamp or a signature written last): each is found as the read
  * finds it, from its closing quote back to its opening one (string_start,
  * whatever lies between), and the bytes between them are compared at their
@@ -1304,8 +1304,9 @@ static target_mask tail_read(scan *s, size_t n, target_mask wanted, const unsign
     ptrdiff_t first;
     tail_strings strs;
     got = scan_tail(s, wanted, b, len, &first, &strs);
-    /* Bodies whose ends differ in more than one integer (a signature, a
-     * time stamp) miss every time. */
+    /* Bodies whose ends differ in more than one integer and the strings
+     * after it (a number stepped over, a string before the integer) miss
+     * every time. */
     unsigned misses = memo != NULL && *memo != NULL ? ++(*memo)->tail.misses : 0;
     if (memo != NULL && first >= 0 && keep_after_miss(misses))
         memo_keep(memo, s, n, wanted, b, len, first, &strs);
