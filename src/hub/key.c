@@ -1075,6 +1075,7 @@ typedef struct tail_memo {
     uint16_t str_open[TAIL_MAX_STRINGS], str_close[TAIL_MAX_STRINGS]; /* rightmost first */
     found_value found[HS__KEY_TARGETS_MAX]; /* the others': text into bytes[] */
     unsigned misses;                        /* in a row */
+    bool strings_differed;                  /* the last answer needed them read again */
 } tail_memo;
 
 /* ---- the head template (key.h) ----
@@ -1175,15 +1176,22 @@ static bool memo_match(const tail_memo *m, size_t nstr, const unsigned char *b, 
 /* The tail targets' values from the memo, when the body ends as its window
  * does (first as it is, then with its strings that may differ read again):
  * `tail`, else 0. */
-static target_mask memo_take(const tail_memo *m, scan *s, size_t n, target_mask tail,
+static target_mask memo_take(tail_memo *m, scan *s, size_t n, target_mask tail,
                              const unsigned char *b, size_t len)
 {
     if (m == NULL || !memo_for(m, s, n, tail))
         return 0;
+    /* A stream whose strings differ body after body (a stamp) is tried
+     * that way first; one whose strings are the same (a certificate) as
+     * they are, without finding them again. */
     const unsigned char *digits;
     size_t ndigits;
-    if (!memo_match(m, 0, b, len, &digits, &ndigits) &&
-        (m->nstr == 0 || !memo_match(m, m->nstr, b, len, &digits, &ndigits)))
+    size_t first = m->strings_differed ? m->nstr : 0, second = m->nstr - first;
+    if (memo_match(m, first, b, len, &digits, &ndigits))
+        m->strings_differed = first > 0;
+    else if (m->nstr > 0 && memo_match(m, second, b, len, &digits, &ndigits))
+        m->strings_differed = second > 0;
+    else
         return 0;
     for (target_mask t = tail; t != 0; t &= t - 1) {
         unsigned i = (unsigned)__builtin_ctz(t);
@@ -1277,6 +1285,7 @@ static void memo_keep(hs__key_memo **mp, const scan *s, size_t n, target_mask ta
     /* The strings stepped over after the digits (all, without them). */
     size_t after = m->var < 0 ? 0 : m->digits_at + m->digits_len;
     m->nstr = 0;
+    m->strings_differed = false;
     for (size_t r = 0; r < strs->n && (size_t)(strs->open[r] - (ptrdiff_t)from) >= after; r++) {
         m->str_open[r] = (uint16_t)(strs->open[r] - (ptrdiff_t)from);
         m->str_close[r] = (uint16_t)(strs->close[r] - (ptrdiff_t)from);
